@@ -1,0 +1,64 @@
+"""Configuration classes; every setting that differs per deployment comes from the environment."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def database_url(default: str) -> str:
+    """DATABASE_URL, normalised so plain ``postgresql://`` URLs use psycopg 3."""
+    url = os.environ.get("DATABASE_URL", default)
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """SQLite waits for a busy writer; PostgreSQL gives up on a held row lock after a while."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "10"))}}
+    return {
+        "pool_pre_ping": True,
+        "connect_args": {"options": "-c lock_timeout=10000 -c statement_timeout=30000"},
+    }
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = database_url(f"sqlite:///{BASE_DIR / 'instance' / 'sas.sqlite3'}")
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Jakarta"
+    LANGUAGES = ("id", "en")
+    # Largest amount one entry may carry, in Rupiah.
+    MAX_ENTRY_AMOUNT = int(os.environ.get("SAS_MAX_ENTRY_AMOUNT", "100000000"))
+    ENTRIES_PER_PAGE = 50
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone all afternoon still submits
+    PRODUCTION = False
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-not-secret"
+    WTF_CSRF_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
+
+
+class ProductionConfig(Config):
+    PRODUCTION = True
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,87 @@
+"""Who may do what, enforced on the server in three layers.
+
+1. Login is required everywhere except an allow-list of public endpoints.
+2. Role decorators on views answer 403 to the wrong role (a teacher never writes).
+3. Scoped lookups fetch a school, entry or recipient only inside the user's own scope and
+   answer 404 otherwise, so another school's data looks exactly like missing data.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from sas.extensions import db, login_manager
+from sas.models import Entry, Recipient, Role, School, User
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.index", "main.set_language"})
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The cookie holds ``id:session_version``; an old version (after logout) loads nobody."""
+    try:
+        uid, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def require_login() -> Response | None:
+    """``before_request`` hook: everything not on the allow-list needs a logged-in user."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.endpoint is None:  # unknown URL: let it 404
+        return None
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Allow a view only to the given roles; everyone else gets 403."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not current_user.is_authenticated or current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def school_for(npsn: str, user: User) -> School:
+    """The school named in the URL, if it is the user's own; otherwise 404."""
+    school = db.session.scalar(select(School).where(School.npsn == npsn))
+    if school is None or user.school_id != school.id:
+        abort(404)
+    return school
+
+
+def entry_for(school: School, entry_id: int) -> Entry:
+    entry = db.session.scalar(
+        select(Entry).where(Entry.id == entry_id, Entry.school_id == school.id)
+    )
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def recipient_for(school: School, recipient_id: int) -> Recipient:
+    recipient = db.session.scalar(
+        select(Recipient).where(Recipient.id == recipient_id, Recipient.school_id == school.id)
+    )
+    if recipient is None:
+        abort(404)
+    return recipient

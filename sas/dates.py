@@ -1,0 +1,32 @@
+"""Business dates: a transaction's date is its date in Asia/Jakarta (WIB); school years run July-June."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+WIB = ZoneInfo("Asia/Jakarta")
+PROGRAMME_START = date(2011, 1, 1)
+
+
+def today_wib(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(WIB).date()
+
+
+def school_year_start(day: date) -> int:
+    """The calendar year in which the school year containing ``day`` began."""
+    return day.year if day.month >= 7 else day.year - 1
+
+
+def school_year_label(day: date) -> str:
+    start = school_year_start(day)
+    return f"{start}/{start + 1}"
+
+
+def school_year_bounds(day: date) -> tuple[date, date]:
+    start = school_year_start(day)
+    return date(start, 7, 1), date(start + 1, 6, 30)
+
+
+def month_bounds(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, date.fromordinal(nxt.toordinal() - 1)

@@ -1,0 +1,1 @@
+"""The school ledger: contributions, disbursements, voids, dashboard and cash book."""

@@ -1,0 +1,120 @@
+"""Entry forms. Each carries a one-time ``form_key`` so a double submit records once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from sas.dates import today_wib
+from sas.ledger.labels import CATEGORY_LABELS, KIND_LABELS, SOURCE_LABELS
+from sas.ledger.services import LedgerError, check_entry_date
+from sas.money import AmountError, parse_rupiah
+
+
+class RupiahField(StringField):
+    """Text in, whole Rupiah out: accepts "50000", "50.000", "Rp 50.000", "Rp50.000"."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        try:
+            self.data = parse_rupiah(self.raw, current_app.config["MAX_ENTRY_AMOUNT"])
+        except AmountError as error:
+            raise ValueError(str(error)) from None
+
+    def _value(self) -> str:
+        return getattr(self, "raw", None) or (str(self.data) if self.data else "")
+
+
+def valid_entry_date(_form: FlaskForm, field: Field) -> None:
+    if field.data is None:
+        return
+    try:
+        check_entry_date(field.data, today_wib())
+    except LedgerError as error:
+        raise ValidationError(str(error)) from None
+
+
+def new_form_key() -> str:
+    return uuid.uuid4().hex
+
+
+class EntryForm(FlaskForm):
+    amount = RupiahField(
+        _l("Jumlah (Rp)"), validators=[InputRequired(_l("Jumlah wajib diisi."))]
+    )
+    occurred_on = DateField(
+        _l("Tanggal"),
+        default=lambda: today_wib(),
+        validators=[DataRequired(_l("Tanggal wajib diisi (TTTT-BB-HH).")), valid_entry_date],
+        format="%Y-%m-%d",
+    )
+    form_key = HiddenField(default=new_form_key)
+
+
+class ContributionForm(EntryForm):
+    source = RadioField(
+        _l("Sumber"),
+        choices=[(s.value, label) for s, label in SOURCE_LABELS.items()],
+        default="class",
+        validators=[InputRequired()],
+    )
+    class_label = StringField(_l("Kelas (mis. 8A)"), validators=[Optional(), Length(max=20)])
+    donor_name = StringField(
+        _l("Nama pemberi (boleh kosong)"), validators=[Optional(), Length(max=100)]
+    )
+    note = TextAreaField(_l("Catatan"), validators=[Optional(), Length(max=500)])
+
+
+class DisbursementForm(EntryForm):
+    recipient_id = SelectField(_l("Penerima"), coerce=int, validators=[InputRequired()])
+    category = SelectField(
+        _l("Kebutuhan"),
+        choices=[(c.value, label) for c, label in CATEGORY_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    in_kind = BooleanField(_l("Diberikan dalam bentuk barang (bukan uang tunai)"))
+    description = TextAreaField(_l("Keterangan"), validators=[Optional(), Length(max=500)])
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Alasan koreksi"),
+        validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
+    )
+    form_key = HiddenField(default=new_form_key)
+
+
+class CashBookFilterForm(FlaskForm):
+    """GET filter of the cash book; no CSRF (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField(
+        _l("Jenis"),
+        choices=[("", _l("Semua"))] + [(k.value, label) for k, label in KIND_LABELS.items()],
+        validators=[Optional()],
+    )
+    from_ = DateField(_l("Dari"), validators=[Optional()], format="%Y-%m-%d", name="from")
+    to = DateField(_l("Sampai"), validators=[Optional()], format="%Y-%m-%d")
+    category = SelectField(
+        _l("Kebutuhan"),
+        choices=[("", _l("Semua"))] + [(c.value, label) for c, label in CATEGORY_LABELS.items()],
+        validators=[Optional()],
+    )

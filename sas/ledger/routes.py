@@ -1,0 +1,213 @@
+"""School pages: dashboard, cash book, entries. Committee writes; teacher reads; nobody else."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from sas.authz import entry_for, recipient_for, roles, school_for
+from sas.dates import today_wib
+from sas.extensions import db
+from sas.ledger import services
+from sas.ledger.forms import (
+    CashBookFilterForm,
+    ContributionForm,
+    DisbursementForm,
+    VoidForm,
+)
+from sas.models import Category, Entry, EntryKind, Recipient, Role, School, Source
+
+bp = Blueprint("ledger", __name__, url_prefix="/schools/<npsn>")
+
+READERS = (Role.COMMITTEE, Role.TEACHER)
+
+
+def _saved(school: School, entry: Entry, message: str) -> Response:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id), 303)
+
+
+def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
+    db.session.rollback()
+    if error.entry.school_id != school.id:
+        abort(404)
+    flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
+    return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=error.entry.id), 303)
+
+
+@bp.get("")
+@roles(*READERS)
+def dashboard(npsn: str) -> str:
+    school = school_for(npsn, current_user)
+    return render_template(
+        "ledger/dashboard.html", school=school, board=services.dashboard(school, today_wib())
+    )
+
+
+def _filter_from(form: CashBookFilterForm) -> services.CashBookFilter:
+    form.validate()
+    return services.CashBookFilter(
+        kind=EntryKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
+        start=form.from_.data if not form.from_.errors else None,
+        end=form.to.data if not form.to.errors else None,
+        category=(
+            Category(form.category.data)
+            if form.category.data and not form.category.errors
+            else None
+        ),
+    )
+
+
+@bp.get("/ledger")
+@roles(*READERS)
+def cash_book(npsn: str) -> str:
+    school = school_for(npsn, current_user)
+    form = CashBookFilterForm(request.args)
+    flt = _filter_from(form)
+    page = services.cash_book_page(
+        school, flt, request.args.get("page", 1, type=int), current_app.config["ENTRIES_PER_PAGE"]
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "ledger/cash_book.html", school=school, form=form, book=page, args=args,
+        describe=services.describe,
+    )
+
+
+@bp.get("/ledger.csv")
+@roles(*READERS)
+def cash_book_csv(npsn: str) -> Response:
+    school = school_for(npsn, current_user)
+    flt = _filter_from(CashBookFilterForm(request.args))
+    body = services.cash_book_csv(services.cash_book_lines(school, flt))
+    filename = f"buku-kas-{school.npsn}-{flt.slug()}.csv"
+    return Response(
+        stream_with_context(body),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/contributions/new", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def new_contribution(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = ContributionForm()
+    if form.validate_on_submit():
+        try:
+            entry = services.record_contribution(
+                school,
+                amount=form.amount.data,
+                occurred_on=form.occurred_on.data,
+                source=Source(form.source.data),
+                class_label=form.class_label.data,
+                donor_name=form.donor_name.data,
+                note=form.note.data,
+                recorded_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            return _saved(school, entry, _("Pemasukan tercatat."))
+        except services.DuplicateSubmission as dup:
+            return _duplicate(school, dup)
+        except services.LedgerError as error:
+            db.session.rollback()
+            form.amount.errors = [*form.amount.errors, str(error)]
+    status = 422 if form.is_submitted() else 200
+    return render_template("ledger/contribution_form.html", school=school, form=form), status
+
+
+@bp.route("/disbursements/new", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def new_disbursement(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = DisbursementForm()
+    recipients = db.session.scalars(
+        select(Recipient)
+        .where(Recipient.school_id == school.id, Recipient.active)
+        .order_by(Recipient.name)
+    ).all()
+    form.recipient_id.choices = [(r.id, f"{r.name} ({r.class_label})") for r in recipients]
+    if form.validate_on_submit():
+        try:
+            entry = services.record_disbursement(
+                school,
+                amount=form.amount.data,
+                occurred_on=form.occurred_on.data,
+                recipient=recipient_for(school, form.recipient_id.data),
+                category=Category(form.category.data),
+                in_kind=form.in_kind.data,
+                description=form.description.data,
+                recorded_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            return _saved(school, entry, _("Penyaluran tercatat."))
+        except services.DuplicateSubmission as dup:
+            return _duplicate(school, dup)
+        except services.LedgerError as error:
+            db.session.rollback()
+            form.amount.errors = [*form.amount.errors, str(error)]
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "ledger/disbursement_form.html",
+        school=school,
+        form=form,
+        balance=services.balance(school),
+        has_recipients=bool(recipients),
+    ), status
+
+
+@bp.get("/entries/<int:entry_id>")
+@roles(*READERS)
+def entry(npsn: str, entry_id: int) -> str:
+    school = school_for(npsn, current_user)
+    item = entry_for(school, entry_id)
+    return render_template(
+        "ledger/entry.html",
+        school=school,
+        entry=item,
+        form=VoidForm(),
+        describe=services.describe,
+    )
+
+
+@bp.post("/entries/<int:entry_id>/void")
+@roles(Role.COMMITTEE)
+def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    original = entry_for(school, entry_id)
+    form = VoidForm()
+    if form.validate_on_submit():
+        try:
+            reversal = services.void_entry(
+                school,
+                original,
+                reason=form.reason.data,
+                recorded_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            return _saved(school, reversal, _("Transaksi dibatalkan dengan entri koreksi."))
+        except services.DuplicateSubmission as dup:
+            return _duplicate(school, dup)
+        except services.LedgerError as error:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(error)]
+    return render_template(
+        "ledger/entry.html", school=school, entry=original, form=form, describe=services.describe
+    ), 422

@@ -1,0 +1,531 @@
+"""Every ledger rule and all money arithmetic, in one place.
+
+Writes follow one pattern: lock the school's fund row (PostgreSQL ``SELECT ... FOR UPDATE``;
+on SQLite the transaction already began with ``BEGIN IMMEDIATE``), refuse a form key that was
+already used, check the rule, append the entry and move the fund's balance, then ``flush``.
+The caller commits once. Nothing here edits or deletes an entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import joinedload
+
+from sas.dates import PROGRAMME_START, month_bounds, school_year_bounds
+from sas.extensions import db
+from sas.ledger.labels import CATEGORY_LABELS, SOURCE_LABELS
+from sas.models import (
+    Category,
+    Direction,
+    Entry,
+    EntryKind,
+    Fund,
+    Recipient,
+    School,
+    Source,
+    User,
+)
+from sas.money import format_rupiah
+
+
+class LedgerError(Exception):
+    """A rule refused the write; the message is shown to the user as is."""
+
+
+class InsufficientBalance(LedgerError):
+    def __init__(self, available: int) -> None:
+        self.available = available
+        super().__init__(
+            _(
+                "Saldo tidak cukup: saldo yang tersedia %(balance)s.",
+                balance=format_rupiah(available),
+            )
+        )
+
+
+class DuplicateSubmission(Exception):  # noqa: N818 - not an error for the user
+    """The form was already submitted once (double click, refresh); ``entry`` is the first."""
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        super().__init__(entry.id)
+
+
+SIGNED_AMOUNT = case((Entry.direction == Direction.IN, Entry.amount), else_=-Entry.amount)
+
+
+# --- rules shared with the forms --------------------------------------------------------------
+
+
+def check_entry_date(occurred_on: date, today: date) -> None:
+    if occurred_on > today:
+        raise LedgerError(_("Tanggal tidak boleh di masa depan."))
+    if occurred_on < PROGRAMME_START:
+        raise LedgerError(_("Tanggal tidak boleh sebelum 1 Januari 2011."))
+
+
+def check_amount(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise LedgerError(_("Jumlah harus lebih dari Rp0."))
+    maximum = current_app.config["MAX_ENTRY_AMOUNT"]
+    if amount > maximum:
+        raise LedgerError(
+            _("Jumlah melebihi batas per transaksi %(max)s.", max=format_rupiah(maximum))
+        )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def ensure_fund(school: School) -> Fund:
+    """Create the fund row of a new school (balance 0)."""
+    fund = db.session.get(Fund, school.id)
+    if fund is None:
+        fund = Fund(school_id=school.id, balance=0, last_seq=0)
+        db.session.add(fund)
+        db.session.flush()
+    return fund
+
+
+def _lock_fund(school: School) -> Fund:
+    fund = db.session.scalar(
+        select(Fund)
+        .where(Fund.school_id == school.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return fund if fund is not None else ensure_fund(school)
+
+
+def _refuse_reused_key(form_key: str) -> None:
+    if not form_key or len(form_key) > 64:
+        raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."))
+    existing = db.session.scalar(select(Entry).where(Entry.form_key == form_key))
+    if existing is not None:
+        raise DuplicateSubmission(existing)
+
+
+def available_on(school: School, day: date) -> int:
+    """The most that can leave the fund on ``day`` without any running balance going below 0.
+
+    An entry dated ``day`` sits after every entry up to that day, so it lowers the balance at
+    the end of that day and every running balance after it (entries may be back-dated).
+    """
+    running = (
+        select(
+            Entry.occurred_on,
+            Entry.seq,
+            func.sum(SIGNED_AMOUNT).over(order_by=(Entry.occurred_on, Entry.seq)).label("saldo"),
+        )
+        .where(Entry.school_id == school.id)
+        .subquery()
+    )
+    at_day = db.session.scalar(
+        select(running.c.saldo)
+        .where(running.c.occurred_on <= day)
+        .order_by(running.c.occurred_on.desc(), running.c.seq.desc())
+        .limit(1)
+    )
+    later = db.session.scalar(select(func.min(running.c.saldo)).where(running.c.occurred_on > day))
+    candidates = [at_day or 0] + ([later] if later is not None else [])
+    return max(0, min(candidates))
+
+
+def _append(school: School, fund: Fund, entry: Entry) -> Entry:
+    fund.last_seq += 1
+    fund.balance += entry.signed_amount
+    entry.school_id = school.id
+    entry.seq = fund.last_seq
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def record_contribution(
+    school: School,
+    *,
+    amount: int,
+    occurred_on: date,
+    source: Source,
+    class_label: str | None,
+    donor_name: str | None,
+    note: str | None,
+    recorded_by: User,
+    form_key: str,
+    today: date,
+) -> Entry:
+    check_amount(amount)
+    check_entry_date(occurred_on, today)
+    fund = _lock_fund(school)
+    _refuse_reused_key(form_key)
+    return _append(
+        school,
+        fund,
+        Entry(
+            kind=EntryKind.CONTRIBUTION,
+            direction=Direction.IN,
+            amount=amount,
+            occurred_on=occurred_on,
+            source=source,
+            class_label=(class_label or "").strip() or None,
+            # an anonymous gift keeps no name, even if one was typed
+            donor_name=None if source == Source.ANONYMOUS else (donor_name or "").strip() or None,
+            note=(note or "").strip() or None,
+            recorded_by_id=recorded_by.id,
+            form_key=form_key,
+        ),
+    )
+
+
+def record_disbursement(
+    school: School,
+    *,
+    amount: int,
+    occurred_on: date,
+    recipient: Recipient,
+    category: Category,
+    in_kind: bool,
+    description: str | None,
+    recorded_by: User,
+    form_key: str,
+    today: date,
+) -> Entry:
+    check_amount(amount)
+    check_entry_date(occurred_on, today)
+    if recipient.school_id != school.id or not recipient.active:
+        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+    fund = _lock_fund(school)
+    _refuse_reused_key(form_key)
+    available = available_on(school, occurred_on)
+    if amount > available:
+        raise InsufficientBalance(available)
+    return _append(
+        school,
+        fund,
+        Entry(
+            kind=EntryKind.DISBURSEMENT,
+            direction=Direction.OUT,
+            amount=amount,
+            occurred_on=occurred_on,
+            recipient_id=recipient.id,
+            category=category,
+            in_kind=in_kind,
+            description=(description or "").strip() or None,
+            recorded_by_id=recorded_by.id,
+            form_key=form_key,
+        ),
+    )
+
+
+def void_entry(
+    school: School,
+    original: Entry,
+    *,
+    reason: str,
+    recorded_by: User,
+    form_key: str,
+    today: date,
+) -> Entry:
+    """Reverse ``original`` with a new entry dated today; the original stays as it was."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("Alasan koreksi wajib diisi."))
+    if original.school_id != school.id:
+        raise LedgerError(_("Transaksi tidak ditemukan."))
+    fund = _lock_fund(school)
+    _refuse_reused_key(form_key)
+    if original.kind == EntryKind.VOID:
+        raise LedgerError(_("Koreksi tidak dapat dibatalkan."))
+    already = db.session.scalar(select(Entry.id).where(Entry.voids_entry_id == original.id))
+    if already is not None:
+        raise LedgerError(_("Transaksi ini sudah dibatalkan."))
+    direction = Direction.OUT if original.direction == Direction.IN else Direction.IN
+    if direction == Direction.OUT:
+        available = available_on(school, today)
+        if original.amount > available:
+            raise LedgerError(
+                _(
+                    "Pembatalan ditolak: saldo akan menjadi negatif (saldo yang tersedia "
+                    "%(balance)s).",
+                    balance=format_rupiah(available),
+                )
+            )
+    return _append(
+        school,
+        fund,
+        Entry(
+            kind=EntryKind.VOID,
+            direction=direction,
+            amount=original.amount,
+            occurred_on=today,
+            category=original.category,
+            voids_entry_id=original.id,
+            reason=reason,
+            recorded_by_id=recorded_by.id,
+            form_key=form_key,
+        ),
+    )
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Money in and out of a period, with voids netted where they are dated."""
+
+    collected: int
+    disbursed: int
+
+
+def totals(school: School, start: date, end: date) -> Totals:
+    def total(condition) -> object:  # type: ignore[no-untyped-def]
+        return func.coalesce(func.sum(case((condition, Entry.amount), else_=0)), 0)
+
+    is_void = Entry.kind == EntryKind.VOID
+    row = db.session.execute(
+        select(
+            total(Entry.kind == EntryKind.CONTRIBUTION),
+            total(is_void & (Entry.direction == Direction.OUT)),
+            total(Entry.kind == EntryKind.DISBURSEMENT),
+            total(is_void & (Entry.direction == Direction.IN)),
+        ).where(Entry.school_id == school.id, Entry.occurred_on.between(start, end))
+    ).one()
+    contributions, voided_in, disbursements, voided_out = (int(v) for v in row)
+    return Totals(contributions - voided_in, disbursements - voided_out)
+
+
+def students_helped(school: School, start: date, end: date) -> int:
+    """Distinct recipients of disbursements in the period that were not voided."""
+    voided = select(Entry.voids_entry_id).where(
+        Entry.school_id == school.id, Entry.voids_entry_id.is_not(None)
+    )
+    return db.session.scalar(
+        select(func.count(func.distinct(Entry.recipient_id))).where(
+            Entry.school_id == school.id,
+            Entry.kind == EntryKind.DISBURSEMENT,
+            Entry.occurred_on.between(start, end),
+            Entry.id.not_in(voided),
+        )
+    ) or 0
+
+
+def balance(school: School) -> int:
+    fund = db.session.get(Fund, school.id)
+    return fund.balance if fund is not None else 0
+
+
+def balance_from_entries(school: School) -> int:
+    """The balance recomputed from the ledger itself; must always equal the fund's."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(SIGNED_AMOUNT), 0)).where(Entry.school_id == school.id)
+    )
+    return int(total or 0)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    balance: int
+    month: Totals
+    year: Totals
+    helped_this_year: int
+    recent: list[Entry]
+
+
+def dashboard(school: School, today: date) -> Dashboard:
+    year_start, year_end = school_year_bounds(today)
+    recent = db.session.scalars(
+        select(Entry)
+        .where(Entry.school_id == school.id)
+        .options(joinedload(Entry.recipient), joinedload(Entry.voided_by))
+        .order_by(Entry.seq.desc())
+        .limit(10)
+    ).all()
+    return Dashboard(
+        balance=balance(school),
+        month=totals(school, *month_bounds(today)),
+        year=totals(school, year_start, year_end),
+        helped_this_year=students_helped(school, year_start, year_end),
+        recent=list(recent),
+    )
+
+
+@dataclass(frozen=True)
+class CashBookFilter:
+    kind: EntryKind | None = None
+    start: date | None = None
+    end: date | None = None
+    category: Category | None = None
+
+    def slug(self) -> str:
+        """A filename-safe summary, e.g. ``disbursement_2025-07-01_2026-06-30_seragam``."""
+        parts = [
+            self.kind or "",
+            self.start.isoformat() if self.start else "",
+            self.end.isoformat() if self.end else "",
+            self.category or "",
+        ]
+        return "_".join(p for p in parts if p) or "semua"
+
+
+@dataclass(frozen=True)
+class CashBookLine:
+    no: int
+    entry: Entry
+    saldo: int
+
+    @property
+    def penerimaan(self) -> int | None:
+        return self.entry.amount if self.entry.direction == Direction.IN else None
+
+    @property
+    def pengeluaran(self) -> int | None:
+        return self.entry.amount if self.entry.direction == Direction.OUT else None
+
+
+@dataclass(frozen=True)
+class CashBookPage:
+    lines: list[CashBookLine]
+    page: int
+    pages: int
+    total: int
+    total_in: int
+    total_out: int
+
+
+def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
+    """Entries matching the filter, each with the fund's true running balance after it."""
+    running = (
+        select(
+            Entry.id.label("id"),
+            func.sum(SIGNED_AMOUNT).over(order_by=(Entry.occurred_on, Entry.seq)).label("saldo"),
+        )
+        .where(Entry.school_id == school.id)
+        .subquery()
+    )
+    stmt = select(Entry, running.c.saldo).join(running, running.c.id == Entry.id)
+    if flt.kind is not None:
+        stmt = stmt.where(Entry.kind == flt.kind)
+    if flt.start is not None:
+        stmt = stmt.where(Entry.occurred_on >= flt.start)
+    if flt.end is not None:
+        stmt = stmt.where(Entry.occurred_on <= flt.end)
+    if flt.category is not None:
+        stmt = stmt.where(Entry.category == flt.category)
+    return stmt
+
+
+def cash_book_page(school: School, flt: CashBookFilter, page: int, per_page: int) -> CashBookPage:
+    stmt = _cash_book_select(school, flt)
+    sub = stmt.subquery()
+    count, total_in, total_out = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((sub.c.direction == "in", sub.c.amount), else_=0)), 0),
+            func.coalesce(func.sum(case((sub.c.direction == "out", sub.c.amount), else_=0)), 0),
+        ).select_from(sub)
+    ).one()
+    pages = max(1, -(-count // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(
+        stmt.options(joinedload(Entry.recipient), joinedload(Entry.voids))
+        .order_by(Entry.occurred_on, Entry.seq)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    first = (page - 1) * per_page
+    lines = [CashBookLine(first + i + 1, e, int(s)) for i, (e, s) in enumerate(rows)]
+    return CashBookPage(lines, page, pages, count, int(total_in), int(total_out))
+
+
+def cash_book_lines(school: School, flt: CashBookFilter) -> Iterator[CashBookLine]:
+    """Every line matching the filter, in order (for the export)."""
+    rows = db.session.execute(
+        _cash_book_select(school, flt)
+        .options(joinedload(Entry.recipient), joinedload(Entry.voids))
+        .order_by(Entry.occurred_on, Entry.seq)
+        .execution_options(yield_per=500)
+    )
+    for i, (entry, saldo) in enumerate(rows):
+        yield CashBookLine(i + 1, entry, int(saldo))
+
+
+def describe(entry: Entry) -> str:
+    """The Uraian of a cash book line (school-internal: may name the recipient)."""
+    if entry.kind == EntryKind.CONTRIBUTION:
+        if entry.source == Source.CLASS:
+            text = _("Iuran kelas %(label)s", label=entry.class_label or "").strip()
+        elif entry.source == Source.INDIVIDUAL and entry.donor_name:
+            text = _("Sumbangan dari %(name)s", name=entry.donor_name)
+        else:
+            text = _("Sumbangan: %(source)s", source=SOURCE_LABELS[entry.source].lower())
+        return f"{text} — {entry.note}" if entry.note else text
+    if entry.kind == EntryKind.DISBURSEMENT:
+        text = _(
+            "Penyaluran %(category)s (%(how)s) untuk %(name)s",
+            category=CATEGORY_LABELS[entry.category].lower(),
+            how=_("barang") if entry.in_kind else _("tunai"),
+            name=entry.recipient.name if entry.recipient else "?",
+        )
+        return f"{text} — {entry.description}" if entry.description else text
+    original = entry.voids.number if entry.voids else "?"
+    return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
+
+
+def _safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def cash_book_csv(lines: Iterable[CashBookLine]) -> Iterator[str]:
+    """The cash book as CSV, amounts as plain integers of Rupiah."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(
+        [_("No"), _("Tanggal"), _("No Bukti"), _("Uraian"), _("Penerimaan"), _("Pengeluaran"),
+         _("Saldo")]
+    )
+    yield flush()
+    for line in lines:
+        writer.writerow(
+            [
+                _safe_cell(v)
+                for v in (
+                    line.no,
+                    line.entry.occurred_on.isoformat(),
+                    line.entry.number,
+                    describe(line.entry),
+                    line.penerimaan if line.penerimaan is not None else "",
+                    line.pengeluaran if line.pengeluaran is not None else "",
+                    line.saldo,
+                )
+            ]
+        )
+        yield flush()
+
+
+def check_totals() -> list[str]:
+    """Every school's fund balance against its entries; returns the problems found."""
+    problems = []
+    for school in db.session.scalars(select(School).order_by(School.npsn)):
+        stored, computed = balance(school), balance_from_entries(school)
+        if stored != computed or stored < 0:
+            problems.append(f"{school.npsn}: fund {stored} != entries {computed}")
+    return problems

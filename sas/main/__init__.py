@@ -1,0 +1,1 @@
+"""Home redirects, placeholder homes for district and admin, the language switch."""

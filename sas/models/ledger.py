@@ -1,0 +1,141 @@
+"""The append-only ledger: one row per entry, never updated or deleted.
+
+The rules that write these rows live in ``sas.ledger.services``; the database backs the most
+important of them with constraints (positive amounts, one void per entry, one entry per form key,
+a fund balance that cannot go below zero).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sas.extensions import db
+from sas.models.places import School, str_enum
+
+if TYPE_CHECKING:
+    from sas.models.people import User
+    from sas.models.recipients import Recipient
+
+
+class EntryKind(enum.StrEnum):
+    CONTRIBUTION = "contribution"  # pemasukan
+    DISBURSEMENT = "disbursement"  # penyaluran
+    VOID = "void"  # koreksi: reverses one earlier entry
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class Source(enum.StrEnum):
+    CLASS = "class"  # collected per class by the bendahara kelas
+    INDIVIDUAL = "individual"
+    ANONYMOUS = "anonymous"
+    OTHER = "other"
+
+
+class Category(enum.StrEnum):
+    """Needs that government aid does not cover (DOMAIN.md)."""
+
+    SERAGAM = "seragam"
+    SEPATU = "sepatu"
+    TAS = "tas"
+    ALAT_TULIS = "alat_tulis"
+    SEPEDA = "sepeda"
+    KACAMATA = "kacamata"
+    UANG_SAKU = "uang_saku"
+    TRANSPORT = "transport"
+    KUOTA = "kuota"
+    SEMBAKO = "sembako"
+    MUSIBAH = "musibah"
+    BEASISWA = "beasiswa"
+    LAINNYA = "lainnya"
+
+
+class Fund(db.Model):
+    """One row per school: the lock that serialises its writers and its current balance."""
+
+    __tablename__ = "funds"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    balance: Mapped[int] = mapped_column(default=0)
+    last_seq: Mapped[int] = mapped_column(default=0)
+
+    school: Mapped[School] = relationship(back_populates="fund")
+
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+
+class Entry(db.Model):
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    seq: Mapped[int]  # per school, in recording order; the No Bukti
+    kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind, "entry_kind"))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
+    amount: Mapped[int]  # whole Rupiah, always positive; direction says which way
+    occurred_on: Mapped[date]  # the date in Asia/Jakarta
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+    # contribution
+    source: Mapped[Source | None] = mapped_column(str_enum(Source, "source"))
+    class_label: Mapped[str | None] = mapped_column(String(20))
+    donor_name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    # disbursement (a void of a disbursement repeats its category for the cash book filter)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"), index=True)
+    category: Mapped[Category | None] = mapped_column(str_enum(Category, "category"))
+    in_kind: Mapped[bool | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    # void
+    voids_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    recorded_by: Mapped[User | None] = relationship()
+    recipient: Mapped[Recipient | None] = relationship()
+    voids: Mapped[Entry | None] = relationship(
+        remote_side=[id], back_populates="voided_by", foreign_keys=[voids_entry_id]
+    )
+    voided_by: Mapped[Entry | None] = relationship(
+        back_populates="voids", foreign_keys=[voids_entry_id], uselist=False
+    )
+
+    __table_args__ = (
+        UniqueConstraint("school_id", "seq", name="uq_entries_school_seq"),
+        Index("ix_entries_school_date", "school_id", "occurred_on", "seq"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(kind = 'contribution' AND direction = 'in' AND source IS NOT NULL)"
+            " OR (kind = 'disbursement' AND direction = 'out' AND recipient_id IS NOT NULL"
+            "     AND category IS NOT NULL AND in_kind IS NOT NULL)"
+            " OR (kind = 'void' AND voids_entry_id IS NOT NULL AND reason IS NOT NULL)",
+            name="kind_fields",
+        ),
+    )
+
+    @property
+    def number(self) -> str:
+        """The No Bukti: BKM (kas masuk), BKK (kas keluar) or KOR (koreksi) and the sequence."""
+        prefix = {"contribution": "BKM", "disbursement": "BKK", "void": "KOR"}[self.kind]
+        return f"{prefix}-{self.seq:04d}"
+
+    @property
+    def is_void(self) -> bool:
+        return self.kind == EntryKind.VOID
+
+    @property
+    def can_be_voided(self) -> bool:
+        return not self.is_void and self.voided_by is None
+
+    @property
+    def signed_amount(self) -> int:
+        return self.amount if self.direction == Direction.IN else -self.amount

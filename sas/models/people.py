@@ -1,0 +1,67 @@
+"""Accounts and their roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import DateTime, CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from sas.extensions import db
+from sas.models.places import Region, School, str_enum
+
+
+class Role(enum.StrEnum):
+    COMMITTEE = "committee"  # Tim SAS: records for their own school
+    TEACHER = "teacher"  # guru pembina: reads their own school
+    DISTRICT = "district"  # Dinas Pendidikan: reads totals of their kabupaten
+    ADMIN = "admin"  # sets up schools and accounts
+
+
+SCHOOL_ROLES = (Role.COMMITTEE, Role.TEACHER)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the login cookie; bumping it (at logout) makes every older cookie worthless.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    school: Mapped[School | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "role NOT IN ('committee', 'teacher') OR school_id IS NOT NULL", name="school_role"
+        ),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)  # scrypt, Werkzeug's default
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def can_record(self) -> bool:
+        return self.role == Role.COMMITTEE

@@ -1,0 +1,66 @@
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from sas.authz import recipient_for, roles, school_for
+from sas.extensions import db
+from sas.models import Role
+from sas.recipients import services
+from sas.recipients.forms import RecipientForm
+
+bp = Blueprint("recipients", __name__, url_prefix="/schools/<npsn>/recipients")
+
+
+@bp.get("")
+@roles(Role.COMMITTEE, Role.TEACHER)
+def index(npsn: str) -> str:
+    school = school_for(npsn, current_user)
+    return render_template(
+        "recipients/index.html", school=school, recipients=services.list_recipients(school)
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def new(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = RecipientForm()
+    if form.validate_on_submit():
+        services.add_recipient(
+            school,
+            name=form.name.data,
+            class_label=form.class_label.data,
+            nisn=form.nisn.data,
+            reason=form.reason.data,
+            active=form.active.data,
+        )
+        db.session.commit()
+        flash(_("Penerima ditambahkan."), "success")
+        return redirect(url_for("recipients.index", npsn=school.npsn), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("recipients/form.html", school=school, form=form), status
+
+
+@bp.route("/<int:recipient_id>/edit", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def edit(npsn: str, recipient_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    recipient = recipient_for(school, recipient_id)
+    form = RecipientForm(obj=recipient)
+    if form.validate_on_submit():
+        services.update_recipient(
+            recipient,
+            name=form.name.data,
+            class_label=form.class_label.data,
+            nisn=form.nisn.data,
+            reason=form.reason.data,
+            active=form.active.data,
+        )
+        db.session.commit()
+        flash(_("Data penerima disimpan."), "success")
+        return redirect(url_for("recipients.index", npsn=school.npsn), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "recipients/form.html", school=school, form=form, recipient=recipient
+    ), status

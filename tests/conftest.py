@@ -1,0 +1,218 @@
+"""Fixtures: an app on a fresh database per test, a client, and small factories.
+
+The database is a SQLite file in the test's temporary folder, or the PostgreSQL database named
+by ``TEST_DATABASE_URL`` (CI runs the suite on both). After every test the ledger invariant is
+checked: each school's fund balance equals its entries, and no balance is ever below zero.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from sas import create_app
+from sas.dates import today_wib
+from sas.extensions import db
+from sas.ledger import services as ledger
+from sas.models import (
+    Category,
+    Entry,
+    Jenjang,
+    Recipient,
+    Region,
+    RegionLevel,
+    Role,
+    School,
+    SchoolStatus,
+    Source,
+    User,
+)
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url(tmp_path)})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.rollback()
+        assert_ledger_invariant()
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def assert_ledger_invariant() -> None:
+    """The shown balance equals contributions minus disbursements, voids netted, never < 0."""
+    for school in db.session.scalars(select(School)):
+        shown = ledger.balance(school)
+        assert shown == ledger.balance_from_entries(school), school.npsn
+        assert shown >= 0, school.npsn
+        running = select(
+            func.sum(ledger.SIGNED_AMOUNT)
+            .over(order_by=(Entry.occurred_on, Entry.seq))
+            .label("saldo")
+        ).where(Entry.school_id == school.id).subquery()
+        lowest = db.session.scalar(select(func.min(running.c.saldo)))
+        assert lowest is None or lowest >= 0, school.npsn
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- factories ----------------------------------------------------------------------------
+
+
+def make_kabupaten(code: str = "35.10", name: str = "Banyuwangi") -> Region:
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        region = Region(code=code, name=name, level=RegionLevel.KABUPATEN)
+        db.session.add(region)
+        db.session.flush()
+    return region
+
+
+def make_kecamatan(code: str = "35.10.16", name: str = "Banyuwangi") -> Region:
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        kabupaten = make_kabupaten(code[:5])
+        region = Region(code=code, name=name, level=RegionLevel.KECAMATAN, parent_id=kabupaten.id)
+        db.session.add(region)
+        db.session.flush()
+    return region
+
+
+def make_school(npsn: str | None = None, kecamatan: str = "35.10.16", **fields) -> School:  # type: ignore[no-untyped-def]
+    n = next(_counter)
+    school = School(
+        npsn=npsn or f"2052{n:04d}",
+        name=fields.pop("name", f"SMP Negeri {n} Banyuwangi"),
+        jenjang=fields.pop("jenjang", Jenjang.SMP),
+        status=fields.pop("status", SchoolStatus.NEGERI),
+        kecamatan_id=make_kecamatan(kecamatan).id,
+        **fields,
+    )
+    db.session.add(school)
+    db.session.flush()
+    ledger.ensure_fund(school)
+    db.session.commit()
+    return school
+
+
+def make_user(
+    username: str, role: Role, school: School | None = None, active: bool = True
+) -> User:
+    user = User(
+        username=username,
+        display_name=username.title(),
+        role=role,
+        school_id=school.id if school else None,
+        region_id=make_kabupaten().id if role == Role.DISTRICT else None,
+        active=active,
+    )
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_recipient(school: School, name: str = "Siti Aminah", **fields) -> Recipient:  # type: ignore[no-untyped-def]
+    recipient = Recipient(
+        school_id=school.id,
+        name=name,
+        class_label=fields.pop("class_label", "8A"),
+        reason=fields.pop("reason", "Orang tua buruh tani"),
+        **fields,
+    )
+    db.session.add(recipient)
+    db.session.commit()
+    return recipient
+
+
+def contribute(
+    school: School, amount: int, user: User, on: date | None = None, **fields
+) -> Entry:  # type: ignore[no-untyped-def]
+    entry = ledger.record_contribution(
+        school,
+        amount=amount,
+        occurred_on=on or today_wib(),
+        source=fields.pop("source", Source.CLASS),
+        class_label=fields.pop("class_label", "8A"),
+        donor_name=fields.pop("donor_name", None),
+        note=fields.pop("note", None),
+        recorded_by=user,
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    db.session.commit()
+    return entry
+
+
+def disburse(
+    school: School, amount: int, user: User, recipient: Recipient, on: date | None = None
+) -> Entry:
+    entry = ledger.record_disbursement(
+        school,
+        amount=amount,
+        occurred_on=on or today_wib(),
+        recipient=recipient,
+        category=Category.SERAGAM,
+        in_kind=True,
+        description="Seragam putih biru",
+        recorded_by=user,
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    db.session.commit()
+    return entry
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def world(app: Flask) -> dict:
+    """Two schools in two kecamatan, each with a committee member and a teacher, plus
+    a district officer and an admin; school A has a recipient and Rp100.000 in its fund."""
+    a = make_school("20525555", "35.10.16", name="SMP Negeri 1 Banyuwangi")
+    b = make_school("20526666", "35.10.09", name="SD Negeri 2 Genteng", jenjang=Jenjang.SD)
+    users = {
+        "komite_a": make_user("komite_a", Role.COMMITTEE, a),
+        "guru_a": make_user("guru_a", Role.TEACHER, a),
+        "komite_b": make_user("komite_b", Role.COMMITTEE, b),
+        "guru_b": make_user("guru_b", Role.TEACHER, b),
+        "dinas": make_user("dinas", Role.DISTRICT),
+        "admin": make_user("admin", Role.ADMIN),
+    }
+    recipient_a = make_recipient(a)
+    recipient_b = make_recipient(b, name="Budi Santoso")
+    entry_a = contribute(a, 100_000, users["komite_a"])
+    entry_b = contribute(b, 50_000, users["komite_b"])
+    return {
+        "a": a,
+        "b": b,
+        "recipient_a": recipient_a,
+        "recipient_b": recipient_b,
+        "entry_a": entry_a,
+        "entry_b": entry_b,
+        **users,
+    }
