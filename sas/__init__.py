@@ -45,12 +45,11 @@ def create_app(
 
 
 def select_locale() -> str:
-    """The language chosen with the switch, else the browser's if we have it, else Indonesian."""
-    from flask import current_app
+    """The language chosen with the switch, else Indonesian."""
+    from flask import current_app, has_request_context
 
-    languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
-    if chosen in languages:
+    chosen = session.get("lang") if has_request_context() else None
+    if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

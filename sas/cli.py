@@ -50,13 +50,17 @@ def create_user(
 
 @sas_cli.command("demo")
 @click.option("--seed", default=2011, show_default=True, help="Random seed for the demo data.")
-def demo(seed: int) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if data exists.")
+def demo(seed: int, if_empty: bool) -> None:
     """Load the Banyuwangi demo into an empty database (refused in production)."""
     from sas.demo import load_demo
 
     if current_app.config.get("PRODUCTION"):
         raise click.ClickException("the demo is never loaded with the production configuration")
     if db.session.scalar(select(School.id).limit(1)) is not None:
+        if if_empty:
+            click.echo("the database already has data; demo not loaded")
+            return
         raise click.ClickException("the database is not empty; the demo loads only into an empty one")
     summary = load_demo(seed=seed)
     db.session.commit()

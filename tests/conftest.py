@@ -7,6 +7,8 @@ checked: each school's fund balance equals its entries, and no balance is ever b
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import itertools
 import os
 import uuid
@@ -17,6 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from sas import create_app
 from sas.dates import today_wib
@@ -40,6 +43,11 @@ PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
+@functools.cache
+def password_hash() -> str:
+    return generate_password_hash(PASSWORD)
+
+
 def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
@@ -47,6 +55,7 @@ def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def app(tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url(tmp_path)})
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -71,6 +80,21 @@ def assert_ledger_invariant() -> None:
         ).where(Entry.school_id == school.id).subquery()
         lowest = db.session.scalar(select(func.min(running.c.saldo)))
         assert lowest is None or lowest >= 0, school.npsn
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs as in production: its own app context, ``g`` and database session.
+
+    The test's own session commits first (so it holds no write lock the request would wait
+    for) and forgets what it loaded afterwards (so the test sees what the request wrote).
+    """
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        db.session.commit()
+        kwargs.setdefault("buffered", True)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
 
 
 @pytest.fixture
@@ -128,7 +152,7 @@ def make_user(
         region_id=make_kabupaten().id if role == Role.DISTRICT else None,
         active=active,
     )
-    user.set_password(PASSWORD)
+    user.password_hash = password_hash()  # hashing once keeps the suite fast
     db.session.add(user)
     db.session.commit()
     return user

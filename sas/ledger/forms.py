@@ -14,6 +14,7 @@ from wtforms import (
     Field,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -70,7 +71,7 @@ class EntryForm(FlaskForm):
 class ContributionForm(EntryForm):
     source = RadioField(
         _l("Sumber"),
-        choices=[(s.value, label) for s, label in SOURCE_LABELS.items()],
+        choices=[SelectChoice(s.value, label) for s, label in SOURCE_LABELS.items()],
         default="class",
         validators=[InputRequired()],
     )
@@ -85,7 +86,7 @@ class DisbursementForm(EntryForm):
     recipient_id = SelectField(_l("Penerima"), coerce=int, validators=[InputRequired()])
     category = SelectField(
         _l("Kebutuhan"),
-        choices=[(c.value, label) for c, label in CATEGORY_LABELS.items()],
+        choices=[SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()],
         validators=[InputRequired()],
     )
     in_kind = BooleanField(_l("Diberikan dalam bentuk barang (bukan uang tunai)"))
@@ -100,6 +101,9 @@ class VoidForm(FlaskForm):
     form_key = HiddenField(default=new_form_key)
 
 
+ALL = SelectChoice("", _l("Semua"))
+
+
 class CashBookFilterForm(FlaskForm):
     """GET filter of the cash book; no CSRF (it changes nothing)."""
 
@@ -108,13 +112,13 @@ class CashBookFilterForm(FlaskForm):
 
     kind = SelectField(
         _l("Jenis"),
-        choices=[("", _l("Semua"))] + [(k.value, label) for k, label in KIND_LABELS.items()],
+        choices=[ALL] + [SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
         validators=[Optional()],
     )
     from_ = DateField(_l("Dari"), validators=[Optional()], format="%Y-%m-%d", name="from")
     to = DateField(_l("Sampai"), validators=[Optional()], format="%Y-%m-%d")
     category = SelectField(
         _l("Kebutuhan"),
-        choices=[("", _l("Semua"))] + [(c.value, label) for c, label in CATEGORY_LABELS.items()],
+        choices=[ALL] + [SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()],
         validators=[Optional()],
     )

@@ -17,11 +17,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from sas.authz import entry_for, recipient_for, roles, school_for
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import services
+from sas.ledger.labels import KIND_LABELS
 from sas.ledger.forms import (
     CashBookFilterForm,
     ContributionForm,
@@ -33,6 +35,11 @@ from sas.models import Category, Entry, EntryKind, Recipient, Role, School, Sour
 bp = Blueprint("ledger", __name__, url_prefix="/schools/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
+
+
+@bp.context_processor
+def ledger_helpers() -> dict[str, object]:
+    return {"describe": services.describe, "kind_labels": KIND_LABELS}
 
 
 def _saved(school: School, entry: Entry, message: str) -> Response:
@@ -82,10 +89,7 @@ def cash_book(npsn: str) -> str:
         school, flt, request.args.get("page", 1, type=int), current_app.config["ENTRIES_PER_PAGE"]
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "ledger/cash_book.html", school=school, form=form, book=page, args=args,
-        describe=services.describe,
-    )
+    return render_template("ledger/cash_book.html", school=school, form=form, book=page, args=args)
 
 
 @bp.get("/ledger.csv")
@@ -141,7 +145,9 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
         .where(Recipient.school_id == school.id, Recipient.active)
         .order_by(Recipient.name)
     ).all()
-    form.recipient_id.choices = [(r.id, f"{r.name} ({r.class_label})") for r in recipients]
+    form.recipient_id.choices = [
+        SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients
+    ]
     if form.validate_on_submit():
         try:
             entry = services.record_disbursement(
@@ -177,13 +183,7 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
 def entry(npsn: str, entry_id: int) -> str:
     school = school_for(npsn, current_user)
     item = entry_for(school, entry_id)
-    return render_template(
-        "ledger/entry.html",
-        school=school,
-        entry=item,
-        form=VoidForm(),
-        describe=services.describe,
-    )
+    return render_template("ledger/entry.html", school=school, entry=item, form=VoidForm())
 
 
 @bp.post("/entries/<int:entry_id>/void")
@@ -208,6 +208,4 @@ def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
         except services.LedgerError as error:
             db.session.rollback()
             form.reason.errors = [*form.reason.errors, str(error)]
-    return render_template(
-        "ledger/entry.html", school=school, entry=original, form=form, describe=services.describe
-    ), 422
+    return render_template("ledger/entry.html", school=school, entry=original, form=form), 422

@@ -1,0 +1,49 @@
+# SAS Ledger. `make run` serves the demo on http://127.0.0.1:5000; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := SAS_ENV=development $(BIN)/flask --app wsgi
+CATALOG := sas/translations/en/LC_MESSAGES/messages
+
+.PHONY: run test lint format translations extract-messages serve-dev clean
+
+$(STAMP): requirements.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+$(CATALOG).mo: $(CATALOG).po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d sas/translations -D messages
+
+translations: $(CATALOG).mo
+
+run: $(STAMP) translations
+	$(FLASK) db upgrade
+	$(FLASK) sas demo --if-empty
+	@echo "SAS Ledger on http://127.0.0.1:5000 (demo accounts: see README.md)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(STAMP) translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# After changing user-facing text: extract, then translate the new English entries.
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o sas/translations/messages.pot .
+	$(BIN)/pybabel update -i sas/translations/messages.pot -d sas/translations -D messages \
+		--no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance/sas.sqlite3*

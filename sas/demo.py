@@ -1,0 +1,551 @@
+"""The Banyuwangi demo: 25 kecamatan, ~40 schools, needy students and two school years of entries.
+
+It lets the app be shown and tried without real (and sensitive) children's data. ``flask sas demo``
+calls ``load_demo`` on an empty database and commits. Entries are inserted in bulk rather than
+through the ledger services one by one (that would take minutes), so this module keeps every ledger
+rule itself: positive whole Rupiah, per-school ``seq`` in recording order (which is date order), no
+date in the future, and a running balance that never goes below zero. Everything is drawn from
+``random.Random(seed)``: one seed and one ``today`` always give the same demo.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import insert
+
+from sas.dates import PROGRAMME_START, WIB, school_year_label, school_year_start, today_wib
+from sas.extensions import db
+from sas.ledger.services import ensure_fund
+from sas.models import (
+    Category,
+    Direction,
+    Entry,
+    EntryKind,
+    Jenjang,
+    Recipient,
+    Region,
+    RegionLevel,
+    Role,
+    School,
+    SchoolStatus,
+    Source,
+    User,
+)
+from sas.money import format_rupiah
+
+DEMO_PASSWORD = "sas-demo-2026"  # noqa: S105 - published with the demo, never in production
+
+KECAMATAN = {
+    "01": "Pesanggaran", "02": "Bangorejo", "03": "Purwoharjo", "04": "Tegaldlimo",
+    "05": "Muncar", "06": "Cluring", "07": "Gambiran", "08": "Srono", "09": "Genteng",
+    "10": "Glenmore", "11": "Kalibaru", "12": "Singojuruh", "13": "Rogojampi", "14": "Kabat",
+    "15": "Glagah", "16": "Banyuwangi", "17": "Giri", "18": "Wongsorejo", "19": "Songgon",
+    "20": "Sempu", "21": "Kalipuro", "22": "Siliragung", "23": "Tegalsari", "24": "Licin",
+    "25": "Blimbingsari",
+}  # fmt: skip
+
+N, S = SchoolStatus.NEGERI, SchoolStatus.SWASTA
+# (kecamatan, jenjang, status, name); the first two get the komite1/guru1 and komite2/guru2 logins.
+SCHOOLS: tuple[tuple[str, Jenjang, SchoolStatus, str], ...] = (
+    ("16", Jenjang.SMP, N, "SMP Negeri 1 Banyuwangi"),
+    ("09", Jenjang.SD, N, "SD Negeri 3 Genteng"),
+    ("01", Jenjang.SD, N, "SD Negeri 1 Pesanggaran"),
+    ("02", Jenjang.SD, N, "SD Negeri 4 Bangorejo"),
+    ("03", Jenjang.SD, N, "SD Negeri 2 Purwoharjo"),
+    ("04", Jenjang.SD, N, "SD Negeri 1 Tegaldlimo"),
+    ("05", Jenjang.SD, N, "SD Negeri 5 Muncar"),
+    ("05", Jenjang.SD, N, "SD Negeri 2 Kedungrejo"),
+    ("06", Jenjang.SD, N, "SD Negeri 1 Cluring"),
+    ("07", Jenjang.SD, N, "SD Negeri 3 Gambiran"),
+    ("08", Jenjang.SD, N, "SD Negeri 2 Srono"),
+    ("10", Jenjang.SD, N, "SD Negeri 1 Glenmore"),
+    ("11", Jenjang.SD, N, "SD Negeri 2 Kalibaru Wetan"),
+    ("12", Jenjang.SD, N, "SD Negeri 1 Singojuruh"),
+    ("13", Jenjang.SD, N, "SD Negeri 4 Rogojampi"),
+    ("14", Jenjang.SD, N, "SD Negeri 2 Kabat"),
+    ("15", Jenjang.SD, N, "SD Negeri 1 Olehsari"),
+    ("16", Jenjang.SD, N, "SD Negeri 2 Penganjuran"),
+    ("17", Jenjang.SD, N, "SD Negeri 1 Boyolangu"),
+    ("18", Jenjang.SD, N, "SD Negeri 3 Bajulmati"),
+    ("19", Jenjang.SD, N, "SD Negeri 1 Songgon"),
+    ("20", Jenjang.SD, N, "SD Negeri 2 Sempu"),
+    ("21", Jenjang.SD, N, "SD Negeri 1 Ketapang"),
+    ("22", Jenjang.SD, N, "SD Negeri 2 Siliragung"),
+    ("23", Jenjang.SD, N, "SD Negeri 1 Tegalsari"),
+    ("24", Jenjang.SD, N, "SD Negeri 1 Licin"),
+    ("25", Jenjang.SD, N, "SD Negeri 3 Blimbingsari"),
+    ("09", Jenjang.SD, S, "SD Muhammadiyah 1 Genteng"),
+    ("13", Jenjang.MI, N, "MI Negeri 1 Banyuwangi"),
+    ("08", Jenjang.MI, S, "MI Al-Ikhlas Srono"),
+    ("06", Jenjang.MI, S, "MI Nurul Huda Cluring"),
+    ("11", Jenjang.MI, S, "MI Miftahul Ulum Kalibaru"),
+    ("13", Jenjang.SMP, N, "SMP Negeri 1 Rogojampi"),
+    ("09", Jenjang.SMP, N, "SMP Negeri 2 Genteng"),
+    ("05", Jenjang.SMP, N, "SMP Negeri 1 Muncar"),
+    ("01", Jenjang.SMP, N, "SMP Negeri 1 Pesanggaran"),
+    ("17", Jenjang.SMP, S, "SMP PGRI 1 Giri"),
+    ("16", Jenjang.MTS, N, "MTs Negeri 2 Banyuwangi"),
+    ("02", Jenjang.MTS, N, "MTs Negeri 5 Banyuwangi"),
+    ("23", Jenjang.MTS, S, "MTs Darussalam Blokagung"),
+    ("09", Jenjang.SMA, N, "SMA Negeri 1 Genteng"),
+    ("15", Jenjang.SMA, N, "SMA Negeri 1 Glagah"),
+    ("17", Jenjang.SMK, N, "SMK Negeri 1 Banyuwangi"),
+    ("08", Jenjang.SMK, S, "SMK Swasta PGRI Srono"),
+    ("03", Jenjang.SMK, N, "SMK Negeri 1 Purwoharjo"),
+    ("20", Jenjang.MA, N, "MA Negeri 1 Banyuwangi"),
+    ("16", Jenjang.SLB, N, "SLB Negeri Banyuwangi"),
+)
+
+BOYS = (
+    "Ahmad", "Muhammad", "Rizky", "Bagus", "Dimas", "Fajar", "Agus", "Eko", "Bayu", "Yoga",
+    "Aditya", "Rendi", "Wahyu", "Ilham", "Fikri", "Galih", "Arif", "Andika", "Satria", "Taufik",
+)  # fmt: skip
+GIRLS = (
+    "Siti", "Nur", "Dewi", "Putri", "Ayu", "Rina", "Anisa", "Fitri", "Wulan", "Indah", "Tika",
+    "Nabila", "Zahra", "Aulia", "Intan", "Rahma", "Dinda", "Salsabila", "Nadia", "Laila",
+)  # fmt: skip
+BOY_NAMES = (
+    "Pratama", "Saputra", "Setiawan", "Hidayat", "Kurniawan", "Maulana", "Ramadhan", "Hakim",
+    "Firmansyah", "Wijaya", "Susanto", "Prasetyo", "Fauzi", "Nugroho", "Santoso", "Efendi",
+)  # fmt: skip
+GIRL_NAMES = (
+    "Aminah", "Rahayu", "Lestari", "Wahyuni", "Nurhaliza", "Fauziah", "Safitri", "Anggraini",
+    "Handayani", "Puspitasari", "Permatasari", "Maharani", "Oktaviani", "Kusuma", "Azizah",
+)  # fmt: skip
+REASONS = (
+    "Yatim", "Piatu", "Yatim piatu", "Orang tua buruh tani", "Orang tua buruh tani",
+    "Orang tua nelayan", "Orang tua buruh perkebunan", "Orang tua pekerja serabutan",
+    "Ayah sakit, tidak bekerja", "Rumah terdampak banjir", "Tinggal bersama nenek",
+    "Orang tua bercerai, ikut ibu", "Rumah jauh dari sekolah",
+)  # fmt: skip
+DONORS = (
+    "Bapak Slamet Riyadi", "Ibu Sri Wahyuni", "H. Abdul Rohman", "Hj. Siti Maryam",
+    "Bapak Joko Susilo", "Ibu Endang Purwati", "Alumni angkatan 2009", "Alumni angkatan 2015",
+    "Paguyuban wali murid kelas 6", "Ibu kantin sekolah", "Keluarga Bapak Sugeng",
+)  # fmt: skip
+DONOR_NOTES = (
+    None,
+    None,
+    None,
+    "Syukuran kelahiran anak",
+    "Syukuran kenaikan kelas",
+    "Infak Jumat",
+)
+OTHER_NOTES = (
+    "Hasil kotak amal Jumat", "Hasil bank sampah sekolah", "Hasil bazar pentas seni",
+    "Sisa uang kas kegiatan Pramuka",
+)  # fmt: skip
+IDUL_FITRI = {
+    2011: date(2011, 8, 31), 2012: date(2012, 8, 19), 2013: date(2013, 8, 8),
+    2014: date(2014, 7, 28), 2015: date(2015, 7, 17), 2016: date(2016, 7, 6),
+    2017: date(2017, 6, 25), 2018: date(2018, 6, 15), 2019: date(2019, 6, 5),
+    2020: date(2020, 5, 24), 2021: date(2021, 5, 13), 2022: date(2022, 5, 2),
+    2023: date(2023, 4, 22), 2024: date(2024, 4, 10), 2025: date(2025, 3, 31),
+    2026: date(2026, 3, 20), 2027: date(2027, 3, 10), 2028: date(2028, 2, 27),
+    2029: date(2029, 2, 14), 2030: date(2030, 2, 5),
+}  # fmt: skip
+MONTHS = ("", "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+          "September", "Oktober", "November", "Desember")  # fmt: skip
+UNIFORM = {
+    Jenjang.SD: "merah putih", Jenjang.MI: "madrasah", Jenjang.SMP: "putih biru",
+    Jenjang.MTS: "madrasah", Jenjang.SMA: "putih abu-abu", Jenjang.SMK: "praktik",
+    Jenjang.MA: "madrasah", Jenjang.SLB: "sekolah",
+}  # fmt: skip
+# What a class gives in a week (lowest, highest, rounded to), by jenjang.
+CLASS_GIFT = {
+    Jenjang.SD: (15_000, 60_000, 500), Jenjang.MI: (15_000, 55_000, 500),
+    Jenjang.SMP: (20_000, 90_000, 1_000), Jenjang.MTS: (20_000, 80_000, 1_000),
+    Jenjang.SMA: (30_000, 120_000, 1_000), Jenjang.SMK: (30_000, 110_000, 1_000),
+    Jenjang.MA: (25_000, 100_000, 1_000), Jenjang.SLB: (5_000, 20_000, 500),
+}  # fmt: skip
+TARGET_CLASS_ENTRIES = 17_000  # class-weeks beyond this are thinned: giving is voluntary
+SHRINKABLE = (Category.UANG_SAKU, Category.TRANSPORT, Category.KUOTA, Category.BEASISWA)
+
+
+def is_school_day(day: date) -> bool:
+    """Monday to Saturday outside the long holidays (end of semester, end of year, Lebaran)."""
+    month, dom = day.month, day.day
+    if day.weekday() == 6 or (month, dom) >= (12, 20) or (month, dom) <= (1, 4):
+        return False
+    if (6, 20) <= (month, dom) <= (7, 12):
+        return False
+    fitri = IDUL_FITRI.get(day.year)
+    return fitri is None or abs((day - fitri).days) > 7
+
+
+def class_labels(jenjang: Jenjang, parallels: int) -> list[str]:
+    if jenjang in (Jenjang.SD, Jenjang.MI):
+        return [f"{g}{p}" for g in range(1, 7) for p in "ABC"[:parallels]]
+    if jenjang in (Jenjang.SMP, Jenjang.MTS):
+        return [f"{g}{p}" for g in range(7, 10) for p in "ABCD"[:parallels]]
+    if jenjang == Jenjang.SMK:
+        return [
+            f"{g} {m}" for g in range(10, 13) for m in ("TKJ", "AKL", "TKR", "TBSM")[:parallels]
+        ]
+    if jenjang == Jenjang.SLB:
+        return [f"SDLB {g}" for g in range(1, 7)] + [f"SMPLB {g}" for g in range(7, 10)]
+    return [f"{g}-{p}" for g in range(10, 13) for p in range(1, parallels + 1)]
+
+
+def rounded(amount: float, step: int) -> int:
+    return max(step, round(amount / step) * step)
+
+
+@dataclass
+class Book:
+    """One school's cash book, written in date order from a queue of planned events."""
+
+    rng: random.Random
+    school_id: int
+    recorder_id: int
+    today: date
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    voided: dict[str, str] = field(default_factory=dict)  # void form key -> original form key
+    balance: int = 0
+    skipped: int = 0
+    _queue: list[tuple[date, int, int, Callable[..., None], dict[str, Any]]] = field(
+        default_factory=list
+    )
+    _order: itertools.count = field(default_factory=itertools.count)
+
+    def plan(self, on: date, phase: int, action: Callable[..., None], **payload: Any) -> None:
+        """Queue an event; in a day contributions (0) go before disbursements (1), then voids."""
+        if on <= self.today:
+            heapq.heappush(self._queue, (on, phase, next(self._order), action, payload))
+
+    def run(self) -> None:
+        while self._queue:
+            on, phase, _, action, payload = heapq.heappop(self._queue)
+            action(on, phase, **payload)
+
+    def append(self, on: date, **fields: Any) -> dict[str, Any]:
+        signed = fields["amount"] if fields["direction"] == Direction.IN else -fields["amount"]
+        assert fields["amount"] > 0 and self.balance + signed >= 0
+        assert not self.rows or self.rows[-1]["occurred_on"] <= on
+        self.balance += signed
+        same_day = sum(1 for r in self.rows[-30:] if r["occurred_on"] == on)
+        row = {
+            "source": None, "class_label": None, "donor_name": None, "note": None,
+            "recipient_id": None, "category": None, "in_kind": None, "description": None,
+            "voids_entry_id": None, "reason": None,
+            **fields,
+            "school_id": self.school_id,
+            "seq": len(self.rows) + 1,
+            "occurred_on": on,
+            "recorded_at": datetime.combine(on, time(13, 0), WIB).astimezone(UTC)
+            + timedelta(minutes=3 * same_day),
+            "recorded_by_id": self.recorder_id,
+            "form_key": uuid.UUID(int=self.rng.getrandbits(128), version=4).hex,
+        }  # fmt: skip
+        self.rows.append(row)
+        return row
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def contribute(self, on: date, phase: int, **fields: Any) -> None:
+        rng = self.rng
+        typo = fields["source"] == Source.CLASS and rng.random() < 0.002
+        if typo:  # one zero too many, corrected the same afternoon
+            real = fields["amount"]
+            fields = fields | {"amount": real * 10}
+        row = self.append(on, kind=EntryKind.CONTRIBUTION, direction=Direction.IN, **fields)
+        if typo:
+            self.plan(
+                on,
+                phase,
+                self.void,
+                original=row,
+                reason="Salah ketik jumlah (kelebihan angka nol)",
+            )
+            self.plan(on, phase, self.contribute, **(fields | {"amount": real}))
+        elif rng.random() < 0.0015:  # the same envelope entered twice, found a few days later
+            twin = self.append(on, kind=EntryKind.CONTRIBUTION, direction=Direction.IN, **fields)
+            self.plan(on + timedelta(days=rng.randint(0, 6)), 0, self.void, original=twin,
+                      reason="Tercatat dua kali")  # fmt: skip
+
+    def disburse(
+        self, on: date, phase: int, tries: int = 0, others: tuple[int, ...] = (), **fields: Any
+    ) -> None:
+        amount = fields["amount"]
+        if amount > self.balance:
+            if fields["category"] in SHRINKABLE and self.balance >= 20_000:
+                amount = self.balance // 5_000 * 5_000
+            elif tries < 4:  # wait for the fund to grow
+                later = on + timedelta(days=7)
+                while not is_school_day(later):
+                    later += timedelta(days=1)
+                self.plan(later, phase, self.disburse, tries=tries + 1, others=others, **fields)
+                return
+            else:
+                self.skipped += 1
+                return
+        fields = fields | {"amount": amount}
+        row = self.append(on, kind=EntryKind.DISBURSEMENT, direction=Direction.OUT, **fields)
+        if others and self.rng.random() < 0.004:  # given to the wrong child in the book
+            later = min(self.today, on + timedelta(days=self.rng.randint(0, 3)))
+            self.plan(later, 2, self.void, original=row, reason="Salah pilih penerima")
+            right = fields | {"recipient_id": self.rng.choice(others)}
+            self.plan(later, 3, self.disburse, **right)
+
+    def void(self, on: date, phase: int, original: dict[str, Any], reason: str) -> None:
+        direction = Direction.OUT if original["direction"] == Direction.IN else Direction.IN
+        if direction == Direction.OUT and original["amount"] > self.balance:
+            return  # already spent: the committee leaves it (the ledger must not go below zero)
+        row = self.append(
+            on,
+            kind=EntryKind.VOID,
+            direction=direction,
+            amount=original["amount"],
+            category=original["category"],
+            reason=reason,
+        )
+        self.voided[row["form_key"]] = original["form_key"]
+
+
+def school_days(start: date, end: date) -> list[date]:
+    return [
+        start + timedelta(days=i)
+        for i in range((end - start).days + 1)
+        if is_school_day(start + timedelta(days=i))
+    ]
+
+
+def plan_contributions(
+    book: Book, school: School, classes: list[str], start: date, participation: float
+) -> None:
+    rng, today = book.rng, book.today
+    low, high, step = CLASS_GIFT[school.jenjang]
+    usual = {label: rng.uniform(low, high * 0.85) for label in classes}
+    opening = rounded(rng.uniform(300_000, 2_500_000), 500)
+    book.plan(
+        start, 0, book.contribute, amount=opening, source=Source.OTHER,
+        note=f"Saldo awal tahun ajaran {school_year_label(start)}, pindahan dari buku kas lama",
+    )  # fmt: skip
+    weekday = rng.choice((4, 4, 4, 0, 5))  # most schools collect on Friday
+    monday = start - timedelta(days=start.weekday())
+    while monday <= today:
+        day = monday + timedelta(days=weekday)
+        if start <= day and is_school_day(day):
+            for label in classes:
+                if rng.random() < participation:
+                    gift = min(high, max(low, usual[label] * rng.uniform(0.7, 1.3)))
+                    book.plan(day, 0, book.contribute, amount=rounded(gift, step),
+                              source=Source.CLASS, class_label=label)  # fmt: skip
+        extra = monday + timedelta(days=rng.randint(0, 5))
+        if start <= extra and is_school_day(extra):
+            chance = rng.random()
+            if chance < 0.06:
+                book.plan(extra, 0, book.contribute, source=Source.INDIVIDUAL,
+                          amount=rounded(rng.uniform(50_000, 750_000), 25_000),
+                          donor_name=rng.choice(DONORS), note=rng.choice(DONOR_NOTES))  # fmt: skip
+            elif chance < 0.10:
+                book.plan(extra, 0, book.contribute, source=Source.ANONYMOUS,
+                          amount=rounded(rng.uniform(20_000, 500_000), 10_000))  # fmt: skip
+            elif chance < 0.13:
+                book.plan(extra, 0, book.contribute, source=Source.OTHER,
+                          amount=rounded(rng.uniform(30_000, 300_000), 500),
+                          note=rng.choice(OTHER_NOTES))  # fmt: skip
+        monday += timedelta(days=7)
+
+
+# (category, chance per child and school year, lowest, highest, rounded to, in kind, description,
+#  when: "start" of the year, "any" school day, "rainy" season, "ramadan" before Lebaran)
+ITEMS = (
+    (Category.SERAGAM, 0.55, 150_000, 250_000, 5_000, True, "Seragam {uniform}", "start"),
+    (Category.SEPATU, 0.4, 100_000, 200_000, 5_000, True, "Sepatu sekolah hitam", "start"),
+    (Category.TAS, 0.3, 75_000, 150_000, 5_000, True, "Tas sekolah", "start"),
+    (Category.ALAT_TULIS, 0.5, 25_000, 75_000, 1_000, True, "Buku tulis dan alat tulis", "start"),
+    (Category.SEPEDA, 0.07, 700_000, 1_200_000, 50_000, True, "Sepeda ke sekolah", "any"),
+    (Category.KACAMATA, 0.05, 225_000, 300_000, 5_000, True, "Kacamata minus", "any"),
+    (Category.KUOTA, 0.12, 25_000, 50_000, 5_000, True, "Paket data untuk belajar", "any"),
+    (Category.BEASISWA, 0.08, 100_000, 300_000, 25_000, False, "Beasiswa prestasi", "any"),
+    (Category.LAINNYA, 0.04, 20_000, 100_000, 5_000, False, "Biaya fotokopi modul", "any"),
+    (Category.MUSIBAH, 0.03, 100_000, 500_000, 50_000, False, "Rumah terdampak banjir", "rainy"),
+    (Category.SEMBAKO, 0.4, 75_000, 150_000, 5_000, True, "Paket sembako Ramadan", "ramadan"),
+)
+
+
+def plan_disbursements(
+    book: Book, school: School, recipients: list[Recipient], start: date
+) -> None:
+    rng, today = book.rng, book.today
+    current = school_year_start(today)
+    for year in range(school_year_start(start), current + 1):
+        days = school_days(max(start, date(year, 7, 1)), min(today, date(year + 1, 6, 30)))
+        if not days:
+            continue
+        fitri = IDUL_FITRI.get(year + 1, date.max)
+        when = {
+            "start": [d for d in days if d < date(year, 9, 1)] or days[:20],
+            "any": days,
+            "rainy": [d for d in days if d.month in (11, 12, 1, 2, 3)],
+            "ramadan": [d for d in days if 8 <= (fitri - d).days <= 20],
+        }
+        # children no longer on the list (moved away, finished school) got help in earlier years
+        children = [r for r in recipients if r.active or year < current]
+        for child in children:
+            others = tuple(r.id for r in children if r is not child)
+
+            planned = {"recipient_id": child.id, "others": others}
+            for category, chance, low, high, step, in_kind, text, period in ITEMS:
+                if category == Category.KUOTA and school.jenjang in (Jenjang.SD, Jenjang.MI):
+                    continue
+                if when[period] and rng.random() < chance:
+                    amount = rounded(rng.uniform(low, high), step)
+                    text = text.format(uniform=UNIFORM[school.jenjang])
+                    book.plan(
+                        rng.choice(when[period]),
+                        1,
+                        book.disburse,
+                        category=category,
+                        amount=amount,
+                        in_kind=in_kind,
+                        description=text,
+                        **planned,
+                    )
+            if rng.random() < 0.5:  # a small monthly aid in cash, from August to May
+                category = rng.choice((Category.UANG_SAKU, Category.TRANSPORT))
+                what = "Uang saku" if category == Category.UANG_SAKU else "Ongkos angkutan"
+                monthly = rounded(rng.uniform(20_000, 50_000), 5_000)
+                for month in range(8, 18):
+                    y, m = year + (month > 12), (month - 1) % 12 + 1
+                    in_month = [d for d in days if (d.year, d.month) == (y, m) and d.day >= 5]
+                    if in_month:
+                        book.plan(
+                            in_month[0],
+                            1,
+                            book.disburse,
+                            category=category,
+                            amount=monthly,
+                            in_kind=False,
+                            description=f"{what} {MONTHS[m]} {y}",
+                            **planned,
+                        )
+
+
+def load_demo(seed: int = 2011, today: date | None = None) -> str:
+    """Add the demo to an empty database (flushes, never commits); return a one-line summary."""
+    rng = random.Random(seed)
+    today = today or today_wib()
+    start = max(PROGRAMME_START, date(school_year_start(today) - 1, 7, 1))
+
+    kabupaten = Region(code="35.10", name="Banyuwangi", level=RegionLevel.KABUPATEN)
+    db.session.add(kabupaten)
+    db.session.flush()
+    kecamatan = {
+        code: Region(code=f"35.10.{code}", name=name, level=RegionLevel.KECAMATAN,
+                     parent_id=kabupaten.id)
+        for code, name in KECAMATAN.items()
+    }  # fmt: skip
+    db.session.add_all(kecamatan.values())
+    db.session.flush()
+
+    npsns = iter(rng.sample(range(10_000), len(SCHOOLS)))
+    schools = [
+        School(
+            npsn=f"{2052 if jenjang in (Jenjang.SD, Jenjang.SMP) else 2053}{next(npsns):04d}",
+            name=name, jenjang=jenjang, status=status, kecamatan_id=kecamatan[kec].id,
+        )
+        for kec, jenjang, status, name in SCHOOLS
+    ]  # fmt: skip
+    db.session.add_all(schools)
+    db.session.flush()
+    funds = [ensure_fund(school) for school in schools]
+
+    admin = User(username="admin", display_name="Admin SAS", role=Role.ADMIN)
+    admin.set_password(DEMO_PASSWORD)  # scrypt is slow: hash once, share it with every demo account
+    accounts = [
+        admin,
+        User(username="dinas", display_name="Dinas Pendidikan Banyuwangi", role=Role.DISTRICT,
+             region_id=kabupaten.id),
+        User(username="guru1", display_name=f"Guru pembina {schools[0].name}", role=Role.TEACHER,
+             school_id=schools[0].id),
+        User(username="guru2", display_name=f"Guru pembina {schools[1].name}", role=Role.TEACHER,
+             school_id=schools[1].id),
+    ]  # fmt: skip
+    recorders = [
+        User(
+            username=f"komite{i + 1}" if i < 2 else f"komite-{school.npsn}",
+            display_name=f"Tim SAS {school.name}",
+            role=Role.COMMITTEE,
+            school_id=school.id,
+        )
+        for i, school in enumerate(schools)
+    ]
+    for user in accounts[1:] + recorders:
+        user.password_hash = admin.password_hash
+    db.session.add_all(accounts + recorders)
+
+    recipients: dict[int, list[Recipient]] = {}
+    classes: dict[int, list[str]] = {}
+    created = datetime.combine(start, time(9, 0), WIB).astimezone(UTC)
+    for school in schools:
+        parallels = {Jenjang.SD: rng.choice((1, 2, 2, 3)), Jenjang.MI: rng.choice((1, 2)),
+                     Jenjang.MA: 2}.get(school.jenjang, rng.randint(2, 4))  # fmt: skip
+        classes[school.id] = class_labels(school.jenjang, parallels)
+        names: set[str] = set()
+        wanted = rng.randint(4, 15)
+        while len(names) < wanted:
+            boy = rng.random() < 0.5
+            first = rng.choice(BOYS if boy else GIRLS)
+            names.add(f"{first} {rng.choice(BOY_NAMES if boy else GIRL_NAMES)}")
+        recipients[school.id] = [
+            Recipient(
+                school_id=school.id,
+                name=name,
+                class_label=rng.choice(classes[school.id]),
+                nisn=f"{rng.randint(0, 99_999_999):010d}" if rng.random() < 0.6 else None,
+                reason=rng.choice(REASONS),
+                active=rng.random() > 0.1,
+                created_at=created,
+            )
+            for name in sorted(names)
+        ]
+        db.session.add_all(recipients[school.id])
+    db.session.flush()
+
+    weeks = len(school_days(start, today)) / 6
+    participation = min(
+        0.95, TARGET_CLASS_ENTRIES / max(1.0, weeks * sum(map(len, classes.values())))
+    )
+    books = []
+    for school, recorder in zip(schools, recorders, strict=True):
+        book = Book(rng, school.id, recorder.id, today)
+        plan_contributions(book, school, classes[school.id], start, participation)
+        plan_disbursements(book, school, recipients[school.id], start)
+        book.run()
+        books.append(book)
+
+    originals = [row for b in books for row in b.rows if row["kind"] != EntryKind.VOID]
+    ids = db.session.scalars(
+        insert(Entry).returning(Entry.id, sort_by_parameter_order=True), originals
+    ).all()
+    entry_id = {row["form_key"]: i for row, i in zip(originals, ids, strict=True)}
+    voids = [
+        row | {"voids_entry_id": entry_id[b.voided[row["form_key"]]]}
+        for b in books
+        for row in b.rows
+        if row["kind"] == EntryKind.VOID
+    ]
+    if voids:
+        db.session.execute(insert(Entry), voids)
+    for fund, book in zip(funds, books, strict=True):
+        fund.balance, fund.last_seq = book.balance, len(book.rows)
+    db.session.flush()
+
+    users = len(accounts) + len(recorders)
+    children = sum(map(len, recipients.values()))
+    entries = len(originals) + len(voids)
+    total = sum(b.balance for b in books)
+    return (
+        f"demo loaded: {len(kecamatan) + 1} regions, {len(schools)} schools, {users} users, "
+        f"{children} recipients, {entries} entries, total balance {format_rupiah(total)}"
+    )
