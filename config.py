@@ -47,7 +47,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-only-not-secret"
+    SECRET_KEY = "test-only-not-secret"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
 

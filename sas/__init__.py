@@ -1,4 +1,7 @@
-"""SAS Ledger: the fund book of Siswa Asuh Sebaya. ``create_app`` is the only place an app is built."""
+"""SAS Ledger, the fund book of Siswa Asuh Sebaya.
+
+``create_app`` is the only place an app is built (``wsgi.py`` and the tests call it).
+"""
 
 from __future__ import annotations
 

@@ -61,7 +61,9 @@ def demo(seed: int, if_empty: bool) -> None:
         if if_empty:
             click.echo("the database already has data; demo not loaded")
             return
-        raise click.ClickException("the database is not empty; the demo loads only into an empty one")
+        raise click.ClickException(
+            "the database is not empty; the demo loads only into an empty one"
+        )
     summary = load_demo(seed=seed)
     db.session.commit()
     click.echo(summary)

@@ -1,4 +1,7 @@
-"""Business dates: a transaction's date is its date in Asia/Jakarta (WIB); school years run July-June."""
+"""Business dates.
+
+A transaction's date is its date in Asia/Jakarta (WIB); school years run July to June.
+"""
 
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo

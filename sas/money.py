@@ -22,9 +22,7 @@ def parse_rupiah(text: str | None, maximum: int) -> int:
     match = _AMOUNT.match(value)
     if match is None:
         if re.fullmatch(r"(?:rp\.?\s*)?[\d.,]+", value, re.IGNORECASE):
-            raise AmountError(
-                _("Tulis jumlah dalam Rupiah tanpa desimal, mis. 50000 atau 50.000.")
-            )
+            raise AmountError(_("Tulis jumlah dalam Rupiah tanpa desimal, mis. 50000 atau 50.000."))
         raise AmountError(_("Jumlah hanya boleh berisi angka, mis. 50000 atau Rp50.000."))
     amount = int(match.group(1).replace(".", ""))
     if amount <= 0:

@@ -18,7 +18,7 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.security import generate_password_hash
 
 from sas import create_app
@@ -45,26 +45,53 @@ _counter = itertools.count(1)
 
 @functools.cache
 def password_hash() -> str:
-    return generate_password_hash(PASSWORD)
+    """A cheap hash for test accounts (the app's own scrypt hashing is tested in test_auth)."""
+    return generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 
 
-def database_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def database_url(folder) -> str:  # type: ignore[no-untyped-def]
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{folder / 'test.sqlite3'}"
 
 
-@pytest.fixture
-def app(tmp_path) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url(tmp_path)})
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
+    """One app for the whole run (building one per test costs more than the tests)."""
+    url = database_url(tmp_path_factory.mktemp("db"))
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()
-        yield app
-        db.session.rollback()
-        assert_ledger_invariant()
-        db.session.remove()
-        db.drop_all()
+    yield app
+    with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    """The app with an app context pushed on empty tables; config changes are undone after."""
+    saved = dict(_app.config)
+    with _app.app_context():
+        yield _app
+        try:
+            db.session.rollback()
+            assert_ledger_invariant()
+        finally:
+            db.session.rollback()
+            empty_tables()
+            db.session.remove()
+    _app.config.clear()
+    _app.config.update(saved)
+
+
+def empty_tables() -> None:
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+    db.session.commit()
 
 
 def assert_ledger_invariant() -> None:
@@ -73,11 +100,15 @@ def assert_ledger_invariant() -> None:
         shown = ledger.balance(school)
         assert shown == ledger.balance_from_entries(school), school.npsn
         assert shown >= 0, school.npsn
-        running = select(
-            func.sum(ledger.SIGNED_AMOUNT)
-            .over(order_by=(Entry.occurred_on, Entry.seq))
-            .label("saldo")
-        ).where(Entry.school_id == school.id).subquery()
+        running = (
+            select(
+                func.sum(ledger.SIGNED_AMOUNT)
+                .over(order_by=(Entry.occurred_on, Entry.seq))
+                .label("saldo")
+            )
+            .where(Entry.school_id == school.id)
+            .subquery()
+        )
         lowest = db.session.scalar(select(func.min(running.c.saldo)))
         assert lowest is None or lowest >= 0, school.npsn
 
@@ -141,9 +172,7 @@ def make_school(npsn: str | None = None, kecamatan: str = "35.10.16", **fields) 
     return school
 
 
-def make_user(
-    username: str, role: Role, school: School | None = None, active: bool = True
-) -> User:
+def make_user(username: str, role: Role, school: School | None = None, active: bool = True) -> User:
     user = User(
         username=username,
         display_name=username.title(),
@@ -152,7 +181,7 @@ def make_user(
         region_id=make_kabupaten().id if role == Role.DISTRICT else None,
         active=active,
     )
-    user.password_hash = password_hash()  # hashing once keeps the suite fast
+    user.password_hash = password_hash()
     db.session.add(user)
     db.session.commit()
     return user
@@ -171,9 +200,7 @@ def make_recipient(school: School, name: str = "Siti Aminah", **fields) -> Recip
     return recipient
 
 
-def contribute(
-    school: School, amount: int, user: User, on: date | None = None, **fields
-) -> Entry:  # type: ignore[no-untyped-def]
+def contribute(school: School, amount: int, user: User, on: date | None = None, **fields) -> Entry:  # type: ignore[no-untyped-def]
     entry = ledger.record_contribution(
         school,
         amount=amount,

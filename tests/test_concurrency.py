@@ -28,7 +28,7 @@ def run_at_once(app, work):
             barrier.wait()
             try:
                 results[i] = work(i)
-            except Exception as error:  # noqa: BLE001 - reported below
+            except Exception as error:
                 db.session.rollback()
                 results[i] = error
             finally:
@@ -50,10 +50,16 @@ def test_concurrent_disbursements_never_overdraw(app, world):
         school = db.session.get(School, school_id)
         try:
             ledger.record_disbursement(
-                school, amount=15_000, occurred_on=today_wib(),
-                recipient=db.session.get(Recipient, recipient_id), category=Category.UANG_SAKU,
-                in_kind=False, description=None, recorded_by=db.session.get(User, user_id),
-                form_key=uuid.uuid4().hex, today=today_wib(),
+                school,
+                amount=15_000,
+                occurred_on=today_wib(),
+                recipient=db.session.get(Recipient, recipient_id),
+                category=Category.UANG_SAKU,
+                in_kind=False,
+                description=None,
+                recorded_by=db.session.get(User, user_id),
+                form_key=uuid.uuid4().hex,
+                today=today_wib(),
             )
             db.session.commit()
             return "ok"
@@ -79,9 +85,15 @@ def test_concurrent_contributions_all_count(app, world):
         from sas.models import Source
 
         entry = ledger.record_contribution(
-            db.session.get(School, school_id), amount=1_000 * (i + 1), occurred_on=today_wib(),
-            source=Source.CLASS, class_label=f"7{i}", donor_name=None, note=None,
-            recorded_by=db.session.get(User, user_id), form_key=uuid.uuid4().hex,
+            db.session.get(School, school_id),
+            amount=1_000 * (i + 1),
+            occurred_on=today_wib(),
+            source=Source.CLASS,
+            class_label=f"7{i}",
+            donor_name=None,
+            note=None,
+            recorded_by=db.session.get(User, user_id),
+            form_key=uuid.uuid4().hex,
             today=today_wib(),
         )
         db.session.commit()
@@ -95,8 +107,13 @@ def test_concurrent_contributions_all_count(app, world):
 
 def test_a_form_posted_many_times_at_once_records_once(app, world):
     """Twenty copies of one submitted form (a frantic double tap on a slow phone)."""
-    form = {"amount": "7.500", "occurred_on": today_wib().isoformat(), "source": "class",
-            "class_label": "9C", "form_key": uuid.uuid4().hex}
+    form = {
+        "amount": "7.500",
+        "occurred_on": today_wib().isoformat(),
+        "source": "class",
+        "class_label": "9C",
+        "form_key": uuid.uuid4().hex,
+    }
     clients = [app.test_client() for _ in range(THREADS)]
     for c in clients:
         assert login(c, "komite_a").status_code == 303
@@ -107,6 +124,8 @@ def test_a_form_posted_many_times_at_once_records_once(app, world):
     statuses = run_at_once(app, post)
     assert statuses == [303] * THREADS, statuses
     db.session.expire_all()
-    recorded = db.session.scalar(select(func.count(Entry.id)).where(Entry.form_key == form["form_key"]))
+    recorded = db.session.scalar(
+        select(func.count(Entry.id)).where(Entry.form_key == form["form_key"])
+    )
     assert recorded == 1
     assert ledger.balance(world["a"]) == 107_500

@@ -18,8 +18,12 @@ TODAY = today_wib()
 
 def void(world, entry, reason="Salah ketik jumlah"):
     result = ledger.void_entry(
-        world["a"], entry, reason=reason, recorded_by=world["komite_a"],
-        form_key=uuid.uuid4().hex, today=TODAY,
+        world["a"],
+        entry,
+        reason=reason,
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=TODAY,
     )
     db.session.commit()
     return result
@@ -31,12 +35,14 @@ def test_contribution_raises_the_balance(world):
 
 
 def test_overdraft_is_refused_with_the_balance_in_the_message(world):
-    with pytest.raises(ledger.InsufficientBalance, match="Rp100.000") as refused:
+    with pytest.raises(ledger.InsufficientBalance, match=r"Rp100\.000") as refused:
         disburse(world["a"], 100_001, world["komite_a"], world["recipient_a"])
     db.session.rollback()
     assert refused.value.available == 100_000
     assert ledger.balance(world["a"]) == 100_000
-    assert db.session.scalar(select(func.count(Entry.id)).where(Entry.school_id == world["a"].id)) == 1
+    assert (
+        db.session.scalar(select(func.count(Entry.id)).where(Entry.school_id == world["a"].id)) == 1
+    )
 
 
 def test_the_whole_balance_can_be_given(world):
@@ -47,8 +53,13 @@ def test_the_whole_balance_can_be_given(world):
 def test_a_back_dated_disbursement_cannot_overdraw_the_past(world):
     """Rp100.000 came in today; nothing was there last week to give."""
     with pytest.raises(ledger.InsufficientBalance) as refused:
-        disburse(world["a"], 50_000, world["komite_a"], world["recipient_a"],
-                 on=TODAY - timedelta(days=7))
+        disburse(
+            world["a"],
+            50_000,
+            world["komite_a"],
+            world["recipient_a"],
+            on=TODAY - timedelta(days=7),
+        )
     db.session.rollback()
     assert refused.value.available == 0
 
@@ -105,10 +116,19 @@ def test_an_entry_cannot_be_voided_twice(world):
 
 def test_the_database_also_refuses_a_second_void(world):
     void(world, world["entry_a"])
-    db.session.add(Entry(
-        school_id=world["a"].id, seq=99, kind=EntryKind.VOID, direction="out", amount=100_000,
-        occurred_on=TODAY, voids_entry_id=world["entry_a"].id, reason="x", form_key="dup-void",
-    ))
+    db.session.add(
+        Entry(
+            school_id=world["a"].id,
+            seq=99,
+            kind=EntryKind.VOID,
+            direction="out",
+            amount=100_000,
+            occurred_on=TODAY,
+            voids_entry_id=world["entry_a"].id,
+            reason="x",
+            form_key="dup-void",
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
@@ -116,7 +136,7 @@ def test_the_database_also_refuses_a_second_void(world):
 
 def test_voiding_a_contribution_that_was_already_spent_is_refused(world):
     disburse(world["a"], 70_000, world["komite_a"], world["recipient_a"])
-    with pytest.raises(ledger.LedgerError, match="negatif.*Rp30.000"):
+    with pytest.raises(ledger.LedgerError, match=r"negatif.*Rp30\.000"):
         void(world, world["entry_a"])
     db.session.rollback()
     assert ledger.balance(world["a"]) == 30_000
@@ -151,8 +171,15 @@ def test_an_inactive_recipient_is_refused(world):
 def test_the_same_form_key_records_once(world):
     def record():
         return ledger.record_contribution(
-            world["a"], amount=10_000, occurred_on=TODAY, source=Source.CLASS, class_label="7A",
-            donor_name=None, note=None, recorded_by=world["komite_a"], form_key="same-key",
+            world["a"],
+            amount=10_000,
+            occurred_on=TODAY,
+            source=Source.CLASS,
+            class_label="7A",
+            donor_name=None,
+            note=None,
+            recorded_by=world["komite_a"],
+            form_key="same-key",
             today=TODAY,
         )
 
@@ -182,8 +209,9 @@ def test_amount_and_date_rules_hold_in_the_service_too(world, amount, on, messag
 
 
 def test_anonymous_gifts_keep_no_name(world):
-    entry = contribute(world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS,
-                       donor_name="Pak Budi")
+    entry = contribute(
+        world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS, donor_name="Pak Budi"
+    )
     assert entry.donor_name is None
     assert ledger.describe(entry) == "Sumbangan: tanpa nama"
 
@@ -220,11 +248,15 @@ def test_cash_book_running_balance_and_filters(world):
     out = disburse(a, 50_000, komite, world["recipient_a"])
     page = ledger.cash_book_page(a, ledger.CashBookFilter(), 1, 50)
     assert [(line.entry.id, line.saldo) for line in page.lines] == [
-        (early.id, 20_000), (world["entry_a"].id, 120_000), (out.id, 70_000)
+        (early.id, 20_000),
+        (world["entry_a"].id, 120_000),
+        (out.id, 70_000),
     ]
     assert (page.total_in, page.total_out) == (120_000, 50_000)
     only_out = ledger.cash_book_page(a, ledger.CashBookFilter(kind=EntryKind.DISBURSEMENT), 1, 50)
-    assert [(line.no, line.entry.id, line.saldo) for line in only_out.lines] == [(1, out.id, 70_000)]
+    assert [(line.no, line.entry.id, line.saldo) for line in only_out.lines] == [
+        (1, out.id, 70_000)
+    ]
     dated = ledger.cash_book_page(a, ledger.CashBookFilter(end=TODAY - timedelta(days=1)), 1, 50)
     assert [line.entry.id for line in dated.lines] == [early.id]
     wrong_category = ledger.CashBookFilter(category=Category.SEPEDA)
@@ -241,14 +273,23 @@ def test_cash_book_pages(world):
 
 
 def test_csv_neutralises_formulas(world):
-    contribute(world["a"], 1_000, world["komite_a"], source=Source.INDIVIDUAL,
-               donor_name="=HYPERLINK(\"http://x\")")
-    text = "".join(ledger.cash_book_csv(ledger.cash_book_lines(world["a"], ledger.CashBookFilter())))
+    contribute(
+        world["a"],
+        1_000,
+        world["komite_a"],
+        source=Source.INDIVIDUAL,
+        donor_name='=HYPERLINK("http://x")',
+    )
+    text = "".join(
+        ledger.cash_book_csv(ledger.cash_book_lines(world["a"], ledger.CashBookFilter()))
+    )
     assert "'=HYPERLINK" not in text  # the cell begins with "Sumbangan dari", not with "="
     recipient = make_recipient(world["a"], name="@SUM(A1)")
     disburse(world["a"], 1_000, world["komite_a"], recipient)
     contribute(world["a"], 1_000, world["komite_a"], source=Source.OTHER, note="-2+3")
-    rows = "".join(ledger.cash_book_csv(ledger.cash_book_lines(world["a"], ledger.CashBookFilter())))
+    rows = "".join(
+        ledger.cash_book_csv(ledger.cash_book_lines(world["a"], ledger.CashBookFilter()))
+    )
     assert ",=" not in rows and ",@" not in rows and ",+" not in rows and ",-" not in rows
 
 

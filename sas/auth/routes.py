@@ -1,12 +1,12 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from sas.auth.forms import LoginForm
 from sas.auth.services import authenticate, end_sessions
 from sas.extensions import db
+from sas.forms import BaseForm
 from sas.main.routes import is_local
 
 bp = Blueprint("auth", __name__)
@@ -36,7 +36,7 @@ def login() -> Response | tuple[str, int] | str:
 
 @bp.post("/logout")
 def logout() -> Response:
-    form = FlaskForm()
+    form = BaseForm()  # an empty form: only the CSRF token
     if form.validate_on_submit():
         end_sessions(current_user._get_current_object())
         db.session.commit()

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from sas.extensions import db
 from sas.models import User
 
+
 @cache
 def _dummy_hash() -> str:
     """Checked when the username is unknown, so that costs the same time as a wrong password."""

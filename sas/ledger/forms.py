@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from sas.dates import today_wib
+from sas.forms import BaseForm
 from sas.ledger.labels import CATEGORY_LABELS, KIND_LABELS, SOURCE_LABELS
 from sas.ledger.services import LedgerError, check_entry_date
 from sas.money import AmountError, parse_rupiah
@@ -42,7 +42,7 @@ class RupiahField(StringField):
         return getattr(self, "raw", None) or (str(self.data) if self.data else "")
 
 
-def valid_entry_date(_form: FlaskForm, field: Field) -> None:
+def valid_entry_date(_form: BaseForm, field: Field) -> None:
     if field.data is None:
         return
     try:
@@ -55,10 +55,8 @@ def new_form_key() -> str:
     return uuid.uuid4().hex
 
 
-class EntryForm(FlaskForm):
-    amount = RupiahField(
-        _l("Jumlah (Rp)"), validators=[InputRequired(_l("Jumlah wajib diisi."))]
-    )
+class EntryForm(BaseForm):
+    amount = RupiahField(_l("Jumlah (Rp)"), validators=[InputRequired(_l("Jumlah wajib diisi."))])
     occurred_on = DateField(
         _l("Tanggal"),
         default=lambda: today_wib(),
@@ -93,7 +91,7 @@ class DisbursementForm(EntryForm):
     description = TextAreaField(_l("Keterangan"), validators=[Optional(), Length(max=500)])
 
 
-class VoidForm(FlaskForm):
+class VoidForm(BaseForm):
     reason = TextAreaField(
         _l("Alasan koreksi"),
         validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
@@ -104,7 +102,7 @@ class VoidForm(FlaskForm):
 ALL = SelectChoice("", _l("Semua"))
 
 
-class CashBookFilterForm(FlaskForm):
+class CashBookFilterForm(BaseForm):
     """GET filter of the cash book; no CSRF (it changes nothing)."""
 
     class Meta:

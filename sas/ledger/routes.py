@@ -23,13 +23,13 @@ from sas.authz import entry_for, recipient_for, roles, school_for
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import services
-from sas.ledger.labels import KIND_LABELS
 from sas.ledger.forms import (
     CashBookFilterForm,
     ContributionForm,
     DisbursementForm,
     VoidForm,
 )
+from sas.ledger.labels import KIND_LABELS
 from sas.models import Category, Entry, EntryKind, Recipient, Role, School, Source
 
 bp = Blueprint("ledger", __name__, url_prefix="/schools/<npsn>")

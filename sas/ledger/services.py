@@ -51,7 +51,7 @@ class InsufficientBalance(LedgerError):
         )
 
 
-class DuplicateSubmission(Exception):  # noqa: N818 - not an error for the user
+class DuplicateSubmission(Exception):
     """The form was already submitted once (double click, refresh); ``entry`` is the first."""
 
     def __init__(self, entry: Entry) -> None:
@@ -308,14 +308,17 @@ def students_helped(school: School, start: date, end: date) -> int:
     voided = select(Entry.voids_entry_id).where(
         Entry.school_id == school.id, Entry.voids_entry_id.is_not(None)
     )
-    return db.session.scalar(
-        select(func.count(func.distinct(Entry.recipient_id))).where(
-            Entry.school_id == school.id,
-            Entry.kind == EntryKind.DISBURSEMENT,
-            Entry.occurred_on.between(start, end),
-            Entry.id.not_in(voided),
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(Entry.recipient_id))).where(
+                Entry.school_id == school.id,
+                Entry.kind == EntryKind.DISBURSEMENT,
+                Entry.occurred_on.between(start, end),
+                Entry.id.not_in(voided),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def balance(school: School) -> int:
@@ -499,8 +502,15 @@ def cash_book_csv(lines: Iterable[CashBookLine]) -> Iterator[str]:
         return text
 
     writer.writerow(
-        [_("No"), _("Tanggal"), _("No Bukti"), _("Uraian"), _("Penerimaan"), _("Pengeluaran"),
-         _("Saldo")]
+        [
+            _("No"),
+            _("Tanggal"),
+            _("No Bukti"),
+            _("Uraian"),
+            _("Penerimaan"),
+            _("Pengeluaran"),
+            _("Saldo"),
+        ]
     )
     yield flush()
     for line in lines:

@@ -1,7 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
+from sas.forms import BaseForm
 
-class LanguageForm(FlaskForm):
+
+class LanguageForm(BaseForm):
     lang = HiddenField()
     next = HiddenField()

@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sas.extensions import db
@@ -82,7 +82,9 @@ class Entry(db.Model):
     direction: Mapped[Direction] = mapped_column(str_enum(Direction, "direction"))
     amount: Mapped[int]  # whole Rupiah, always positive; direction says which way
     occurred_on: Mapped[date]  # the date in Asia/Jakarta
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     form_key: Mapped[str] = mapped_column(String(64), unique=True)
 

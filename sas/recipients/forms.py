@@ -1,10 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from sas.forms import BaseForm
 
-class RecipientForm(FlaskForm):
+
+class RecipientForm(BaseForm):
     name = StringField(_l("Nama siswa"), validators=[DataRequired(), Length(max=100)])
     class_label = StringField(_l("Kelas"), validators=[Optional(), Length(max=20)])
     nisn = StringField(

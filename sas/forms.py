@@ -1,0 +1,40 @@
+"""The base of every form: WTForms' own messages in the user's language.
+
+WTForms ships no Indonesian catalog, so its built-in messages (a bad date, a missing field)
+go through our catalog instead: each English message is mapped to an Indonesian msgid here.
+"""
+
+from typing import Any
+
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+WTFORMS_MESSAGES = {
+    "This field is required.": _l("Wajib diisi."),
+    "Not a valid date value.": _l("Tanggal tidak sah; gunakan format TTTT-BB-HH."),
+    "Not a valid choice.": _l("Pilihan tidak sah."),
+    "Invalid Choice: could not coerce.": _l("Pilihan tidak sah."),
+    "Not a valid integer value.": _l("Bukan bilangan bulat yang sah."),
+    "Invalid input.": _l("Isian tidak sah."),
+    "Field cannot be longer than %(max)d character.": _l("Paling banyak %(max)d karakter."),
+    "Field cannot be longer than %(max)d characters.": _l("Paling banyak %(max)d karakter."),
+    "Field must be at least %(min)d character long.": _l("Paling sedikit %(min)d karakter."),
+    "Field must be at least %(min)d characters long.": _l("Paling sedikit %(min)d karakter."),
+}
+
+
+class _Translations:
+    def gettext(self, string: str) -> str:
+        message = WTFORMS_MESSAGES.get(string)
+        return str(message) if message is not None else gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        message = WTFORMS_MESSAGES.get(singular if n == 1 else plural)
+        return str(message) if message is not None else ngettext(singular, plural, n)
+
+
+class BaseForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form: Any) -> _Translations:
+            return _Translations()
