@@ -7,8 +7,12 @@ from sas.dates import month_bounds, school_year_bounds, school_year_label, today
 
 @pytest.mark.parametrize(
     ("day", "label"),
-    [(date(2025, 7, 1), "2025/2026"), (date(2026, 6, 30), "2025/2026"),
-     (date(2026, 1, 15), "2025/2026"), (date(2026, 11, 27), "2026/2027")],
+    [
+        (date(2025, 7, 1), "2025/2026"),
+        (date(2026, 6, 30), "2025/2026"),
+        (date(2026, 1, 15), "2025/2026"),
+        (date(2026, 11, 27), "2026/2027"),
+    ],
 )
 def test_school_year_runs_july_to_june(day, label):
     assert school_year_label(day) == label
