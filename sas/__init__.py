@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
@@ -106,6 +107,14 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_e: Exception) -> tuple[str, int]:
         return page(404, _("Tidak ditemukan"), _("Halaman yang Anda cari tidak ada."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_e: CSRFError) -> tuple[str, int]:
+        return page(
+            400,
+            _("Formulir kedaluwarsa"),
+            _("Formulir ini tidak sah lagi. Kembali, muat ulang halaman, lalu kirim lagi."),
+        )
 
     @app.errorhandler(OperationalError)
     def busy(error: OperationalError) -> tuple[str, int]:

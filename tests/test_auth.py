@@ -152,6 +152,7 @@ def test_csrf_is_refused_when_enabled(client, app, member):
     app.config["WTF_CSRF_ENABLED"] = True
     response = client.post("/login", data={"username": "komite", "password": PASSWORD})
     assert response.status_code == 400
+    assert "Formulir kedaluwarsa" in response.text
     page = client.get("/login")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
     response = client.post(

@@ -491,8 +491,12 @@ def _safe_cell(value: object) -> object:
 
 
 def cash_book_csv(lines: Iterable[CashBookLine]) -> Iterator[str]:
-    """The cash book as CSV, amounts as plain integers of Rupiah."""
+    """The cash book as CSV, amounts as plain integers of Rupiah.
+
+    It starts with a byte-order mark so that Excel, which the district uses, reads it as UTF-8.
+    """
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer)
 
     def flush() -> str:

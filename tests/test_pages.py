@@ -1,0 +1,60 @@
+"""Light pages for a cheap phone: no CDN, no inline script or style, a strict CSP, few bytes."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import login
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PAGES = ["/schools/20525555", "/schools/20525555/ledger", "/schools/20525555/contributions/new",
+         "/schools/20525555/disbursements/new", "/schools/20525555/recipients",
+         "/schools/20525555/recipients/new"]
+
+
+@pytest.fixture
+def komite(client, world):
+    login(client, "komite_a")
+    return client
+
+
+def test_templates_have_no_inline_script_style_or_external_asset():
+    for template in (ROOT / "templates").rglob("*.html"):
+        html = template.read_text()
+        assert "<script" not in html or re.search(r"<script[^>]+src=", html), template
+        assert " style=" not in html and "<style" not in html, template
+        assert not re.search(r"\son[a-z]+\s*=", html), template  # no onclick= and the like
+        assert not re.search(r"(src|href)=\"(https?:)?//", html), template
+
+
+def test_a_strict_content_security_policy_is_sent(komite):
+    response = komite.get("/schools/20525555")
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_are_small_and_fit_a_phone(komite, url):
+    response = komite.get(url)
+    assert response.status_code == 200
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in response.text
+    assert len(response.data) < 30_000
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', response.text)
+    total = len(response.data) + sum(len(komite.get(a).data) for a in assets)
+    assert total < 100_000, total
+
+
+def test_the_stylesheet_is_small_and_cached(komite):
+    css = komite.get("/static/app.css")
+    assert css.status_code == 200 and len(css.data) < 15_000
+    assert "@import" not in css.text and "url(" not in css.text
+
+
+def test_unknown_pages_are_a_friendly_404(komite):
+    response = komite.get("/nothing-here")
+    assert response.status_code == 404
+    assert "Tidak ditemukan" in response.text
