@@ -20,15 +20,28 @@ TODAY = today_wib()
 
 
 def contribution(**overrides):
-    data = {"amount": "25.000", "occurred_on": TODAY.isoformat(), "source": "class",
-            "class_label": "8A", "donor_name": "", "note": "", "form_key": uuid.uuid4().hex}
+    data = {
+        "amount": "25.000",
+        "occurred_on": TODAY.isoformat(),
+        "source": "class",
+        "class_label": "8A",
+        "donor_name": "",
+        "note": "",
+        "form_key": uuid.uuid4().hex,
+    }
     return {**data, **overrides}
 
 
 def disbursement(world, **overrides):
-    data = {"amount": "20.000", "occurred_on": TODAY.isoformat(),
-            "recipient_id": world["recipient_a"].id, "category": "sepatu", "in_kind": "y",
-            "description": "Sepatu hitam no. 38", "form_key": uuid.uuid4().hex}
+    data = {
+        "amount": "20.000",
+        "occurred_on": TODAY.isoformat(),
+        "recipient_id": world["recipient_a"].id,
+        "category": "sepatu",
+        "in_kind": "y",
+        "description": "Sepatu hitam no. 38",
+        "form_key": uuid.uuid4().hex,
+    }
     return {**data, **overrides}
 
 
@@ -60,15 +73,22 @@ def test_recording_a_contribution_as_people_type_it(komite, world, typed):
 
 @pytest.mark.parametrize(
     ("typed", "message"),
-    [("", "Jumlah wajib diisi."), ("0", "lebih dari Rp0"), ("-5000", "lebih dari Rp0"),
-     ("50.000,50", "tanpa desimal"), ("50,5", "tanpa desimal"), ("1.5", "tanpa desimal"),
-     ("5e4", "hanya boleh berisi angka"), ("abc", "hanya boleh berisi angka"),
-     ("100.000.001", "melebihi batas per transaksi Rp100.000.000")],
+    [
+        ("", "Jumlah wajib diisi."),
+        ("0", "lebih dari Rp0"),
+        ("-5000", "lebih dari Rp0"),
+        ("50.000,50", "tanpa desimal"),
+        ("50,5", "tanpa desimal"),
+        ("1.5", "tanpa desimal"),
+        ("5e4", "hanya boleh berisi angka"),
+        ("abc", "hanya boleh berisi angka"),
+        ("100.000.001", "melebihi batas per transaksi Rp100.000.000"),
+    ],
 )
 def test_a_bad_amount_is_refused_next_to_the_field(komite, world, typed, message):
     response = komite.post(f"{A}/contributions/new", data=contribution(amount=typed))
     assert response.status_code == 422
-    assert f'<p class="error" id="amount-error">' in response.text
+    assert '<p class="error" id="amount-error">' in response.text
     assert message in response.text.split('id="amount-error">')[1].split("</p>")[0]
     assert entries_of(world["a"]) == 1
 
@@ -82,9 +102,12 @@ def test_the_per_entry_maximum_comes_from_configuration(komite, world, app):
 
 @pytest.mark.parametrize(
     ("day", "message"),
-    [((TODAY + timedelta(days=1)).isoformat(), "masa depan"),
-     ("2010-12-31", "sebelum 1 Januari 2011"),
-     ("27-11-2026", "TTTT-BB-HH"), ("", "TTTT-BB-HH")],
+    [
+        ((TODAY + timedelta(days=1)).isoformat(), "masa depan"),
+        ("2010-12-31", "sebelum 1 Januari 2011"),
+        ("27-11-2026", "TTTT-BB-HH"),
+        ("", "TTTT-BB-HH"),
+    ],
 )
 def test_a_bad_date_is_refused(komite, world, day, message):
     response = komite.post(f"{A}/contributions/new", data=contribution(occurred_on=day))
@@ -99,10 +122,8 @@ def test_the_date_defaults_to_today_in_wib(komite, world):
 
 
 def test_every_form_carries_a_fresh_one_time_key(komite, world):
-    keys = {
-        komite.get(f"{A}/contributions/new").text.split('name="form_key" type="hidden" value="')[1][:32]
-        for _ in range(3)
-    }
+    marker = 'name="form_key" type="hidden" value="'
+    keys = {komite.get(f"{A}/contributions/new").text.split(marker)[1][:32] for _ in range(3)}
     assert len(keys) == 3
 
 
@@ -126,8 +147,10 @@ def test_a_form_key_of_another_school_is_not_revealed(client, world):
 
 
 def test_an_anonymous_gift_shows_no_name(komite, world):
-    komite.post(f"{A}/contributions/new",
-                data=contribution(source="anonymous", donor_name="Bu Ani", class_label=""))
+    komite.post(
+        f"{A}/contributions/new",
+        data=contribution(source="anonymous", donor_name="Bu Ani", class_label=""),
+    )
     book = komite.get(f"{A}/ledger").text
     assert "Sumbangan: tanpa nama" in book
     assert "Bu Ani" not in book
@@ -167,34 +190,46 @@ def test_voiding_through_the_page(komite, world):
     out = disburse(world["a"], 30_000, world["komite_a"], world["recipient_a"])
     page = komite.get(f"{A}/entries/{out.id}")
     assert "Batalkan dengan koreksi" in page.text
-    response = komite.post(f"{A}/entries/{out.id}/void",
-                           data={"reason": "Sepatu dikembalikan", "form_key": uuid.uuid4().hex})
+    response = komite.post(
+        f"{A}/entries/{out.id}/void",
+        data={"reason": "Sepatu dikembalikan", "form_key": uuid.uuid4().hex},
+    )
     assert response.status_code == 303
     void_page = komite.get(response.headers["Location"]).text
     assert "Sepatu dikembalikan" in void_page and out.number in void_page
     original = komite.get(f"{A}/entries/{out.id}").text
     assert "Dibatalkan oleh" in original and "Batalkan dengan koreksi" not in original
     assert "Rp100.000" in komite.get(A).text
-    again = komite.post(f"{A}/entries/{out.id}/void",
-                        data={"reason": "lagi", "form_key": uuid.uuid4().hex})
+    again = komite.post(
+        f"{A}/entries/{out.id}/void", data={"reason": "lagi", "form_key": uuid.uuid4().hex}
+    )
     assert again.status_code == 422
     assert "sudah dibatalkan" in again.text
 
 
 def test_a_void_cannot_be_voided_through_the_page(komite, world):
-    reversal = ledger.void_entry(world["a"], world["entry_a"], reason="Salah", form_key="v1",
-                                 recorded_by=world["komite_a"], today=TODAY)
+    reversal = ledger.void_entry(
+        world["a"],
+        world["entry_a"],
+        reason="Salah",
+        form_key="v1",
+        recorded_by=world["komite_a"],
+        today=TODAY,
+    )
     db.session.commit()
     assert "Batalkan dengan koreksi" not in komite.get(f"{A}/entries/{reversal.id}").text
-    response = komite.post(f"{A}/entries/{reversal.id}/void",
-                           data={"reason": "x", "form_key": uuid.uuid4().hex})
+    response = komite.post(
+        f"{A}/entries/{reversal.id}/void", data={"reason": "x", "form_key": uuid.uuid4().hex}
+    )
     assert response.status_code == 422
     assert "Koreksi tidak dapat dibatalkan." in response.text
 
 
 def test_a_void_without_reason_is_refused(komite, world):
-    response = komite.post(f"{A}/entries/{world['entry_a'].id}/void",
-                           data={"reason": "  ", "form_key": uuid.uuid4().hex})
+    response = komite.post(
+        f"{A}/entries/{world['entry_a'].id}/void",
+        data={"reason": "  ", "form_key": uuid.uuid4().hex},
+    )
     assert response.status_code == 422
     assert "Alasan koreksi wajib diisi." in response.text
     assert ledger.balance(world["a"]) == 100_000
@@ -202,8 +237,10 @@ def test_a_void_without_reason_is_refused(komite, world):
 
 def test_voiding_spent_money_is_refused_with_a_clear_message(komite, world):
     disburse(world["a"], 90_000, world["komite_a"], world["recipient_a"])
-    response = komite.post(f"{A}/entries/{world['entry_a'].id}/void",
-                           data={"reason": "Salah", "form_key": uuid.uuid4().hex})
+    response = komite.post(
+        f"{A}/entries/{world['entry_a'].id}/void",
+        data={"reason": "Salah", "form_key": uuid.uuid4().hex},
+    )
     assert response.status_code == 422
     assert "saldo akan menjadi negatif" in response.text and "Rp10.000" in response.text
 
@@ -227,14 +264,20 @@ def test_the_dashboard_shows_the_last_ten_entries(komite, world):
 
 def test_dates_show_as_day_month_year(komite, world):
     contribute(world["a"], 5_000, world["komite_a"], on=TODAY.replace(day=1))
-    months = "Jan Feb Mar Apr Mei Jun Jul Agu Sep Okt Nov Des".split()
+    months = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
     assert f"1 {months[TODAY.month - 1]} {TODAY.year}" in komite.get(f"{A}/ledger").text
 
 
 def test_the_teacher_sees_everything_and_can_change_nothing(guru, world):
     out = disburse(world["a"], 30_000, world["komite_a"], world["recipient_a"])
-    ledger.void_entry(world["a"], out, reason="Ukuran salah", form_key="v2",
-                      recorded_by=world["komite_a"], today=TODAY)
+    ledger.void_entry(
+        world["a"],
+        out,
+        reason="Ukuran salah",
+        form_key="v2",
+        recorded_by=world["komite_a"],
+        today=TODAY,
+    )
     db.session.commit()
     dashboard = guru.get(A).text
     assert "Rp100.000" in dashboard
@@ -257,7 +300,7 @@ def test_the_cash_book_columns_and_running_balance(komite, world):
     disburse(world["a"], 50_000, world["komite_a"], world["recipient_a"])
     page = komite.get(f"{A}/ledger").text
     for column in ["No", "Tanggal", "No Bukti", "Uraian", "Penerimaan", "Pengeluaran", "Saldo"]:
-        assert f'<th scope="col"' in page and f">{column}</th>" in page
+        assert '<th scope="col"' in page and f">{column}</th>" in page
     # Date order: the back-dated Rp20.000 first, then Rp100.000, then Rp50.000 out.
     saldos = [cell.split("</td>")[0] for cell in page.split('<td class="num">')[1:]][2::3]
     assert saldos == ["Rp20.000", "Rp120.000", "Rp70.000"]
@@ -272,27 +315,39 @@ def test_csv_export_is_exactly_what_the_filter_shows(komite, world):
     contribute(world["a"], 20_000, world["komite_a"], on=TODAY - timedelta(days=2))
     disburse(world["a"], 50_000, world["komite_a"], world["recipient_a"])
     everything = read_csv(komite.get(f"{A}/ledger.csv"))
-    assert everything[0] == ["No", "Tanggal", "No Bukti", "Uraian", "Penerimaan", "Pengeluaran",
-                             "Saldo"]
+    assert everything[0] == [
+        "No",
+        "Tanggal",
+        "No Bukti",
+        "Uraian",
+        "Penerimaan",
+        "Pengeluaran",
+        "Saldo",
+    ]
     assert [row[4:] for row in everything[1:]] == [
-        ["20000", "", "20000"], ["100000", "", "120000"], ["", "50000", "70000"]]
+        ["20000", "", "20000"],
+        ["100000", "", "120000"],
+        ["", "50000", "70000"],
+    ]
     query = f"kind=disbursement&from={TODAY.isoformat()}&category=sepatu"
     assert read_csv(komite.get(f"{A}/ledger.csv?{query}"))[1:] == []
     query = f"kind=disbursement&from={TODAY.isoformat()}&category=seragam"
     response = komite.get(f"{A}/ledger.csv?{query}")
     assert response.mimetype == "text/csv"
-    assert f"buku-kas-20525555-disbursement_{TODAY.isoformat()}_seragam.csv" in (
-        response.headers["Content-Disposition"])
+    assert (
+        f"buku-kas-20525555-disbursement_{TODAY.isoformat()}_seragam.csv"
+        in (response.headers["Content-Disposition"])
+    )
     rows = read_csv(response)
     assert len(rows) == 2 and rows[1][0] == "1" and rows[1][2] == "BKK-0003"
     page = komite.get(f"{A}/ledger?{query}").text
     assert "BKK-0003" in page and "BKM-0001" not in page
-    assert f"ledger.csv?kind=disbursement" in page
+    assert "ledger.csv?kind=disbursement" in page
 
 
 def test_the_cash_book_pages(komite, world, app):
     app.config["ENTRIES_PER_PAGE"] = 5
-    for i in range(11):
+    for _i in range(11):
         contribute(world["a"], 1_000, world["komite_a"])
     first = komite.get(f"{A}/ledger?kind=contribution").text
     assert "Halaman 1 dari 3" in first and "BKM-0005" in first and "BKM-0006" not in first
@@ -314,11 +369,17 @@ def test_a_bad_filter_is_ignored_with_a_message(komite, world):
 def test_scope_other_schools_objects_are_404(komite, world):
     b_entry, b_recipient = world["entry_b"].id, world["recipient_b"].id
     assert komite.get(f"{A}/entries/{b_entry}").status_code == 404
-    assert komite.post(f"{A}/entries/{b_entry}/void",
-                       data={"reason": "x", "form_key": "k"}).status_code == 404
+    assert (
+        komite.post(
+            f"{A}/entries/{b_entry}/void", data={"reason": "x", "form_key": "k"}
+        ).status_code
+        == 404
+    )
     assert komite.get(f"{A}/recipients/{b_recipient}/edit").status_code == 404
-    assert komite.post(f"{A}/recipients/{b_recipient}/edit",
-                       data={"name": "Diubah"}).status_code == 404
+    assert (
+        komite.post(f"{A}/recipients/{b_recipient}/edit", data={"name": "Diubah"}).status_code
+        == 404
+    )
     assert komite.get("/schools/20526666/ledger.csv").status_code == 404
     assert ledger.balance(world["b"]) == 50_000
 
@@ -336,4 +397,4 @@ def test_a_busy_database_asks_to_try_again(komite, world, monkeypatch):
 
 def test_entry_kinds_are_labelled(komite, world):
     assert "Pemasukan BKM-0001" in komite.get(f"{A}/entries/{world['entry_a'].id}").text
-    assert EntryKind.CONTRIBUTION == world["entry_a"].kind
+    assert world["entry_a"].kind == EntryKind.CONTRIBUTION

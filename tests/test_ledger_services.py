@@ -315,3 +315,33 @@ def test_a_new_school_starts_at_zero(app):
     school = make_school()
     assert ledger.balance(school) == 0
     assert ledger.dashboard(school, TODAY).recent == []
+
+
+def test_check_totals_finds_a_negative_day_and_the_command_fails(app, world):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["sas", "check-totals"]).exit_code == 0
+    # Written around the services: a disbursement dated before any money came in.
+    db.session.add(
+        Entry(
+            school_id=world["a"].id,
+            seq=2,
+            kind=EntryKind.DISBURSEMENT,
+            direction="out",
+            amount=100_000,
+            occurred_on=TODAY - timedelta(days=30),
+            recipient_id=world["recipient_a"].id,
+            category=Category.SERAGAM,
+            in_kind=True,
+            form_key="raw",
+        )
+    )
+    db.session.get(Fund, world["a"].id).balance = 0
+    db.session.commit()
+    assert ledger.check_totals() == [f"{world['a'].npsn}: balance below zero (-100000)"]
+    result = runner.invoke(args=["sas", "check-totals"])
+    assert result.exit_code == 1
+    assert "below zero" in result.output
+    # Put it right again for the after-test invariant check (this test wrote around the rules).
+    db.session.execute(Entry.__table__.delete().where(Entry.form_key == "raw"))
+    db.session.get(Fund, world["a"].id).balance = 100_000
+    db.session.commit()

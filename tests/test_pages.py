@@ -9,9 +9,14 @@ from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
 
-PAGES = ["/schools/20525555", "/schools/20525555/ledger", "/schools/20525555/contributions/new",
-         "/schools/20525555/disbursements/new", "/schools/20525555/recipients",
-         "/schools/20525555/recipients/new"]
+PAGES = [
+    "/schools/20525555",
+    "/schools/20525555/ledger",
+    "/schools/20525555/contributions/new",
+    "/schools/20525555/disbursements/new",
+    "/schools/20525555/recipients",
+    "/schools/20525555/recipients/new",
+]
 
 
 @pytest.fixture

@@ -17,9 +17,16 @@ def komite(client, world):
 
 
 def test_adding_a_recipient(komite, world):
-    response = komite.post(f"{A}/recipients/new", data={
-        "name": "Dewi Lestari", "class_label": "7B", "nisn": "0123456789",
-        "reason": "Rumah terdampak banjir", "active": "y"})
+    response = komite.post(
+        f"{A}/recipients/new",
+        data={
+            "name": "Dewi Lestari",
+            "class_label": "7B",
+            "nisn": "0123456789",
+            "reason": "Rumah terdampak banjir",
+            "active": "y",
+        },
+    )
     assert response.status_code == 303
     page = komite.get(response.headers["Location"]).text
     assert "Penerima ditambahkan." in page
@@ -29,18 +36,22 @@ def test_adding_a_recipient(komite, world):
 
 
 def test_the_school_comes_from_the_url_not_the_form(komite, world):
-    komite.post(f"{A}/recipients/new",
-                data={"name": "Rudi", "school_id": world["b"].id, "active": "y"})
+    komite.post(
+        f"{A}/recipients/new", data={"name": "Rudi", "school_id": world["b"].id, "active": "y"}
+    )
     assert db.session.scalar(select(Recipient.school_id).where(Recipient.name == "Rudi")) == (
-        world["a"].id)
+        world["a"].id
+    )
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
-    [({"name": ""}, "Wajib diisi."),
-     ({"name": "Ani", "nisn": "12345"}, "NISN terdiri dari 10 angka."),
-     ({"name": "Ani", "nisn": "12345678AB"}, "NISN terdiri dari 10 angka."),
-     ({"name": "x" * 101}, "Paling banyak 100 karakter.")],
+    [
+        ({"name": ""}, "Wajib diisi."),
+        ({"name": "Ani", "nisn": "12345"}, "NISN terdiri dari 10 angka."),
+        ({"name": "Ani", "nisn": "12345678AB"}, "NISN terdiri dari 10 angka."),
+        ({"name": "x" * 101}, "Paling banyak 100 karakter."),
+    ],
 )
 def test_bad_recipient_data_is_refused(komite, world, data, message):
     response = komite.post(f"{A}/recipients/new", data=data)
@@ -53,8 +64,10 @@ def test_editing_and_deactivating(komite, world):
     rid = world["recipient_a"].id
     form = komite.get(f"{A}/recipients/{rid}/edit").text
     assert 'value="Siti Aminah"' in form
-    response = komite.post(f"{A}/recipients/{rid}/edit",
-                           data={"name": "Siti Aminah", "class_label": "9A", "reason": "Yatim"})
+    response = komite.post(
+        f"{A}/recipients/{rid}/edit",
+        data={"name": "Siti Aminah", "class_label": "9A", "reason": "Yatim"},
+    )
     assert response.status_code == 303
     db.session.refresh(world["recipient_a"])
     assert world["recipient_a"].class_label == "9A"

@@ -535,11 +535,24 @@ def cash_book_csv(lines: Iterable[CashBookLine]) -> Iterator[str]:
         yield flush()
 
 
+def lowest_running_balance(school: School) -> int | None:
+    """The lowest balance the cash book ever shows for the school (None without entries)."""
+    running = (
+        select(func.sum(SIGNED_AMOUNT).over(order_by=(Entry.occurred_on, Entry.seq)).label("saldo"))
+        .where(Entry.school_id == school.id)
+        .subquery()
+    )
+    return db.session.scalar(select(func.min(running.c.saldo)))
+
+
 def check_totals() -> list[str]:
-    """Every school's fund balance against its entries; returns the problems found."""
+    """Every school's fund against its entries: equal, and never below zero on any date."""
     problems = []
     for school in db.session.scalars(select(School).order_by(School.npsn)):
         stored, computed = balance(school), balance_from_entries(school)
-        if stored != computed or stored < 0:
+        if stored != computed:
             problems.append(f"{school.npsn}: fund {stored} != entries {computed}")
+        lowest = lowest_running_balance(school)
+        if stored < 0 or (lowest is not None and lowest < 0):
+            problems.append(f"{school.npsn}: balance below zero ({min(stored, lowest or 0)})")
     return problems
