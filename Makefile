@@ -43,7 +43,7 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o sas/translations/messages.pot .
 	$(BIN)/pybabel update -i sas/translations/messages.pot -d sas/translations -D messages \
-		--no-fuzzy-matching
+		--no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) instance/sas.sqlite3*

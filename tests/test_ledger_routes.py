@@ -152,7 +152,7 @@ def test_an_anonymous_gift_shows_no_name(komite, world):
         data=contribution(source="anonymous", donor_name="Bu Ani", class_label=""),
     )
     book = komite.get(f"{A}/ledger").text
-    assert "Sumbangan: tanpa nama" in book
+    assert "Sumbangan tanpa nama" in book
     assert "Bu Ani" not in book
 
 

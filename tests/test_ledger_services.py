@@ -213,7 +213,7 @@ def test_anonymous_gifts_keep_no_name(world):
         world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS, donor_name="Pak Budi"
     )
     assert entry.donor_name is None
-    assert ledger.describe(entry) == "Sumbangan: tanpa nama"
+    assert ledger.describe(entry) == "Sumbangan tanpa nama"
 
 
 def test_sequence_numbers_are_per_school(world):

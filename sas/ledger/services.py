@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from sas.dates import PROGRAMME_START, month_bounds, school_year_bounds
 from sas.extensions import db
-from sas.ledger.labels import CATEGORY_LABELS, SOURCE_LABELS
+from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
     Direction,
@@ -468,15 +468,19 @@ def describe(entry: Entry) -> str:
             text = _("Iuran kelas %(label)s", label=entry.class_label or "").strip()
         elif entry.source == Source.INDIVIDUAL and entry.donor_name:
             text = _("Sumbangan dari %(name)s", name=entry.donor_name)
+        elif entry.source == Source.INDIVIDUAL:
+            text = _("Sumbangan perorangan")
+        elif entry.source == Source.ANONYMOUS:
+            text = _("Sumbangan tanpa nama")
         else:
-            text = _("Sumbangan: %(source)s", source=SOURCE_LABELS[entry.source].lower())
+            text = _("Penerimaan lain")
         return f"{text} — {entry.note}" if entry.note else text
     if entry.kind == EntryKind.DISBURSEMENT:
         text = _(
-            "Penyaluran %(category)s (%(how)s) untuk %(name)s",
-            category=CATEGORY_LABELS[entry.category].lower(),
-            how=_("barang") if entry.in_kind else _("tunai"),
+            "%(category)s untuk %(name)s (%(how)s)",
+            category=CATEGORY_LABELS[entry.category],
             name=entry.recipient.name if entry.recipient else "?",
+            how=_("barang") if entry.in_kind else _("tunai"),
         )
         return f"{text} — {entry.description}" if entry.description else text
     original = entry.voids.number if entry.voids else "?"
