@@ -98,7 +98,7 @@ def register_errorhandlers(app: Flask) -> None:
     from sas.extensions import db
 
     def page(code: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("error.html", code=code, title=title, message=message), code
+        return render_template("error.html", title=title, message=message), code
 
     @app.errorhandler(403)
     def forbidden(_e: Exception) -> tuple[str, int]:
@@ -121,11 +121,13 @@ def register_errorhandlers(app: Flask) -> None:
         db.session.rollback()
         if not is_busy(error):
             raise error
-        return page(
-            503,
-            _("Sedang sibuk"),
-            _("Banyak yang menyimpan data bersamaan. Tidak ada yang tersimpan; coba lagi."),
+        # Rendered without context processors: they would load the user from the busy database.
+        html = app.jinja_env.get_template("busy.html").render(
+            title=_("Sedang sibuk"),
+            message=_("Banyak yang menyimpan data bersamaan. Tidak ada yang tersimpan; coba lagi."),
+            lang=select_locale(),
         )
+        return html, 503
 
 
 def register_template_helpers(app: Flask) -> None:

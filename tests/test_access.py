@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from sas.dates import today_wib
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 
@@ -22,6 +22,7 @@ MATRIX = [
     # method, url, expected per actor
     ("GET", "/", [302, 302, 302, 302, 302, 302, 302]),
     ("GET", "/login", [200, 302, 302, 302, 302, 302, 302]),
+    ("POST", "/login", [303, 302, 302, 302, 302, 302, 302]),
     ("GET", "/home", [302, 403, 403, 403, 403, 200, 200]),
     ("POST", "/logout", [302, 303, 303, 303, 303, 303, 303]),
     ("GET", "/schools/{a}", READ),
@@ -72,6 +73,8 @@ def valid_form(url: str, world) -> dict:
         }
     if url.endswith("/void"):
         return {"reason": "Dicatat dua kali", "form_key": key}
+    if url == "/login":
+        return {"username": "komite_a", "password": PASSWORD}
     if "/recipients/" in url:
         return {"name": "Dewi Lestari", "class_label": "7B", "reason": "Yatim", "active": "y"}
     return {}

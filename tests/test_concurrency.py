@@ -8,10 +8,11 @@ import uuid
 
 from sqlalchemy import func, select
 
+from sas import create_app
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
-from sas.models import Category, Entry, EntryKind, Recipient, School, User
+from sas.models import Category, Entry, EntryKind, Fund, Recipient, School, User
 from tests.conftest import login
 
 THREADS = 20
@@ -129,3 +130,44 @@ def test_a_form_posted_many_times_at_once_records_once(app, world):
     )
     assert recorded == 1
     assert ledger.balance(world["a"]) == 107_500
+
+
+def test_a_really_busy_database_answers_try_again_and_saves_nothing(app, world):
+    """Another writer holds the lock longer than we wait: 503 with a message, never a 500."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    sqlite = url.startswith("sqlite")
+    impatient = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"timeout": 0.2}}
+            if sqlite
+            else {"connect_args": {"options": "-c lock_timeout=200"}},
+        },
+    )
+    impatient.test_client_class = app.test_client_class
+    client = impatient.test_client()
+    assert login(client, "komite_a").status_code == 303
+    form = {
+        "amount": "5.000",
+        "occurred_on": today_wib().isoformat(),
+        "source": "class",
+        "form_key": uuid.uuid4().hex,
+    }
+    db.session.commit()
+    with db.engine.connect() as other:  # another writer, mid-transaction
+        if sqlite:
+            other.exec_driver_sql("SELECT 1")  # our engine begins with BEGIN IMMEDIATE
+        else:
+            other.execute(select(Fund).where(Fund.school_id == world["a"].id).with_for_update())
+        response = client.post("/schools/20525555/contributions/new", data=form)
+        assert response.status_code == 503
+        assert "coba lagi" in response.text
+        other.rollback()
+    assert ledger.balance(world["a"]) == 100_000
+    # The same form sent again once the lock is gone goes through, once.
+    assert client.post("/schools/20525555/contributions/new", data=form).status_code == 303
+    db.session.expire_all()
+    assert ledger.balance(world["a"]) == 105_000
+    with impatient.app_context():
+        db.engine.dispose()
