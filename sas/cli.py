@@ -71,7 +71,7 @@ def demo(seed: int, if_empty: bool) -> None:
 
 @sas_cli.command("check-totals")
 def check_totals_command() -> None:
-    """Check every fund balance against its entries; exit 1 on any difference."""
+    """Recompute every fund balance and report total from the ledger; exit 1 on a difference."""
     from sas.ledger.services import check_totals
 
     problems = check_totals()
@@ -79,4 +79,14 @@ def check_totals_command() -> None:
         click.echo(problem, err=True)
     if problems:
         raise SystemExit(1)
-    click.echo("all fund balances equal their entries")
+    click.echo("all fund balances and report totals equal the ledger")
+
+
+@sas_cli.command("rebuild-totals")
+def rebuild_totals_command() -> None:
+    """Recompute every report total from the ledger (after a restore or a bug fix)."""
+    from sas.ledger import totals
+
+    totals.rebuild()
+    db.session.commit()
+    click.echo("report totals rebuilt from the ledger")

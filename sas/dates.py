@@ -31,5 +31,14 @@ def school_year_bounds(day: date) -> tuple[date, date]:
 
 def month_bounds(day: date) -> tuple[date, date]:
     first = day.replace(day=1)
-    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-    return first, date.fromordinal(nxt.toordinal() - 1)
+    return first, date.fromordinal(next_month(first).toordinal() - 1)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after the month of ``day``."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def report_deadline(month: date) -> date:
+    """A month's report is due (closed) by the 10th of the next month."""
+    return next_month(month).replace(day=10)

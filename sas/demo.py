@@ -24,13 +24,16 @@ from sqlalchemy import insert, select
 
 from sas.dates import PROGRAMME_START, WIB, school_year_label, school_year_start, today_wib
 from sas.extensions import db
+from sas.ledger import totals
 from sas.ledger.services import ensure_fund
 from sas.models import (
     Category,
     Direction,
     Entry,
     EntryKind,
+    Fund,
     Jenjang,
+    MonthClosing,
     Recipient,
     Region,
     RegionLevel,
@@ -312,6 +315,7 @@ class Book:
             direction=direction,
             amount=original["amount"],
             category=original["category"],
+            in_kind=original["in_kind"],
             reason=reason,
         )
         self.voided[row["form_key"]] = original["form_key"]
@@ -582,6 +586,8 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
     for fund, book in zip(funds, books, strict=True):
         fund.balance, fund.last_seq = book.balance, len(book.rows)
     db.session.flush()
+    totals.rebuild()
+    closings = close_past_months(rng, schools, funds, recorders, start, today)
 
     users = len(accounts) + len(recorders)
     children = sum(map(len, recipients.values()))
@@ -589,5 +595,43 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
     total = sum(b.balance for b in books)
     return (
         f"demo loaded: {len(kecamatan) + 1} regions, {len(schools)} schools, {users} users, "
-        f"{children} recipients, {entries} entries, total balance {format_rupiah(total)}"
+        f"{children} recipients, {entries} entries, {closings} closed months, "
+        f"total balance {format_rupiah(total)}"
     )
+
+
+def close_past_months(
+    rng: random.Random,
+    schools: list[School],
+    funds: list[Fund],
+    recorders: list[User],
+    start: date,
+    today: date,
+) -> int:
+    """Tutup buku as committees do it: mostly by the 10th of the next month, some late, a few
+    never (the district report shows which). Closing freezes every earlier month too."""
+    rows = []
+    for school, fund, recorder in zip(schools, funds, recorders, strict=True):
+        habit = rng.random()  # some committees are punctual, some are not
+        month = start.replace(day=1)
+        nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        while nxt <= today:  # the month has ended
+            roll = rng.random()
+            late = roll > 0.85 - habit * 0.2
+            day = nxt + timedelta(days=rng.randint(10, 24) if late else rng.randint(0, 9))
+            if roll >= 0.08 + habit * 0.1 and day < today:  # else: not (yet) closed
+                rows.append(
+                    {
+                        "school_id": school.id,
+                        "month": month,
+                        "closed_at": datetime.combine(day, time(10), tzinfo=WIB).astimezone(UTC),
+                        "closed_by_id": recorder.id,
+                        "on_time": not late,
+                    }
+                )
+                fund.closed_through = nxt - timedelta(days=1)
+            month, nxt = nxt, date(nxt.year + nxt.month // 12, nxt.month % 12 + 1, 1)
+    if rows:
+        db.session.execute(insert(MonthClosing), rows)
+    db.session.flush()
+    return len(rows)

@@ -22,6 +22,7 @@ from wtforms import SelectChoice
 from sas.authz import entry_for, recipient_for, roles, school_for
 from sas.dates import today_wib
 from sas.extensions import db
+from sas.forms import BaseForm
 from sas.ledger import services
 from sas.ledger.forms import (
     CashBookFilterForm,
@@ -46,6 +47,13 @@ def _saved(school: School, entry: Entry, message: str) -> Response:
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id), 303)
+
+
+def _refused(form: BaseForm, error: services.LedgerError, fallback: str = "amount") -> None:
+    """Show a rule's refusal next to the field it is about; nothing was saved."""
+    db.session.rollback()
+    field = form._fields.get(error.field) or form._fields[fallback]
+    field.errors = [*field.errors, str(error)]
 
 
 def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
@@ -129,8 +137,7 @@ def new_contribution(npsn: str) -> Response | tuple[str, int]:
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
         except services.LedgerError as error:
-            db.session.rollback()
-            form.amount.errors = [*form.amount.errors, str(error)]
+            _refused(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("ledger/contribution_form.html", school=school, form=form), status
 
@@ -166,8 +173,7 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
         except services.LedgerError as error:
-            db.session.rollback()
-            form.amount.errors = [*form.amount.errors, str(error)]
+            _refused(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "ledger/disbursement_form.html",
@@ -206,6 +212,5 @@ def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
         except services.LedgerError as error:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(error)]
+            _refused(form, error, fallback="reason")
     return render_template("ledger/entry.html", school=school, entry=original, form=form), 422

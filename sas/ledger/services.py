@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload
 
-from sas.dates import PROGRAMME_START, month_bounds, school_year_bounds
+from sas.dates import PROGRAMME_START, month_bounds, report_deadline, school_year_start
 from sas.extensions import db
+from sas.ledger import totals
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
@@ -28,16 +30,23 @@ from sas.models import (
     Entry,
     EntryKind,
     Fund,
+    MonthClosing,
+    MonthTotal,
     Recipient,
     School,
     Source,
     User,
+    YearTotal,
 )
 from sas.money import format_rupiah
 
 
 class LedgerError(Exception):
-    """A rule refused the write; the message is shown to the user as is."""
+    """A rule refused the write; the message is shown to the user next to ``field``."""
+
+    def __init__(self, message: str, field: str = "amount") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class InsufficientBalance(LedgerError):
@@ -67,9 +76,20 @@ SIGNED_AMOUNT = case((Entry.direction == Direction.IN, Entry.amount), else_=-Ent
 
 def check_entry_date(occurred_on: date, today: date) -> None:
     if occurred_on > today:
-        raise LedgerError(_("Tanggal tidak boleh di masa depan."))
+        raise LedgerError(_("Tanggal tidak boleh di masa depan."), "occurred_on")
     if occurred_on < PROGRAMME_START:
-        raise LedgerError(_("Tanggal tidak boleh sebelum 1 Januari 2011."))
+        raise LedgerError(_("Tanggal tidak boleh sebelum 1 Januari 2011."), "occurred_on")
+
+
+def _refuse_closed_month(fund: Fund, occurred_on: date) -> None:
+    if fund.closed_through is not None and occurred_on <= fund.closed_through:
+        raise LedgerError(
+            _(
+                "Buku kas sudah ditutup sampai %(day)s; pilih tanggal sesudahnya.",
+                day=format_date(fund.closed_through, "d MMM y"),
+            ),
+            "occurred_on",
+        )
 
 
 def check_amount(amount: int) -> None:
@@ -139,13 +159,15 @@ def available_on(school: School, day: date) -> int:
     return max(0, min(candidates))
 
 
-def _append(school: School, fund: Fund, entry: Entry) -> Entry:
+def _append(school: School, fund: Fund, entry: Entry, original: Entry | None = None) -> Entry:
+    _refuse_closed_month(fund, entry.occurred_on)
     fund.last_seq += 1
     fund.balance += entry.signed_amount
     entry.school_id = school.id
     entry.seq = fund.last_seq
     db.session.add(entry)
     db.session.flush()
+    totals.apply(entry, original)
     return entry
 
 
@@ -204,6 +226,7 @@ def record_disbursement(
         raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
+    _refuse_closed_month(fund, occurred_on)
     available = available_on(school, occurred_on)
     if amount > available:
         raise InsufficientBalance(available)
@@ -267,12 +290,34 @@ def void_entry(
             amount=original.amount,
             occurred_on=today,
             category=original.category,
+            in_kind=original.in_kind,
             voids_entry_id=original.id,
             reason=reason,
             recorded_by_id=recorded_by.id,
             form_key=form_key,
         ),
+        original,
     )
+
+
+def close_month(school: School, month: date, *, closed_by: User, today: date) -> MonthClosing:
+    """Tutup buku: freeze a month that has ended; nothing can be dated on or before it again."""
+    first, last = month_bounds(month)
+    if last >= today:
+        raise LedgerError(_("Bulan ini belum berakhir; tutup buku sesudah akhir bulan."), "month")
+    fund = _lock_fund(school)
+    if db.session.get(MonthClosing, (school.id, first)) is not None:
+        raise LedgerError(_("Bulan ini sudah ditutup."), "month")
+    closing = MonthClosing(
+        school_id=school.id,
+        month=first,
+        closed_by_id=closed_by.id,
+        on_time=today <= report_deadline(first),
+    )
+    db.session.add(closing)
+    fund.closed_through = max(fund.closed_through or last, last)
+    db.session.flush()
+    return closing
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -286,39 +331,15 @@ class Totals:
     disbursed: int
 
 
-def totals(school: School, start: date, end: date) -> Totals:
-    def total(condition) -> object:  # type: ignore[no-untyped-def]
-        return func.coalesce(func.sum(case((condition, Entry.amount), else_=0)), 0)
-
-    is_void = Entry.kind == EntryKind.VOID
-    row = db.session.execute(
-        select(
-            total(Entry.kind == EntryKind.CONTRIBUTION),
-            total(is_void & (Entry.direction == Direction.OUT)),
-            total(Entry.kind == EntryKind.DISBURSEMENT),
-            total(is_void & (Entry.direction == Direction.IN)),
-        ).where(Entry.school_id == school.id, Entry.occurred_on.between(start, end))
-    ).one()
-    contributions, voided_in, disbursements, voided_out = (int(v) for v in row)
-    return Totals(contributions - voided_in, disbursements - voided_out)
+def month_totals(school: School, day: date) -> Totals:
+    row = db.session.get(MonthTotal, (school.id, day.replace(day=1)))
+    return Totals(row.collected, row.disbursed) if row else Totals(0, 0)
 
 
-def students_helped(school: School, start: date, end: date) -> int:
-    """Distinct recipients of disbursements in the period that were not voided."""
-    voided = select(Entry.voids_entry_id).where(
-        Entry.school_id == school.id, Entry.voids_entry_id.is_not(None)
-    )
-    return (
-        db.session.scalar(
-            select(func.count(func.distinct(Entry.recipient_id))).where(
-                Entry.school_id == school.id,
-                Entry.kind == EntryKind.DISBURSEMENT,
-                Entry.occurred_on.between(start, end),
-                Entry.id.not_in(voided),
-            )
-        )
-        or 0
-    )
+def year_totals(school: School, day: date) -> tuple[Totals, int]:
+    """Money in and out of the school year of ``day``, and the students helped in it."""
+    row = db.session.get(YearTotal, (school.id, school_year_start(day)))
+    return (Totals(row.collected, row.disbursed), row.helped) if row else (Totals(0, 0), 0)
 
 
 def balance(school: School) -> int:
@@ -344,7 +365,7 @@ class Dashboard:
 
 
 def dashboard(school: School, today: date) -> Dashboard:
-    year_start, year_end = school_year_bounds(today)
+    year, helped = year_totals(school, today)
     recent = db.session.scalars(
         select(Entry)
         .where(Entry.school_id == school.id)
@@ -354,9 +375,9 @@ def dashboard(school: School, today: date) -> Dashboard:
     ).all()
     return Dashboard(
         balance=balance(school),
-        month=totals(school, *month_bounds(today)),
-        year=totals(school, year_start, year_end),
-        helped_this_year=students_helped(school, year_start, year_end),
+        month=month_totals(school, today),
+        year=year,
+        helped_this_year=helped,
         recent=list(recent),
     )
 
@@ -550,8 +571,8 @@ def lowest_running_balance(school: School) -> int | None:
 
 
 def check_totals() -> list[str]:
-    """Every school's fund against its entries: equal, and never below zero on any date."""
-    problems = []
+    """Every school's fund and report totals against its entries; returns the differences."""
+    problems = totals.differences()
     for school in db.session.scalars(select(School).order_by(School.npsn)):
         stored, computed = balance(school), balance_from_entries(school)
         if stored != computed:

@@ -1,18 +1,26 @@
 """The database models, one module per concept; import them from here."""
 
+from sas.models.closing import MonthClosing
 from sas.models.ledger import Category, Direction, Entry, EntryKind, Fund, Source
 from sas.models.people import Role, User
 from sas.models.places import Jenjang, Region, RegionLevel, School, SchoolStatus
 from sas.models.recipients import Recipient
+from sas.models.tokens import ApiToken
+from sas.models.totals import CategoryTotal, MonthTotal, RecipientMonth, YearTotal
 
 __all__ = [
+    "ApiToken",
     "Category",
+    "CategoryTotal",
     "Direction",
     "Entry",
     "EntryKind",
     "Fund",
     "Jenjang",
+    "MonthClosing",
+    "MonthTotal",
     "Recipient",
+    "RecipientMonth",
     "Region",
     "RegionLevel",
     "Role",
@@ -20,4 +28,5 @@ __all__ = [
     "SchoolStatus",
     "Source",
     "User",
+    "YearTotal",
 ]

@@ -66,6 +66,8 @@ class Fund(db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
     balance: Mapped[int] = mapped_column(default=0)
     last_seq: Mapped[int] = mapped_column(default=0)
+    # The last day of the latest closed month: nothing may be dated on or before it.
+    closed_through: Mapped[date | None]
 
     school: Mapped[School] = relationship(back_populates="fund")
 

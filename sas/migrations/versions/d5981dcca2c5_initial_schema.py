@@ -1,8 +1,8 @@
-"""ledger core
+"""initial schema
 
-Revision ID: 6fb861691157
+Revision ID: d5981dcca2c5
 Revises: 
-Create Date: 2026-11-27 18:54:04.750915
+Create Date: 2026-11-27 19:18:22.094209
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6fb861691157'
+revision = 'd5981dcca2c5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,14 +47,37 @@ def upgrade():
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schools_kecamatan_id'), ['kecamatan_id'], unique=False)
 
+    op.create_table('category_totals',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('category', sa.Enum('seragam', 'sepatu', 'tas', 'alat_tulis', 'sepeda', 'kacamata', 'uang_saku', 'transport', 'kuota', 'sembako', 'musibah', 'beasiswa', 'lainnya', name='category_total_category', native_enum=False, create_constraint=True, length=20), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('in_kind', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_category_totals_school_id_schools')),
+    sa.PrimaryKeyConstraint('school_id', 'month', 'category', name=op.f('pk_category_totals'))
+    )
     op.create_table('funds',
     sa.Column('school_id', sa.Integer(), nullable=False),
     sa.Column('balance', sa.Integer(), nullable=False),
     sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.Column('closed_through', sa.Date(), nullable=True),
     sa.CheckConstraint('balance >= 0', name=op.f('ck_funds_balance_not_negative')),
     sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_funds_school_id_schools')),
     sa.PrimaryKeyConstraint('school_id', name=op.f('pk_funds'))
     )
+    op.create_table('month_totals',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('collected', sa.Integer(), nullable=False),
+    sa.Column('disbursed', sa.Integer(), nullable=False),
+    sa.Column('disbursed_in_kind', sa.Integer(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_month_totals_school_id_schools')),
+    sa.PrimaryKeyConstraint('school_id', 'month', name=op.f('pk_month_totals'))
+    )
+    with op.batch_alter_table('month_totals', schema=None) as batch_op:
+        batch_op.create_index('ix_month_totals_month', ['month'], unique=False)
+
     op.create_table('recipients',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -90,6 +113,35 @@ def upgrade():
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_school_id'), ['school_id'], unique=False)
+
+    op.create_table('year_totals',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('collected', sa.Integer(), nullable=False),
+    sa.Column('disbursed', sa.Integer(), nullable=False),
+    sa.Column('disbursed_in_kind', sa.Integer(), nullable=False),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.Column('helped', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_year_totals_school_id_schools')),
+    sa.PrimaryKeyConstraint('school_id', 'year', name=op.f('pk_year_totals'))
+    )
+    with op.batch_alter_table('year_totals', schema=None) as batch_op:
+        batch_op.create_index('ix_year_totals_year', ['year'], unique=False)
+
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
     op.create_table('entries',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -127,16 +179,51 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_entries_recipient_id'), ['recipient_id'], unique=False)
         batch_op.create_index('ix_entries_school_date', ['school_id', 'occurred_on', 'seq'], unique=False)
 
+    op.create_table('month_closings',
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('closed_by_id', sa.Integer(), nullable=True),
+    sa.Column('on_time', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_month_closings_closed_by_id_users')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_month_closings_school_id_schools')),
+    sa.PrimaryKeyConstraint('school_id', 'month', name=op.f('pk_month_closings'))
+    )
+    op.create_table('recipient_months',
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('school_id', sa.Integer(), nullable=False),
+    sa.Column('disbursements', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['recipient_id'], ['recipients.id'], name=op.f('fk_recipient_months_recipient_id_recipients')),
+    sa.ForeignKeyConstraint(['school_id'], ['schools.id'], name=op.f('fk_recipient_months_school_id_schools')),
+    sa.PrimaryKeyConstraint('recipient_id', 'month', name=op.f('pk_recipient_months'))
+    )
+    with op.batch_alter_table('recipient_months', schema=None) as batch_op:
+        batch_op.create_index('ix_recipient_months_school_month', ['school_id', 'month'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('recipient_months', schema=None) as batch_op:
+        batch_op.drop_index('ix_recipient_months_school_month')
+
+    op.drop_table('recipient_months')
+    op.drop_table('month_closings')
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.drop_index('ix_entries_school_date')
         batch_op.drop_index(batch_op.f('ix_entries_recipient_id'))
 
     op.drop_table('entries')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
+    with op.batch_alter_table('year_totals', schema=None) as batch_op:
+        batch_op.drop_index('ix_year_totals_year')
+
+    op.drop_table('year_totals')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_school_id'))
 
@@ -145,7 +232,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_recipients_school_id'))
 
     op.drop_table('recipients')
+    with op.batch_alter_table('month_totals', schema=None) as batch_op:
+        batch_op.drop_index('ix_month_totals_month')
+
+    op.drop_table('month_totals')
     op.drop_table('funds')
+    op.drop_table('category_totals')
     with op.batch_alter_table('schools', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_schools_kecamatan_id'))
 

@@ -1,0 +1,233 @@
+"""Keeping the report totals (``sas.models.totals``) in step with the ledger.
+
+``apply`` runs inside every ledger write, under the school's fund lock, so the totals change in
+the same transaction as the entry. ``expected_totals`` recomputes everything from the ledger with
+plain GROUP BY queries; ``rebuild`` writes that, ``differences`` compares it with what is stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Date, cast, delete, func, insert, select, type_coerce
+from sqlalchemy.sql import ColumnElement
+
+from sas.dates import school_year_start
+from sas.extensions import db
+from sas.models import (
+    CategoryTotal,
+    Direction,
+    Entry,
+    EntryKind,
+    MonthTotal,
+    RecipientMonth,
+    YearTotal,
+)
+
+TOTAL_MODELS = (MonthTotal, YearTotal, CategoryTotal, RecipientMonth)
+
+
+def _get(model, key: tuple, **defaults):  # type: ignore[no-untyped-def]
+    row = db.session.get(model, key, populate_existing=True)
+    if row is None:
+        names = [c.key for c in model.__mapper__.primary_key]
+        row = model(**dict(zip(names, key, strict=True)), **defaults)
+        for column in model.__table__.columns:  # counters start at 0 before the flush
+            if getattr(row, column.key) is None and column.key not in names:
+                setattr(row, column.key, 0)
+        db.session.add(row)
+    return row
+
+
+def _helped(school_id: int, recipient_id: int, day: date, delta: int) -> None:
+    """Count a disbursement for (or take it back from) a recipient in the month of ``day``."""
+    year = school_year_start(day)
+    year_months = select(func.coalesce(func.sum(RecipientMonth.disbursements), 0)).where(
+        RecipientMonth.recipient_id == recipient_id,
+        RecipientMonth.month >= date(year, 7, 1),
+        RecipientMonth.month < date(year + 1, 7, 1),
+    )
+    before = db.session.scalar(year_months) or 0
+    row = _get(RecipientMonth, (recipient_id, day.replace(day=1)), school_id=school_id)
+    row.disbursements += delta
+    after = before + delta
+    if (before == 0) != (after == 0):
+        _get(YearTotal, (school_id, year)).helped += 1 if after else -1
+
+
+def apply(entry: Entry, original: Entry | None = None) -> None:
+    """Add one new ledger entry (for a void, with the entry it reverses) to the totals."""
+    month = entry.occurred_on.replace(day=1)
+    rows = (
+        _get(MonthTotal, (entry.school_id, month)),
+        _get(YearTotal, (entry.school_id, school_year_start(entry.occurred_on))),
+    )
+    reversed_kind = original.kind if original is not None else None
+    sign = -1 if entry.kind == EntryKind.VOID else 1
+    kind = reversed_kind or entry.kind
+    for row in rows:
+        row.entries += 1
+        if kind == EntryKind.CONTRIBUTION:
+            row.collected += sign * entry.amount
+        else:
+            row.disbursed += sign * entry.amount
+            if entry.in_kind:
+                row.disbursed_in_kind += sign * entry.amount
+    if kind == EntryKind.DISBURSEMENT:
+        category = _get(CategoryTotal, (entry.school_id, month, entry.category))
+        category.amount += sign * entry.amount
+        if entry.in_kind:
+            category.in_kind += sign * entry.amount
+        given = original or entry
+        _helped(entry.school_id, given.recipient_id, given.occurred_on, sign)  # type: ignore[arg-type]
+    db.session.flush()
+
+
+# --- recomputing from the ledger ---------------------------------------------------------------
+
+
+def month_of(column: ColumnElement) -> ColumnElement:
+    """The first day of the month of a DATE column, on SQLite and PostgreSQL."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.date_trunc("month", column), Date)
+    return type_coerce(func.date(column, "start of month"), Date)
+
+
+@dataclass
+class Expected:
+    months: dict[tuple, dict[str, int]] = field(default_factory=lambda: defaultdict(_zeros))
+    years: dict[tuple, dict[str, int]] = field(default_factory=lambda: defaultdict(_zeros))
+    categories: dict[tuple, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: {"amount": 0, "in_kind": 0})
+    )
+    recipients: dict[tuple, dict[str, int]] = field(default_factory=dict)
+
+
+def _zeros() -> dict[str, int]:
+    return {"collected": 0, "disbursed": 0, "disbursed_in_kind": 0, "entries": 0, "helped": 0}
+
+
+def expected_totals(school_id: int | None = None) -> Expected:
+    """Every total, recomputed from the ledger alone (GROUP BY queries; no stored totals)."""
+    scope = [Entry.school_id == school_id] if school_id is not None else []
+    month = month_of(Entry.occurred_on).label("month")
+    grouped = db.session.execute(
+        select(
+            Entry.school_id,
+            month,
+            Entry.kind,
+            Entry.direction,
+            Entry.category,
+            Entry.in_kind,
+            func.sum(Entry.amount),
+            func.count(),
+        )
+        .where(*scope)
+        .group_by(
+            Entry.school_id, month, Entry.kind, Entry.direction, Entry.category, Entry.in_kind
+        )
+    )
+    out = Expected()
+    for school, first_day, kind, direction, category, in_kind, amount, count in grouped:
+        year = school_year_start(first_day)
+        reverses_gift = kind == EntryKind.VOID and direction == Direction.OUT
+        sign = -1 if kind == EntryKind.VOID else 1
+        for row in (out.months[(school, first_day)], out.years[(school, year)]):
+            row["entries"] += count
+            if kind == EntryKind.CONTRIBUTION or reverses_gift:
+                row["collected"] += sign * amount
+            else:
+                row["disbursed"] += sign * amount
+                row["disbursed_in_kind"] += sign * amount if in_kind else 0
+        if kind == EntryKind.DISBURSEMENT or (kind == EntryKind.VOID and not reverses_gift):
+            cat = out.categories[(school, first_day, category)]
+            cat["amount"] += sign * amount
+            cat["in_kind"] += sign * amount if in_kind else 0
+
+    voided = select(Entry.voids_entry_id).where(Entry.voids_entry_id.is_not(None), *scope)
+    helped = db.session.execute(
+        select(Entry.recipient_id, Entry.school_id, month, func.count())
+        .where(Entry.kind == EntryKind.DISBURSEMENT, Entry.id.not_in(voided), *scope)
+        .group_by(Entry.recipient_id, Entry.school_id, month)
+    )
+    seen: set[tuple] = set()
+    for recipient, school, first_day, count in helped:
+        out.recipients[(recipient, first_day)] = {"school_id": school, "disbursements": count}
+        year = school_year_start(first_day)
+        if (recipient, year) not in seen:
+            seen.add((recipient, year))
+            out.years[(school, year)]["helped"] += 1
+    return out
+
+
+def _stored(model, school_id: int | None) -> dict[tuple, dict[str, int]]:  # type: ignore[no-untyped-def]
+    keys = [c.key for c in model.__mapper__.primary_key]
+    values = [c.key for c in model.__table__.columns if c.key not in keys]
+    stmt = select(model)
+    if school_id is not None:
+        stmt = stmt.where(model.school_id == school_id)
+    return {
+        tuple(getattr(r, k) for k in keys): {v: getattr(r, v) for v in values}
+        for r in db.session.scalars(stmt)
+    }
+
+
+def differences(school_id: int | None = None) -> list[str]:
+    """What the stored totals get wrong, compared with the ledger (empty: all agree)."""
+    expected = expected_totals(school_id)
+    problems = []
+    for model, want in (
+        (MonthTotal, expected.months),
+        (YearTotal, expected.years),
+        (CategoryTotal, expected.categories),
+        (RecipientMonth, expected.recipients),
+    ):
+        have = _stored(model, school_id)
+        for key in sorted(set(want) | set(have), key=str):
+            w, h = want.get(key, {}), have.get(key, {})
+            for name in sorted(set(w) | set(h)):
+                if name == "school_id":
+                    continue
+                if w.get(name, 0) != h.get(name, 0):
+                    problems.append(
+                        f"{model.__tablename__} {key} {name}: stored {h.get(name, 0)}, "
+                        f"ledger {w.get(name, 0)}"
+                    )
+    return problems
+
+
+def rebuild(school_id: int | None = None) -> None:
+    """Replace the stored totals by what the ledger says."""
+    for model in TOTAL_MODELS:
+        stmt = delete(model)
+        if school_id is not None:
+            stmt = stmt.where(model.school_id == school_id)
+        db.session.execute(stmt)
+    expected = expected_totals(school_id)
+    batches = [
+        (
+            MonthTotal,
+            [
+                {"school_id": s, "month": m, **{k: v for k, v in row.items() if k != "helped"}}
+                for (s, m), row in expected.months.items()
+            ],
+        ),
+        (YearTotal, [{"school_id": s, "year": y, **row} for (s, y), row in expected.years.items()]),
+        (
+            CategoryTotal,
+            [
+                {"school_id": s, "month": m, "category": c, **row}
+                for (s, m, c), row in expected.categories.items()
+            ],
+        ),
+        (
+            RecipientMonth,
+            [{"recipient_id": r, "month": m, **row} for (r, m), row in expected.recipients.items()],
+        ),
+    ]
+    for model, rows in batches:
+        if rows:
+            db.session.execute(insert(model), rows)
+    db.session.flush()

@@ -1,0 +1,29 @@
+"""Monthly closing (tutup buku): who closed which month of a school's book, and when."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sas.extensions import db
+
+if TYPE_CHECKING:
+    from sas.models.people import User
+
+
+class MonthClosing(db.Model):
+    __tablename__ = "month_closings"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # the first day of the month
+    closed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # closed by the 10th of the next month (in WIB): the district's deadline for the report
+    on_time: Mapped[bool]
+
+    closed_by: Mapped[User | None] = relationship()

@@ -1,0 +1,479 @@
+"""Report figures, read from the running totals (``sas.models.totals``), never from the ledger.
+
+Every page, export and API response takes its numbers from here, so they agree with each other;
+the tests check them against the ledger itself. Counts of students helped of 1 or 2 are shown
+above the school as "<3" (``is_suppressed``): the raw numbers stay here, the suppression is
+applied where a figure leaves the school.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from sqlalchemy import func, select
+
+from sas.dates import month_bounds, next_month, report_deadline, school_year_start
+from sas.extensions import db
+from sas.models import (
+    Category,
+    CategoryTotal,
+    Direction,
+    Entry,
+    EntryKind,
+    Jenjang,
+    MonthClosing,
+    MonthTotal,
+    RecipientMonth,
+    Region,
+    School,
+    Source,
+    YearTotal,
+)
+
+SUPPRESS_BELOW = 3
+
+
+def is_suppressed(count: int) -> bool:
+    """A count of students so small (1 or 2) that it could point at a child."""
+    return 0 < count < SUPPRESS_BELOW
+
+
+# --- the filter --------------------------------------------------------------------------------
+
+_SCHOOL_YEAR = re.compile(r"^(\d{4})/(\d{4})$")
+
+
+def parse_school_year(text: str) -> int:
+    """``"2025/2026"`` -> 2025; anything else raises ValueError."""
+    match = _SCHOOL_YEAR.match(text or "")
+    if not match or int(match.group(2)) != int(match.group(1)) + 1:
+        raise ValueError(f"not a school year like 2025/2026: {text!r}")
+    year = int(match.group(1))
+    if not 2010 <= year <= 2100:
+        raise ValueError(f"school year out of range: {text!r}")
+    return year
+
+
+def school_year_label(year: int) -> str:
+    return f"{year}/{year + 1}"
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """A school year, optionally narrowed to a range of its months and to one jenjang."""
+
+    year: int
+    month_from: date | None = None  # first day of a month inside the school year
+    month_to: date | None = None
+    jenjang: Jenjang | None = None
+
+    def __post_init__(self) -> None:
+        for month in (self.month_from, self.month_to):
+            if month is not None and (month.day != 1 or school_year_start(month) != self.year):
+                raise ValueError("months must lie inside the school year")
+        if self.month_from and self.month_to and self.month_from > self.month_to:
+            raise ValueError("month_from is after month_to")
+
+    @property
+    def label(self) -> str:
+        return school_year_label(self.year)
+
+    @property
+    def first_month(self) -> date:
+        return self.month_from or date(self.year, 7, 1)
+
+    @property
+    def last_month(self) -> date:
+        return self.month_to or date(self.year + 1, 6, 1)
+
+    @property
+    def whole_year(self) -> bool:
+        return self.first_month == date(self.year, 7, 1) and self.last_month == date(
+            self.year + 1, 6, 1
+        )
+
+    def months(self) -> list[date]:
+        out, month = [], self.first_month
+        while month <= self.last_month:
+            out.append(month)
+            month = next_month(month)
+        return out
+
+    def slug(self) -> str:
+        """For file names, e.g. ``2025-2026_2025-08_2026-03_SMP``."""
+        parts = [self.label.replace("/", "-")]
+        if not self.whole_year:
+            parts += [self.first_month.strftime("%Y-%m"), self.last_month.strftime("%Y-%m")]
+        if self.jenjang:
+            parts.append(self.jenjang.value)
+        return "_".join(parts)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    collected: int = 0
+    disbursed: int = 0
+    disbursed_in_kind: int = 0
+    balance: int = 0  # held at the end of the period (or now, for a period not over yet)
+    helped: int = 0  # distinct students helped in the period
+    schools: int = 0
+    active_schools: int = 0  # with at least one entry in the period
+    on_time_schools: int = 0  # every report due in the period was closed by its deadline
+
+    @property
+    def disbursed_cash(self) -> int:
+        return self.disbursed - self.disbursed_in_kind
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple[int, ...]:
+        return (
+            self.collected,
+            self.disbursed,
+            self.disbursed_in_kind,
+            self.balance,
+            self.helped,
+            self.schools,
+            self.active_schools,
+            self.on_time_schools,
+        )
+
+
+@dataclass(frozen=True)
+class MonthStatus:
+    """One month of a school's reporting: closed or not, on time or not, or not yet due."""
+
+    month: date
+    due: bool  # its deadline has passed
+    closed: bool
+    on_time: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """A line of a report table: a kecamatan (code) or a school (npsn)."""
+
+    key: str
+    name: str
+    figures: Figures
+    jenjang: Jenjang | None = None
+    months: list[MonthStatus] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MonthFigure:
+    month: date
+    collected: int
+    disbursed: int
+    balance: int | None = None  # at the end of the month (school summary only)
+
+
+@dataclass(frozen=True)
+class CategoryFigure:
+    category: Category
+    amount: int
+    in_kind: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """A district (rows per kecamatan) or kecamatan (rows per school) report."""
+
+    region: Region
+    filter: ReportFilter
+    total: Figures
+    rows: list[Row]
+    months: list[MonthFigure]
+    categories: list[CategoryFigure]
+
+
+def _school_figures(
+    schools: list[School], flt: ReportFilter, today: date
+) -> dict[int, tuple[Figures, list[MonthStatus]]]:
+    """The figures of each school for the filter, from the totals tables."""
+    ids = [s.id for s in schools]
+    if not ids:
+        return {}
+    money: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # in, out, in kind, entries
+    helped: dict[int, int] = defaultdict(int)
+    balance: dict[int, int] = defaultdict(int)
+    if flt.whole_year:
+        for row in db.session.execute(
+            select(
+                YearTotal.school_id,
+                YearTotal.collected,
+                YearTotal.disbursed,
+                YearTotal.disbursed_in_kind,
+                YearTotal.entries,
+                YearTotal.helped,
+            ).where(YearTotal.year == flt.year, YearTotal.school_id.in_(ids))
+        ):
+            money[row[0]] = list(row[1:5])
+            helped[row[0]] = row[5]
+    else:
+        for row in db.session.execute(
+            select(
+                MonthTotal.school_id,
+                func.sum(MonthTotal.collected),
+                func.sum(MonthTotal.disbursed),
+                func.sum(MonthTotal.disbursed_in_kind),
+                func.sum(MonthTotal.entries),
+            )
+            .where(
+                MonthTotal.school_id.in_(ids),
+                MonthTotal.month.between(flt.first_month, flt.last_month),
+            )
+            .group_by(MonthTotal.school_id)
+        ):
+            money[row[0]] = [int(v) for v in row[1:]]
+        helped.update(
+            db.session.execute(
+                select(
+                    RecipientMonth.school_id, func.count(func.distinct(RecipientMonth.recipient_id))
+                )
+                .where(
+                    RecipientMonth.school_id.in_(ids),
+                    RecipientMonth.month.between(flt.first_month, flt.last_month),
+                    RecipientMonth.disbursements > 0,
+                )
+                .group_by(RecipientMonth.school_id)
+            ).tuples()
+        )
+    # Balance at the end of the period: earlier school years whole, then this one up to its end.
+    for school_id, amount in db.session.execute(
+        select(YearTotal.school_id, func.sum(YearTotal.collected - YearTotal.disbursed))
+        .where(YearTotal.school_id.in_(ids), YearTotal.year < flt.year)
+        .group_by(YearTotal.school_id)
+    ):
+        balance[school_id] += int(amount)
+    if flt.last_month == date(flt.year + 1, 6, 1):
+        this_year = select(YearTotal.school_id, YearTotal.collected - YearTotal.disbursed).where(
+            YearTotal.school_id.in_(ids), YearTotal.year == flt.year
+        )
+    else:
+        this_year = (
+            select(MonthTotal.school_id, func.sum(MonthTotal.collected - MonthTotal.disbursed))
+            .where(
+                MonthTotal.school_id.in_(ids),
+                MonthTotal.month.between(date(flt.year, 7, 1), flt.last_month),
+            )
+            .group_by(MonthTotal.school_id)
+        )
+    for school_id, amount in db.session.execute(this_year):
+        balance[school_id] += int(amount)
+
+    due = [m for m in flt.months() if report_deadline(m) < today]
+    closings: dict[int, dict[date, bool]] = defaultdict(dict)
+    for school_id, month, on_time in db.session.execute(
+        select(MonthClosing.school_id, MonthClosing.month, MonthClosing.on_time).where(
+            MonthClosing.school_id.in_(ids),
+            MonthClosing.month.between(flt.first_month, flt.last_month),
+        )
+    ):
+        closings[school_id][month] = on_time
+
+    out = {}
+    for school in schools:
+        collected, disbursed, in_kind, entries = money[school.id]
+        closed = closings[school.id]
+        statuses = [
+            MonthStatus(m, m in due, m in closed, closed.get(m, False)) for m in flt.months()
+        ]
+        on_time = bool(due) and all(closed.get(m, False) for m in due)
+        out[school.id] = (
+            Figures(
+                collected=collected,
+                disbursed=disbursed,
+                disbursed_in_kind=in_kind,
+                balance=balance[school.id],
+                helped=helped[school.id],
+                schools=1,
+                active_schools=int(entries > 0),
+                on_time_schools=int(on_time),
+            ),
+            statuses,
+        )
+    return out
+
+
+def _schools_in(region: Region, flt: ReportFilter) -> list[School]:
+    stmt = select(School).join(Region, School.kecamatan_id == Region.id).where(School.active)
+    if region.parent_id is None:
+        stmt = stmt.where(Region.parent_id == region.id)
+    else:
+        stmt = stmt.where(Region.id == region.id)
+    if flt.jenjang is not None:
+        stmt = stmt.where(School.jenjang == flt.jenjang)
+    return list(db.session.scalars(stmt.order_by(School.name)))
+
+
+def _series(ids: list[int], flt: ReportFilter) -> tuple[list[MonthFigure], list[CategoryFigure]]:
+    by_month = dict.fromkeys(flt.months(), (0, 0))
+    if ids:
+        for month, collected, disbursed in db.session.execute(
+            select(MonthTotal.month, func.sum(MonthTotal.collected), func.sum(MonthTotal.disbursed))
+            .where(
+                MonthTotal.school_id.in_(ids),
+                MonthTotal.month.between(flt.first_month, flt.last_month),
+            )
+            .group_by(MonthTotal.month)
+        ):
+            by_month[month] = (int(collected), int(disbursed))
+    by_category = dict.fromkeys(Category, (0, 0))
+    if ids:
+        for category, amount, in_kind in db.session.execute(
+            select(
+                CategoryTotal.category,
+                func.sum(CategoryTotal.amount),
+                func.sum(CategoryTotal.in_kind),
+            )
+            .where(
+                CategoryTotal.school_id.in_(ids),
+                CategoryTotal.month.between(flt.first_month, flt.last_month),
+            )
+            .group_by(CategoryTotal.category)
+        ):
+            by_category[category] = (int(amount), int(in_kind))
+    return (
+        [MonthFigure(m, c, d) for m, (c, d) in by_month.items()],
+        [CategoryFigure(c, a, k) for c, (a, k) in by_category.items()],
+    )
+
+
+def district_report(kabupaten: Region, flt: ReportFilter, today: date) -> Report:
+    """Headline figures of a kabupaten and one row per kecamatan (all kecamatan, even empty)."""
+    schools = _schools_in(kabupaten, flt)
+    figures = _school_figures(schools, flt, today)
+    per_kecamatan: dict[int, Figures] = defaultdict(Figures)
+    for school in schools:
+        per_kecamatan[school.kecamatan_id] += figures[school.id][0]
+    kecamatan = db.session.scalars(
+        select(Region).where(Region.parent_id == kabupaten.id).order_by(Region.code)
+    ).all()
+    rows = [Row(k.code, k.name, per_kecamatan[k.id]) for k in kecamatan]
+    months, categories = _series([s.id for s in schools], flt)
+    total = sum((r.figures for r in rows), Figures())
+    return Report(kabupaten, flt, total, rows, months, categories)
+
+
+def kecamatan_report(kecamatan: Region, flt: ReportFilter, today: date) -> Report:
+    """Figures of a kecamatan and one row per school, with each school's closed months."""
+    schools = _schools_in(kecamatan, flt)
+    figures = _school_figures(schools, flt, today)
+    rows = [Row(s.npsn, s.name, figures[s.id][0], s.jenjang, figures[s.id][1]) for s in schools]
+    months, categories = _series([s.id for s in schools], flt)
+    total = sum((r.figures for r in rows), Figures())
+    return Report(kecamatan, flt, total, rows, months, categories)
+
+
+@dataclass(frozen=True)
+class SchoolSummary:
+    school: School
+    filter: ReportFilter
+    figures: Figures
+    months: list[MonthFigure]  # with the balance at each month's end
+    categories: list[CategoryFigure]
+    closings: list[MonthStatus]
+
+
+def school_summary(school: School, flt: ReportFilter, today: date) -> SchoolSummary:
+    """One school's numbers: per month (in, out, balance at month end) and per category."""
+    unfiltered = replace(flt, jenjang=None)
+    figures, statuses = _school_figures([school], unfiltered, today)[school.id]
+    months, categories = _series([school.id], unfiltered)
+    opening = figures.balance - sum(m.collected - m.disbursed for m in months)
+    with_balance = []
+    for m in months:
+        opening += m.collected - m.disbursed
+        with_balance.append(replace(m, balance=opening))
+    return SchoolSummary(school, unfiltered, figures, with_balance, categories, statuses)
+
+
+# --- the monthly report (laporan bulanan) of one school ------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncomeLine:
+    source: Source | None  # None: corrections of earlier contributions
+    class_label: str | None
+    amount: int
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    school: School
+    month: date
+    opening: int
+    income: list[IncomeLine]
+    collected: int
+    spending: list[CategoryFigure]
+    disbursed: int
+    closing: int
+    closed: MonthClosing | None
+
+
+def monthly_report(school: School, month: date) -> MonthlyReport:
+    """Opening balance, money in by class, money out by category, closing balance."""
+    first, last = month_bounds(month)
+    opening = db.session.scalar(
+        select(func.coalesce(func.sum(MonthTotal.collected - MonthTotal.disbursed), 0)).where(
+            MonthTotal.school_id == school.id, MonthTotal.month < first
+        )
+    )
+    row = db.session.get(MonthTotal, (school.id, first))
+    collected, disbursed = (row.collected, row.disbursed) if row else (0, 0)
+    # Money in by class reads this one month of this one school's ledger (a few dozen lines).
+    income = [
+        IncomeLine(source, label, int(amount))
+        for source, label, amount in db.session.execute(
+            select(Entry.source, Entry.class_label, func.sum(Entry.amount))
+            .where(
+                Entry.school_id == school.id,
+                Entry.kind == EntryKind.CONTRIBUTION,
+                Entry.occurred_on.between(first, last),
+            )
+            .group_by(Entry.source, Entry.class_label)
+            .order_by(Entry.source, Entry.class_label)
+        )
+    ]
+    voided_gifts = db.session.scalar(
+        select(func.coalesce(func.sum(Entry.amount), 0)).where(
+            Entry.school_id == school.id,
+            Entry.kind == EntryKind.VOID,
+            Entry.direction == Direction.OUT,
+            Entry.occurred_on.between(first, last),
+        )
+    )
+    if voided_gifts:
+        income.append(IncomeLine(None, None, -int(voided_gifts)))
+    spending = [
+        CategoryFigure(c, int(a), int(k))
+        for c, a, k in db.session.execute(
+            select(CategoryTotal.category, CategoryTotal.amount, CategoryTotal.in_kind)
+            .where(CategoryTotal.school_id == school.id, CategoryTotal.month == first)
+            .order_by(CategoryTotal.category)
+        )
+        if a or k
+    ]
+    return MonthlyReport(
+        school=school,
+        month=first,
+        opening=int(opening or 0),
+        income=income,
+        collected=collected,
+        spending=spending,
+        disbursed=disbursed,
+        closing=int(opening or 0) + collected - disbursed,
+        closed=db.session.get(MonthClosing, (school.id, first)),
+    )
+
+
+def current_school_year(today: date) -> int:
+    return school_year_start(today)
