@@ -34,6 +34,9 @@ class Config:
     # Largest amount one entry may carry, in Rupiah.
     MAX_ENTRY_AMOUNT = int(os.environ.get("SAS_MAX_ENTRY_AMOUNT", "100000000"))
     ENTRIES_PER_PAGE = 50
+    # The public page at / (aggregates only); which kabupaten it shows (default: the first).
+    PUBLIC_PAGE = os.environ.get("SAS_PUBLIC_PAGE", "1") == "1"
+    PUBLIC_KABUPATEN = os.environ.get("SAS_PUBLIC_KABUPATEN")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"

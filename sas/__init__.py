@@ -76,12 +76,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from sas.api.routes import bp as api_bp
     from sas.auth.routes import bp as auth_bp
+    from sas.district.routes import bp as district_bp
     from sas.ledger.routes import bp as ledger_bp
     from sas.main.routes import bp as main_bp
+    from sas.months.routes import bp as months_bp
     from sas.recipients.routes import bp as recipients_bp
 
-    for bp in (main_bp, auth_bp, ledger_bp, recipients_bp):
+    for bp in (main_bp, auth_bp, ledger_bp, recipients_bp, months_bp, district_bp, api_bp):
         app.register_blueprint(bp)
 
 

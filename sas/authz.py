@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from sas.extensions import db, login_manager
-from sas.models import Entry, Recipient, Role, School, User
+from sas.models import Entry, Recipient, Region, RegionLevel, Role, School, User
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,8 +38,14 @@ def load_user(user_id: str) -> User | None:
 
 
 def require_login() -> Response | None:
-    """``before_request`` hook: everything not on the allow-list needs a logged-in user."""
+    """``before_request`` hook: everything not on the allow-list needs a logged-in user.
+
+    The JSON API authenticates each request itself (session or bearer token) and answers 401
+    in JSON rather than redirecting to the login page.
+    """
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    if request.blueprint == "api":
         return None
     if request.endpoint is None:  # unknown URL: let it 404
         return None
@@ -67,6 +73,46 @@ def school_for(npsn: str, user: User) -> School:
     if school is None or user.school_id != school.id:
         abort(404)
     return school
+
+
+def kabupaten_for(code: str, user: User) -> Region:
+    """A kabupaten a district officer (their own) or an admin (any) may see; otherwise 404."""
+    region = db.session.scalar(
+        select(Region).where(Region.code == code, Region.level == RegionLevel.KABUPATEN)
+    )
+    if region is None or not _sees_kabupaten(user, region.id):
+        abort(404)
+    return region
+
+
+def kecamatan_for(code: str, user: User) -> Region:
+    region = db.session.scalar(
+        select(Region).where(Region.code == code, Region.level == RegionLevel.KECAMATAN)
+    )
+    if region is None or not _sees_kabupaten(user, region.parent_id):
+        abort(404)
+    return region
+
+
+def report_school_for(npsn: str, user: User) -> School:
+    """A school whose numbers the user may see: their own (committee, teacher), one of their
+    kabupaten (district), any (admin); otherwise 404."""
+    school = db.session.scalar(select(School).where(School.npsn == npsn))
+    if school is None:
+        abort(404)
+    if user.role in (Role.COMMITTEE, Role.TEACHER):
+        allowed = user.school_id == school.id
+    else:
+        allowed = _sees_kabupaten(user, school.kecamatan.parent_id)
+    if not allowed:
+        abort(404)
+    return school
+
+
+def _sees_kabupaten(user: User, kabupaten_id: int | None) -> bool:
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.DISTRICT and user.region_id == kabupaten_id
 
 
 def entry_for(school: School, entry_id: int) -> Entry:

@@ -1,0 +1,1 @@
+"""District and kecamatan reports, the school summary and the public page: numbers only."""
