@@ -6,11 +6,13 @@
    answer 404 otherwise, so another school's data looks exactly like missing data.
 """
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -43,13 +45,29 @@ def require_login() -> Response | None:
     The JSON API authenticates each request itself (session or bearer token) and answers 401
     in JSON rather than redirecting to the login page.
     """
-    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
-        return None
-    if request.blueprint == "api":
+    if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api":
         return None
     if request.endpoint is None:  # unknown URL: let it 404
         return None
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    # The role check of @roles, early: a teacher's write is 403 even before its CSRF check.
+    view = current_app.view_functions.get(request.endpoint)
+    allowed = getattr(view, "allowed_roles", None)
+    if allowed is not None and current_user.role not in allowed:
+        abort(403)
+    return None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a path on this site: no scheme or host, no ``//host`` or ``/\\host``, no control
+    characters (a CR/LF would split the Location header)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    if any(ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -62,14 +80,26 @@ def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.allowed_roles = allowed  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
 
 
+NPSN = re.compile(r"^[0-9A-Z]{8}$")
+REGION_CODE = re.compile(r"^[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?$")
+MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer do not exist (and would overflow the query)
+
+
+def _school_by_npsn(npsn: str) -> School | None:
+    if not NPSN.match(npsn):
+        return None
+    return db.session.scalar(select(School).where(School.npsn == npsn))
+
+
 def school_for(npsn: str, user: User) -> School:
     """The school named in the URL, if it is the user's own; otherwise 404."""
-    school = db.session.scalar(select(School).where(School.npsn == npsn))
+    school = _school_by_npsn(npsn)
     if school is None or user.school_id != school.id:
         abort(404)
     return school
@@ -77,8 +107,12 @@ def school_for(npsn: str, user: User) -> School:
 
 def kabupaten_for(code: str, user: User) -> Region:
     """A kabupaten a district officer (their own) or an admin (any) may see; otherwise 404."""
-    region = db.session.scalar(
-        select(Region).where(Region.code == code, Region.level == RegionLevel.KABUPATEN)
+    region = (
+        db.session.scalar(
+            select(Region).where(Region.code == code, Region.level == RegionLevel.KABUPATEN)
+        )
+        if REGION_CODE.match(code)
+        else None
     )
     if region is None or not _sees_kabupaten(user, region.id):
         abort(404)
@@ -86,8 +120,12 @@ def kabupaten_for(code: str, user: User) -> Region:
 
 
 def kecamatan_for(code: str, user: User) -> Region:
-    region = db.session.scalar(
-        select(Region).where(Region.code == code, Region.level == RegionLevel.KECAMATAN)
+    region = (
+        db.session.scalar(
+            select(Region).where(Region.code == code, Region.level == RegionLevel.KECAMATAN)
+        )
+        if REGION_CODE.match(code)
+        else None
     )
     if region is None or not _sees_kabupaten(user, region.parent_id):
         abort(404)
@@ -97,7 +135,7 @@ def kecamatan_for(code: str, user: User) -> Region:
 def report_school_for(npsn: str, user: User) -> School:
     """A school whose numbers the user may see: their own (committee, teacher), one of their
     kabupaten (district), any (admin); otherwise 404."""
-    school = db.session.scalar(select(School).where(School.npsn == npsn))
+    school = _school_by_npsn(npsn)
     if school is None:
         abort(404)
     if user.role in (Role.COMMITTEE, Role.TEACHER):
@@ -116,6 +154,8 @@ def _sees_kabupaten(user: User, kabupaten_id: int | None) -> bool:
 
 
 def entry_for(school: School, entry_id: int) -> Entry:
+    if not 0 < entry_id <= MAX_ID:
+        abort(404)
     entry = db.session.scalar(
         select(Entry).where(Entry.id == entry_id, Entry.school_id == school.id)
     )
@@ -125,6 +165,8 @@ def entry_for(school: School, entry_id: int) -> Entry:
 
 
 def recipient_for(school: School, recipient_id: int) -> Recipient:
+    if not 0 < recipient_id <= MAX_ID:
+        abort(404)
     recipient = db.session.scalar(
         select(Recipient).where(Recipient.id == recipient_id, Recipient.school_id == school.id)
     )

@@ -4,6 +4,7 @@ WTForms ships no Indonesian catalog, so its built-in messages (a bad date, a mis
 go through our catalog instead: each English message is mapped to an Indonesian msgid here.
 """
 
+import re
 from typing import Any
 
 from flask_babel import gettext, ngettext
@@ -34,7 +35,19 @@ class _Translations:
         return str(message) if message is not None else ngettext(singular, plural, n)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control_characters(value: Any) -> Any:
+    """Typed text keeps its line breaks and tabs but no other control character (NUL...)."""
+    return _CONTROL.sub("", value) if isinstance(value, str) else value
+
+
 class BaseForm(FlaskForm):
     class Meta:
         def get_translations(self, form: Any) -> _Translations:
             return _Translations()
+
+        def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
+            filters = (*unbound_field.kwargs.get("filters", ()), strip_control_characters)
+            return unbound_field.bind(form=form, filters=filters, **options)

@@ -3,7 +3,7 @@
 import re
 
 # "50000", "50.000", "Rp 50.000", "Rp50.000", "Rp. 1.250.000" ('.' groups thousands).
-_AMOUNT = re.compile(r"^(?:rp\.?\s*)?(\d{1,3}(?:\.\d{3})+|\d+)$", re.IGNORECASE)
+_AMOUNT = re.compile(r"^(?:rp\.?\s*)?([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)$", re.IGNORECASE)
 
 
 class AmountError(ValueError):
@@ -21,10 +21,15 @@ def parse_rupiah(text: str | None, maximum: int) -> int:
         raise AmountError(_("Jumlah harus lebih dari Rp0."))
     match = _AMOUNT.match(value)
     if match is None:
-        if re.fullmatch(r"(?:rp\.?\s*)?[\d.,]+", value, re.IGNORECASE):
+        if re.fullmatch(r"(?:rp\.?\s*)?[0-9.,]+", value, re.IGNORECASE):
             raise AmountError(_("Tulis jumlah dalam Rupiah tanpa desimal, mis. 50000 atau 50.000."))
         raise AmountError(_("Jumlah hanya boleh berisi angka, mis. 50000 atau Rp50.000."))
-    amount = int(match.group(1).replace(".", ""))
+    digits = match.group(1).replace(".", "")
+    if len(digits.lstrip("0")) > len(str(maximum)):
+        raise AmountError(
+            _("Jumlah melebihi batas per transaksi %(max)s.", max=format_rupiah(maximum))
+        )
+    amount = int(digits)
     if amount <= 0:
         raise AmountError(_("Jumlah harus lebih dari Rp0."))
     if amount > maximum:

@@ -200,3 +200,54 @@ def test_create_user_command(app):
     )
     assert refused.exit_code != 0
     assert "--school" in refused.output
+
+
+def test_a_teachers_write_is_403_even_without_a_csrf_token(client, app):
+    school = make_school("20525555")
+    make_user("guru", Role.TEACHER, school)
+    login(client, "guru")
+    app.config["WTF_CSRF_ENABLED"] = True
+    form = {"amount": "5000", "occurred_on": "2025-08-01", "source": "class", "form_key": "k"}
+    assert client.post("/schools/20525555/contributions/new", data=form).status_code == 403
+
+
+def test_usernames_differing_only_in_case_cannot_both_exist(app):
+    from sqlalchemy.exc import IntegrityError
+
+    make_user("Komite", Role.ADMIN)
+    with pytest.raises(IntegrityError):
+        make_user("komite", Role.ADMIN)
+    db.session.rollback()
+    result = app.test_cli_runner().invoke(
+        args=[
+            "sas",
+            "create-user",
+            "--username",
+            "KOMITE",
+            "--role",
+            "admin",
+            "--password",
+            "panjang sekali 123",
+        ]
+    )
+    assert result.exit_code != 0 and "taken" in result.output
+
+
+def test_a_nul_in_the_username_is_just_a_failed_login(client, member):
+    response = client.post("/login", data={"username": "kom\x00ite_x", "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_a_failed_login_does_not_hold_the_write_lock(app, member, monkeypatch):
+    """The slow password check runs outside the database transaction."""
+    import sas.auth.services as auth_services
+
+    seen = []
+
+    def spy(hashed, password):
+        seen.append(db.session().in_transaction())
+        return False
+
+    monkeypatch.setattr(auth_services, "check_password_hash", spy)
+    assert auth_services.authenticate("komite", "wrong") is None
+    assert seen == [False]

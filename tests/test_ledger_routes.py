@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from sas.dates import today_wib
+from sas.dates import school_year_label, today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
 from sas.models import Entry, EntryKind
@@ -250,7 +250,7 @@ def test_the_dashboard(komite, world):
     page = komite.get(A).text
     assert '<strong id="balance">Rp70.000</strong>' in page
     assert "Masuk bulan ini" in page and "Rp100.000" in page and "Rp30.000" in page
-    assert "Siswa dibantu tahun ajaran ini" in page
+    assert f"Siswa dibantu tahun ajaran {school_year_label(TODAY)}" in page
     assert "BKK-0002" in page and "BKM-0001" in page
     assert "Catat pemasukan" in page and "Catat penyaluran" in page
 
@@ -398,3 +398,94 @@ def test_a_busy_database_asks_to_try_again(komite, world, monkeypatch):
 def test_entry_kinds_are_labelled(komite, world):
     assert "Pemasukan BKM-0001" in komite.get(f"{A}/entries/{world['entry_a'].id}").text
     assert world["entry_a"].kind == EntryKind.CONTRIBUTION
+
+
+def test_a_post_without_its_one_time_key_is_refused(komite, world):
+    """A missing key is not replaced by a fresh one: that would defeat the double-submit guard."""
+    data = contribution()
+    del data["form_key"]
+    for _ in range(2):
+        response = komite.post(f"{A}/contributions/new", data=data)
+        assert response.status_code == 422
+        assert "Formulir tidak sah" in response.text
+    assert entries_of(world["a"]) == 1
+    void = komite.post(f"{A}/entries/{world['entry_a'].id}/void", data={"reason": "Salah"})
+    assert void.status_code == 422
+    assert ledger.balance(world["a"]) == 100_000
+
+
+@pytest.mark.parametrize("day", ["2026-13-45", "10000-01-01", "kemarin"])
+def test_a_malformed_date_says_so(komite, world, day):
+    response = komite.post(f"{A}/contributions/new", data=contribution(occurred_on=day))
+    assert response.status_code == 422
+    assert "Tanggal tidak sah" in response.text
+
+
+def test_a_kind_filter_nets_out_corrections(komite, world):
+    out = disburse(world["a"], 60_000, world["komite_a"], world["recipient_a"])
+    reversal = ledger.void_entry(
+        world["a"], out, reason="Batal", form_key="v3", recorded_by=world["komite_a"], today=TODAY
+    )
+    db.session.commit()
+    page = komite.get(f"{A}/ledger?kind=disbursement").text
+    assert "Pengeluaran Rp60.000" in page and "Penerimaan Rp60.000" in page
+    assert f"(dibatalkan oleh {reversal.number})" in page
+    rows = read_csv(komite.get(f"{A}/ledger.csv?kind=disbursement"))
+    assert [r[2] for r in rows[1:]] == [out.number, reversal.number]
+    assert f"(dibatalkan oleh {reversal.number})" in rows[1][3]
+    contributions = komite.get(f"{A}/ledger?kind=contribution").text
+    assert out.number not in contributions and reversal.number not in contributions
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "npsn=x",
+        "_method=POST",
+        "_external=1",
+        "_anchor=x",
+        "page=-1",
+        "page=abc",
+        "kind=xyz",
+        "from=2026-13-45",
+        "category=%00",
+    ],
+)
+def test_crafted_cash_book_queries_never_fail(komite, world, query):
+    response = komite.get(f"{A}/ledger?{query}")
+    assert response.status_code == 200
+    assert "BKM-0001" in response.text
+    assert komite.get(f"{A}/ledger.csv?{query}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/schools/20525555/entries/99999999999999999999999",
+        "/schools/20525555/entries/3000000000",
+        "/schools/20525555/recipients/9999999999999999999999/edit",
+        "/schools/%00",
+        "/schools/2052555%00/ledger",
+        "/schools/xyz",
+    ],
+)
+def test_impossible_ids_and_npsn_are_404(komite, world, url):
+    assert komite.get(url).status_code == 404
+    if url.endswith("/edit"):
+        assert komite.post(url, data={"name": "x"}).status_code == 404
+
+
+def test_control_characters_are_dropped_from_typed_text(komite, world):
+    response = komite.post(
+        f"{A}/contributions/new", data=contribution(note="Jumat\x00 berkah", class_label="8\x00B")
+    )
+    assert response.status_code == 303
+    entry = db.session.scalar(select(Entry).where(Entry.note.is_not(None)))
+    assert (entry.note, entry.class_label) == ("Jumat berkah", "8B")
+
+
+@pytest.mark.parametrize("typed", ["٥٠٠٠٠", "５００００"])
+def test_only_ascii_digits_count_as_an_amount(komite, world, typed):
+    response = komite.post(f"{A}/contributions/new", data=contribution(amount=typed))
+    assert response.status_code == 422
+    assert entries_of(world["a"]) == 1

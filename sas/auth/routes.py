@@ -5,9 +5,9 @@ from werkzeug.wrappers import Response
 
 from sas.auth.forms import LoginForm
 from sas.auth.services import authenticate, end_sessions
+from sas.authz import is_safe_next
 from sas.extensions import db
 from sas.forms import BaseForm
-from sas.main.routes import is_local
 
 bp = Blueprint("auth", __name__)
 
@@ -27,7 +27,7 @@ def login() -> Response | tuple[str, int] | str:
                 session["lang"] = lang
             login_user(user)
             target = form.next.data
-            return redirect(target if is_local(target) else url_for("main.index"), code=303)
+            return redirect(target if is_safe_next(target) else url_for("main.index"), code=303)
         db.session.rollback()
         form.password.errors = [_("Nama pengguna atau kata sandi salah.")]
     status = 422 if form.is_submitted() else 200

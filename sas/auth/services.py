@@ -19,10 +19,15 @@ def _dummy_hash() -> str:
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (never saying which part was wrong)."""
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None:
-        check_password_hash(_dummy_hash(), password)
+    found = (user.id, user.password_hash, user.active) if user else (None, _dummy_hash(), False)
+    # End the transaction before the deliberately slow hash check: on SQLite a POST holds the
+    # write lock from its first query, and a stranger's failed login must not hold up writers.
+    db.session.rollback()
+    user_id, password_hash, active = found
+    if not check_password_hash(password_hash, password) or not active or user_id is None:
         return None
-    if not user.check_password(password) or not user.active:
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
         return None
     user.last_login_at = datetime.now(UTC)
     return user

@@ -55,15 +55,19 @@ def new_form_key() -> str:
     return uuid.uuid4().hex
 
 
+FORM_KEY = InputRequired(_l("Formulir tidak sah; muat ulang halaman dan coba lagi."))
+
+
 class EntryForm(BaseForm):
     amount = RupiahField(_l("Jumlah (Rp)"), validators=[InputRequired(_l("Jumlah wajib diisi."))])
     occurred_on = DateField(
         _l("Tanggal"),
         default=lambda: today_wib(),
-        validators=[DataRequired(_l("Tanggal wajib diisi (TTTT-BB-HH).")), valid_entry_date],
+        validators=[InputRequired(_l("Tanggal wajib diisi (TTTT-BB-HH).")), valid_entry_date],
         format="%Y-%m-%d",
     )
-    form_key = HiddenField(default=new_form_key)
+    # Made when the form is shown; a POST must bring it back (a missing key is not replaced).
+    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
 
 
 class ContributionForm(EntryForm):
@@ -96,7 +100,8 @@ class VoidForm(BaseForm):
         _l("Alasan koreksi"),
         validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
     )
-    form_key = HiddenField(default=new_form_key)
+    # Made when the form is shown; a POST must bring it back (a missing key is not replaced).
+    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
 
 
 ALL = SelectChoice("", _l("Semua"))

@@ -16,11 +16,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import SelectChoice
 
 from sas.authz import entry_for, recipient_for, roles, school_for
-from sas.dates import today_wib
+from sas.dates import school_year_label, today_wib
 from sas.extensions import db
 from sas.forms import BaseForm
 from sas.ledger import services
@@ -31,16 +30,22 @@ from sas.ledger.forms import (
     VoidForm,
 )
 from sas.ledger.labels import KIND_LABELS
-from sas.models import Category, Entry, EntryKind, Recipient, Role, School, Source
+from sas.models import Category, Entry, EntryKind, Role, School, Source
+from sas.recipients.services import active_recipients
 
 bp = Blueprint("ledger", __name__, url_prefix="/schools/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
+FILTER_ARGS = ("kind", "from", "to", "category")  # the only query keys passed on to links
 
 
 @bp.context_processor
 def ledger_helpers() -> dict[str, object]:
-    return {"describe": services.describe, "kind_labels": KIND_LABELS}
+    return {
+        "describe": services.describe,
+        "describe_line": services.describe_line,
+        "kind_labels": KIND_LABELS,
+    }
 
 
 def _saved(school: School, entry: Entry, message: str) -> Response:
@@ -68,8 +73,12 @@ def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
 @roles(*READERS)
 def dashboard(npsn: str) -> str:
     school = school_for(npsn, current_user)
+    today = today_wib()
     return render_template(
-        "ledger/dashboard.html", school=school, board=services.dashboard(school, today_wib())
+        "ledger/dashboard.html",
+        school=school,
+        board=services.dashboard(school, today),
+        school_year=school_year_label(today),
     )
 
 
@@ -96,7 +105,7 @@ def cash_book(npsn: str) -> str:
     page = services.cash_book_page(
         school, flt, request.args.get("page", 1, type=int), current_app.config["ENTRIES_PER_PAGE"]
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
     return render_template("ledger/cash_book.html", school=school, form=form, book=page, args=args)
 
 
@@ -147,11 +156,7 @@ def new_contribution(npsn: str) -> Response | tuple[str, int]:
 def new_disbursement(npsn: str) -> Response | tuple[str, int]:
     school = school_for(npsn, current_user)
     form = DisbursementForm()
-    recipients = db.session.scalars(
-        select(Recipient)
-        .where(Recipient.school_id == school.id, Recipient.active)
-        .order_by(Recipient.name)
-    ).all()
+    recipients = active_recipients(school)
     form.recipient_id.choices = [
         SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients
     ]

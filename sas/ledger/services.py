@@ -425,6 +425,9 @@ class CashBookPage:
     total_out: int
 
 
+LINE_LOADS = (joinedload(Entry.recipient), joinedload(Entry.voids), joinedload(Entry.voided_by))
+
+
 def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
     """Entries matching the filter, each with the fund's true running balance after it."""
     running = (
@@ -436,8 +439,15 @@ def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
         .subquery()
     )
     stmt = select(Entry, running.c.saldo).join(running, running.c.id == Entry.id)
-    if flt.kind is not None:
-        stmt = stmt.where(Entry.kind == flt.kind)
+    if flt.kind == EntryKind.VOID:
+        stmt = stmt.where(Entry.kind == EntryKind.VOID)
+    elif flt.kind is not None:
+        # a kind comes with the corrections of its entries, so the filtered totals net out
+        reverses = Direction.OUT if flt.kind == EntryKind.CONTRIBUTION else Direction.IN
+        stmt = stmt.where(
+            (Entry.kind == flt.kind)
+            | ((Entry.kind == EntryKind.VOID) & (Entry.direction == reverses))
+        )
     if flt.start is not None:
         stmt = stmt.where(Entry.occurred_on >= flt.start)
     if flt.end is not None:
@@ -460,7 +470,9 @@ def cash_book_page(school: School, flt: CashBookFilter, page: int, per_page: int
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        stmt.options(joinedload(Entry.recipient), joinedload(Entry.voids))
+        stmt.options(
+            joinedload(Entry.recipient), joinedload(Entry.voids), joinedload(Entry.voided_by)
+        )
         .order_by(Entry.occurred_on, Entry.seq)
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -474,7 +486,7 @@ def cash_book_lines(school: School, flt: CashBookFilter) -> Iterator[CashBookLin
     """Every line matching the filter, in order (for the export)."""
     rows = db.session.execute(
         _cash_book_select(school, flt)
-        .options(joinedload(Entry.recipient), joinedload(Entry.voids))
+        .options(*LINE_LOADS)
         .order_by(Entry.occurred_on, Entry.seq)
         .execution_options(yield_per=500)
     )
@@ -506,6 +518,14 @@ def describe(entry: Entry) -> str:
         return f"{text} — {entry.description}" if entry.description else text
     original = entry.voids.number if entry.voids else "?"
     return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
+
+
+def describe_line(entry: Entry) -> str:
+    """The Uraian with, for an entry that was voided later, which correction voided it."""
+    text = describe(entry)
+    if entry.voided_by is not None:
+        text += " " + _("(dibatalkan oleh %(number)s)", number=entry.voided_by.number)
+    return text
 
 
 def _safe_cell(value: object) -> object:
@@ -550,7 +570,7 @@ def cash_book_csv(lines: Iterable[CashBookLine]) -> Iterator[str]:
                     line.no,
                     line.entry.occurred_on.isoformat(),
                     line.entry.number,
-                    describe(line.entry),
+                    describe_line(line.entry),
                     line.penerimaan if line.penerimaan is not None else "",
                     line.pengeluaran if line.pengeluaran is not None else "",
                     line.saldo,

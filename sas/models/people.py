@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -67,3 +67,7 @@ class User(UserMixin, db.Model):
     @property
     def can_record(self) -> bool:
         return self.role == Role.COMMITTEE
+
+
+# Logins match usernames without regard to case, so two accounts may not differ only in case.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)

@@ -10,7 +10,7 @@ class RecipientForm(BaseForm):
     class_label = StringField(_l("Kelas"), validators=[Optional(), Length(max=20)])
     nisn = StringField(
         _l("NISN (boleh kosong)"),
-        validators=[Optional(), Regexp(r"^\d{10}$", message=_l("NISN terdiri dari 10 angka."))],
+        validators=[Optional(), Regexp(r"^[0-9]{10}$", message=_l("NISN terdiri dari 10 angka."))],
     )
     reason = TextAreaField(_l("Alasan dibantu"), validators=[Optional(), Length(max=1000)])
     active = BooleanField(_l("Aktif (masih dibantu)"), default=True)

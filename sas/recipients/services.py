@@ -16,6 +16,17 @@ def list_recipients(school: School) -> list[Recipient]:
     )
 
 
+def active_recipients(school: School) -> list[Recipient]:
+    """Who can be given to now: the school's active recipients, by name."""
+    return list(
+        db.session.scalars(
+            select(Recipient)
+            .where(Recipient.school_id == school.id, Recipient.active)
+            .order_by(Recipient.name)
+        )
+    )
+
+
 def add_recipient(
     school: School, *, name: str, class_label: str, nisn: str | None, reason: str, active: bool
 ) -> Recipient:
