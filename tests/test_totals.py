@@ -1,0 +1,156 @@
+"""The running totals move with every entry and void, and can be rebuilt from the ledger."""
+
+import uuid
+from datetime import date
+
+import pytest
+
+from sas.extensions import db
+from sas.ledger import services as ledger
+from sas.ledger import totals
+from sas.models import Category, MonthTotal, RecipientMonth, Source, YearTotal
+from tests.conftest import make_recipient
+
+TODAY = date(2026, 11, 27)  # the services take "today" explicitly
+
+
+def give(world, amount, on, recipient=None, in_kind=True, category=Category.SEPATU):
+    entry = ledger.record_disbursement(
+        world["a"],
+        amount=amount,
+        occurred_on=on,
+        recipient=recipient or world["recipient_a"],
+        category=category,
+        in_kind=in_kind,
+        description=None,
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=TODAY,
+    )
+    db.session.commit()
+    return entry
+
+
+def gift(world, amount, on):
+    entry = ledger.record_contribution(
+        world["a"],
+        amount=amount,
+        occurred_on=on,
+        source=Source.CLASS,
+        class_label="7A",
+        donor_name=None,
+        note=None,
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=TODAY,
+    )
+    db.session.commit()
+    return entry
+
+
+def void(world, entry, on=TODAY):
+    reversal = ledger.void_entry(
+        world["a"],
+        entry,
+        reason="Salah",
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=on,
+    )
+    db.session.commit()
+    return reversal
+
+
+def year(world, y):
+    return db.session.get(YearTotal, (world["a"].id, y))
+
+
+def test_totals_follow_entries_across_the_school_year_boundary(world):
+    gift(world, 500_000, date(2025, 6, 30))  # school year 2024/2025
+    june = give(world, 100_000, date(2025, 6, 30))
+    give(world, 40_000, date(2025, 7, 1), in_kind=False, category=Category.UANG_SAKU)  # 2025/2026
+    assert (year(world, 2024).collected, year(world, 2024).disbursed) == (500_000, 100_000)
+    assert (year(world, 2025).disbursed, year(world, 2025).disbursed_in_kind) == (40_000, 0)
+    assert year(world, 2024).helped == 1 and year(world, 2025).helped == 1
+    # Voided a year later: the money comes back in the month of the void (2026/2027), the child
+    # no longer counts as helped in 2024/2025 (the only gift to them that year was voided).
+    void(world, june)
+    assert year(world, 2024).disbursed == 100_000
+    assert year(world, 2026).disbursed == -100_000
+    assert year(world, 2024).helped == 0 and year(world, 2025).helped == 1
+    november = db.session.get(MonthTotal, (world["a"].id, date(2026, 11, 1)))
+    assert november.disbursed == -100_000 and november.disbursed_in_kind == -100_000
+    assert totals.differences() == []
+
+
+def test_helped_counts_distinct_children(world):
+    other = make_recipient(world["a"], name="Rina")
+    gift(world, 100_000, date(2026, 9, 1))
+    first = give(world, 10_000, date(2026, 10, 1))
+    give(world, 10_000, date(2026, 10, 2))  # the same child twice
+    give(world, 10_000, date(2026, 11, 2), recipient=other)
+    assert year(world, 2026).helped == 2
+    void(world, first)  # still helped by the second gift
+    assert year(world, 2026).helped == 2
+    october = db.session.get(RecipientMonth, (world["recipient_a"].id, date(2026, 10, 1)))
+    assert october.disbursements == 1
+
+
+def test_rebuild_restores_planted_damage_and_check_finds_it(app, world):
+    gift(world, 100_000, date(2026, 9, 1))
+    give(world, 30_000, date(2026, 11, 2))
+    row = db.session.get(YearTotal, (world["a"].id, 2026))
+    row.collected += 1
+    row.helped = 7
+    db.session.commit()
+    problems = ledger.check_totals()
+    assert any(
+        "year_totals" in p and "collected: stored 200001, ledger 200000" in p for p in problems
+    )
+    assert any("helped: stored 7, ledger 1" in p for p in problems)
+    result = app.test_cli_runner().invoke(args=["sas", "check-totals"])
+    assert result.exit_code == 1
+    assert app.test_cli_runner().invoke(args=["sas", "rebuild-totals"]).exit_code == 0
+    db.session.expire_all()
+    assert ledger.check_totals() == []
+
+
+@pytest.mark.parametrize("missing", [MonthTotal, RecipientMonth])
+def test_check_finds_a_deleted_total(world, missing):
+    gift(world, 100_000, date(2026, 9, 1))
+    give(world, 30_000, date(2026, 11, 2))
+    db.session.execute(missing.__table__.delete())
+    db.session.commit()
+    assert ledger.check_totals() != []
+    totals.rebuild()
+    db.session.commit()
+    assert ledger.check_totals() == []
+
+
+def test_closing_freezes_the_month_and_every_earlier_one(world):
+    gift(world, 50_000, date(2026, 10, 15))
+    closing = ledger.close_month(
+        world["a"], date(2026, 10, 1), closed_by=world["komite_a"], today=date(2026, 11, 3)
+    )
+    db.session.commit()
+    assert closing.on_time
+    for day in (date(2026, 10, 31), date(2026, 9, 1)):
+        with pytest.raises(ledger.LedgerError, match="ditutup") as refused:
+            gift(world, 1_000, day)
+        db.session.rollback()
+        assert refused.value.field == "occurred_on"
+    gift(world, 1_000, date(2026, 11, 1))
+    with pytest.raises(ledger.LedgerError, match="sudah ditutup"):
+        ledger.close_month(world["a"], date(2026, 10, 1), closed_by=world["komite_a"], today=TODAY)
+    db.session.rollback()
+    with pytest.raises(ledger.LedgerError, match="belum berakhir"):
+        ledger.close_month(world["a"], date(2026, 11, 1), closed_by=world["komite_a"], today=TODAY)
+    db.session.rollback()
+
+
+def test_late_closing_is_flagged(world):
+    late = ledger.close_month(
+        world["a"], date(2026, 9, 1), closed_by=world["komite_a"], today=date(2026, 10, 11)
+    )
+    assert not late.on_time
+    db.session.rollback()
