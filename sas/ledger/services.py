@@ -303,6 +303,8 @@ def void_entry(
 def close_month(school: School, month: date, *, closed_by: User, today: date) -> MonthClosing:
     """Tutup buku: freeze a month that has ended; nothing can be dated on or before it again."""
     first, last = month_bounds(month)
+    if first < PROGRAMME_START.replace(day=1):
+        raise LedgerError(_("Tanggal tidak boleh sebelum 1 Januari 2011."), "month")
     if last >= today:
         raise LedgerError(_("Bulan ini belum berakhir; tutup buku sesudah akhir bulan."), "month")
     fund = _lock_fund(school)

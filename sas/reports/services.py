@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from sas.dates import month_bounds, next_month, report_deadline, school_year_start
 from sas.extensions import db
@@ -430,17 +430,22 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
     row = db.session.get(MonthTotal, (school.id, first))
     collected, disbursed = (row.collected, row.disbursed) if row else (0, 0)
     # Money in by class reads this one month of this one school's ledger (a few dozen lines).
+    # class collections per class first, then the other sources (a class typed there is ignored)
+    label = case((Entry.source == Source.CLASS, Entry.class_label), else_=None)
+    rows = db.session.execute(
+        select(Entry.source, label, func.sum(Entry.amount))
+        .where(
+            Entry.school_id == school.id,
+            Entry.kind == EntryKind.CONTRIBUTION,
+            Entry.occurred_on.between(first, last),
+        )
+        .group_by(Entry.source, label)
+    ).all()
+    order = list(Source)
     income = [
-        IncomeLine(source, label, int(amount))
-        for source, label, amount in db.session.execute(
-            select(Entry.source, Entry.class_label, func.sum(Entry.amount))
-            .where(
-                Entry.school_id == school.id,
-                Entry.kind == EntryKind.CONTRIBUTION,
-                Entry.occurred_on.between(first, last),
-            )
-            .group_by(Entry.source, Entry.class_label)
-            .order_by(Entry.source, Entry.class_label)
+        IncomeLine(source, class_label, int(amount))
+        for source, class_label, amount in sorted(
+            rows, key=lambda r: (order.index(r[0]), r[1] or "")
         )
     ]
     voided_gifts = db.session.scalar(
