@@ -16,6 +16,7 @@ PAGES = [
     "/schools/20525555/disbursements/new",
     "/schools/20525555/recipients",
     "/schools/20525555/recipients/new",
+    "/schools/20525555/months",
 ]
 
 
