@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sas.extensions import db
-from sas.models import Region, Role, School, User
+from sas.models import ApiToken, Region, Role, School, User
 
 sas_cli = AppGroup("sas", help="SAS Ledger commands.")
 
@@ -29,7 +31,7 @@ def create_user(
     password: str,
 ) -> None:
     """Create an account; committee and teacher accounts belong to one school."""
-    if db.session.scalar(select(User).where(User.username == username)):
+    if db.session.scalar(select(User).where(func.lower(User.username) == username.lower())):
         raise click.ClickException(f"username {username!r} is taken")
     user = User(username=username, display_name=display_name or username, role=Role(role))
     if user.role in (Role.COMMITTEE, Role.TEACHER):
@@ -90,3 +92,78 @@ def rebuild_totals_command() -> None:
     totals.rebuild()
     db.session.commit()
     click.echo("report totals rebuilt from the ledger")
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+@sas_cli.command("create-token")
+@click.option("--username", required=True, help="The account the token acts for.")
+@click.option("--name", required=True, help="What the token is for, e.g. the district system.")
+def create_token_command(username: str, name: str) -> None:
+    """Create an API token and print it once; only its SHA-256 is stored."""
+    from sas.api.tokens import TokenError, create_token
+
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        raise click.ClickException(f"no account {username!r}")
+    if not user.active:
+        raise click.ClickException(f"account {username!r} is inactive")
+    try:
+        row, token = create_token(user, name)
+    except TokenError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"created token {row.id} ({name!r}) for {user.role} account {username!r}; "
+        "it is shown only now, so store it:",
+        err=True,
+    )
+    click.echo(token)
+
+
+@sas_cli.command("revoke-token")
+@click.option("--id", "token_id", type=int, default=None, help="The token's id.")
+@click.option("--username", default=None, help="With --name: the account's active token ...")
+@click.option("--name", default=None, help="... of this name.")
+def revoke_token_command(token_id: int | None, username: str | None, name: str | None) -> None:
+    """Revoke an API token, by --id or by --username and --name; it stops working at once."""
+    from sas.api.tokens import active_token_named, revoke_token
+
+    by_id = token_id is not None and username is None and name is None
+    by_name = token_id is None and bool(username) and bool(name)
+    if not (by_id or by_name):
+        raise click.UsageError("give either --id, or both --username and --name")
+    if token_id is not None:
+        row = db.session.get(ApiToken, token_id)
+        if row is None:
+            raise click.ClickException(f"no token with id {token_id}")
+    else:
+        user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        row = active_token_named(user, name or "") if user is not None else None
+        if row is None:
+            raise click.ClickException(f"{username!r} has no active token named {name!r}")
+    if not revoke_token(row):
+        click.echo(f"token {row.id} ({row.name!r}) was already revoked")
+        return
+    db.session.commit()
+    click.echo(f"revoked token {row.id} ({row.name!r}) of {row.user.username!r}")
+
+
+@sas_cli.command("list-tokens")
+@click.option("--username", default=None, help="Only this account's tokens.")
+def list_tokens_command(username: str | None) -> None:
+    """List API tokens (never the tokens themselves): id, account, name, use, revocation."""
+    stmt = select(ApiToken).join(User).order_by(ApiToken.id)
+    if username:
+        stmt = stmt.where(func.lower(User.username) == username.lower())
+
+    def when(moment: datetime | None) -> str:
+        return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+    for row in db.session.scalars(stmt):
+        click.echo(
+            f"{row.id}\t{row.user.username}\t{row.name}\tcreated {when(row.created_at)}\t"
+            f"last used {when(row.last_used_at)}\t"
+            + (f"revoked {when(row.revoked_at)}" if row.revoked_at else "active")
+        )

@@ -1,3 +1,295 @@
-from flask import Blueprint
+"""The read-only JSON API for district systems, versioned under /api/v1/.
+
+Numbers only: the figures come from ``sas.reports.services`` like every page's, and no name of a
+recipient or donor, NISN, note or description ever leaves here. Above the school (a district
+officer's or an admin's view) a count of students helped of 1 or 2 is sent as ``null`` with
+``students_helped_suppressed: true``; a school's own committee and teacher see the real count.
+Described by the OpenAPI document in ``sas.api.openapi``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from sas.api import errors
+from sas.api.auth import caller
+from sas.api.errors import ApiError, bad_parameter
+from sas.api.openapi import OPENAPI
+from sas.authz import kabupaten_for, kecamatan_for, report_school_for
+from sas.dates import school_year_start, today_wib
+from sas.extensions import csrf, db
+from sas.models import Jenjang, Region, RegionLevel, Role, School, User
+from sas.models.people import SCHOOL_ROLES
+from sas.reports.services import (
+    Figures,
+    ReportFilter,
+    district_report,
+    is_suppressed,
+    kecamatan_report,
+    parse_school_year,
+    school_summary,
+    school_year_label,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # GET only: nothing here changes state, and other methods get a JSON 405
+errors.register(bp)
+
+ABOVE_SCHOOL = (Role.DISTRICT, Role.ADMIN)
+EVERY_ROLE = (*SCHOOL_ROLES, *ABOVE_SCHOOL)
+_SCHOOL_YEAR = re.compile(r"[0-9]{4}/[0-9]{4}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+
+def _month(args: Mapping[str, str], name: str) -> date | None:
+    text = args.get(name)
+    if text is None:
+        return None
+    match = _MONTH.fullmatch(text)
+    if match and int(match.group(1)) >= 1 and 1 <= int(match.group(2)) <= 12:
+        return date(int(match.group(1)), int(match.group(2)), 1)
+    raise bad_parameter(name, f"{name} must be a month written YYYY-MM, e.g. 2025-08.")
+
+
+def _jenjang(text: str) -> Jenjang:
+    for jenjang in Jenjang:
+        if jenjang.value.lower() == text.lower():
+            return jenjang
+    allowed = ", ".join(j.value for j in Jenjang)
+    raise bad_parameter("jenjang", f"jenjang must be one of {allowed}.")
+
+
+def report_filter(args: Mapping[str, str], *, with_jenjang: bool = True) -> ReportFilter:
+    """The filter of the query string; 400 for anything that is not one."""
+    text = args.get("school_year")
+    if text is None:
+        year = school_year_start(today_wib())
+    else:
+        try:
+            if not _SCHOOL_YEAR.fullmatch(text):  # parse_school_year lets "2025/2026\n" by
+                raise ValueError(text)
+            year = parse_school_year(text)
+        except ValueError:
+            raise bad_parameter(
+                "school_year", "school_year must be a school year like 2025/2026, from 2010/2011."
+            ) from None
+    months = {name: _month(args, name) for name in ("from", "to")}
+    for name, month in months.items():
+        if month is not None and school_year_start(month) != year:
+            raise bad_parameter(
+                name,
+                f"{name} must be a month of the school year {school_year_label(year)} "
+                f"({year}-07 to {year + 1}-06).",
+            )
+    if months["from"] and months["to"] and months["from"] > months["to"]:
+        raise bad_parameter("from", "from must not be after to.")
+    jenjang = None
+    if "jenjang" in args:
+        if not with_jenjang:
+            raise bad_parameter("jenjang", "jenjang does not apply to one school's figures.")
+        jenjang = _jenjang(args["jenjang"])
+    return ReportFilter(year, months["from"], months["to"], jenjang)
+
+
+def _kabupaten(user: User, code: str | None) -> Region:
+    """The kabupaten asked for, else the district officer's own, else (admin) the first."""
+    if code is None and user.role == Role.DISTRICT:
+        if user.region is None:
+            raise ApiError(403, "This account is not assigned to a kabupaten.")
+        code = user.region.code
+    if code is None:
+        code = db.session.scalar(
+            select(Region.code)
+            .where(Region.level == RegionLevel.KABUPATEN)
+            .order_by(Region.code)
+            .limit(1)
+        )
+        if code is None:
+            raise ApiError(404, "No kabupaten has been set up.")
+    return kabupaten_for(code, user)
+
+
+# --- the JSON shapes (see the schemas in sas.api.openapi) ------------------------------------
+
+
+def filter_json(flt: ReportFilter) -> dict[str, Any]:
+    return {
+        "school_year": flt.label,
+        "from": flt.first_month.strftime("%Y-%m"),
+        "to": flt.last_month.strftime("%Y-%m"),
+        "jenjang": flt.jenjang.value if flt.jenjang else None,
+    }
+
+
+def figures_json(figures: Figures, *, above_school: bool) -> dict[str, Any]:
+    hidden = above_school and is_suppressed(figures.helped)
+    return {
+        "collected": figures.collected,
+        "disbursed": figures.disbursed,
+        "disbursed_in_kind": figures.disbursed_in_kind,
+        "disbursed_cash": figures.disbursed_cash,
+        "balance": figures.balance,
+        "students_helped": None if hidden else figures.helped,
+        "students_helped_suppressed": hidden,
+        "schools": figures.schools,
+        "active_schools": figures.active_schools,
+        "on_time_schools": figures.on_time_schools,
+    }
+
+
+def region_json(region: Region) -> dict[str, Any]:
+    return {"code": region.code, "name": region.name, "level": region.level.value}
+
+
+def school_json(school: School) -> dict[str, Any]:
+    return {
+        "npsn": school.npsn,
+        "name": school.name,
+        "jenjang": school.jenjang.value,
+        "kecamatan": school.kecamatan.code,
+    }
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API (public)."""
+    return jsonify(OPENAPI)
+
+
+@bp.get("/summary")
+def summary() -> Response:
+    """Headline figures: of the kabupaten (district, admin), or of one's own school."""
+    user = caller(*EVERY_ROLE)
+    flt = report_filter(request.args)
+    today = today_wib()
+    if user.role in SCHOOL_ROLES:
+        school = user.school
+        assert school is not None  # the users table guarantees it for these roles
+        if flt.jenjang is not None and flt.jenjang != school.jenjang:
+            figures = Figures()  # like the district report: no school of that jenjang
+        else:
+            figures = school_summary(school, flt, today).figures
+        return jsonify(
+            filter=filter_json(flt),
+            scope={"level": "school", "code": school.npsn, "name": school.name},
+            figures=figures_json(figures, above_school=False),
+        )
+    kabupaten = _kabupaten(user, request.args.get("kabupaten"))
+    report = district_report(kabupaten, flt, today)
+    return jsonify(
+        filter=filter_json(flt),
+        scope=region_json(kabupaten),
+        figures=figures_json(report.total, above_school=True),
+    )
+
+
+@bp.get("/regions")
+def regions() -> Response:
+    """One row per kecamatan of the kabupaten, with the kabupaten's total."""
+    user = caller(*ABOVE_SCHOOL)
+    flt = report_filter(request.args)
+    kabupaten = _kabupaten(user, request.args.get("kabupaten"))
+    report = district_report(kabupaten, flt, today_wib())
+    return jsonify(
+        filter=filter_json(flt),
+        kabupaten=region_json(kabupaten),
+        total=figures_json(report.total, above_school=True),
+        regions=[
+            {
+                "code": row.key,
+                "name": row.name,
+                "figures": figures_json(row.figures, above_school=True),
+            }
+            for row in report.rows
+        ],
+    )
+
+
+@bp.get("/regions/<code>/schools")
+def region_schools(code: str) -> Response:
+    """One row per school of a kecamatan, with the kecamatan's total."""
+    user = caller(*ABOVE_SCHOOL)
+    flt = report_filter(request.args)
+    kecamatan = kecamatan_for(code, user)
+    report = kecamatan_report(kecamatan, flt, today_wib())
+    return jsonify(
+        filter=filter_json(flt),
+        kecamatan=region_json(kecamatan),
+        total=figures_json(report.total, above_school=True),
+        schools=[
+            {
+                "npsn": row.key,
+                "name": row.name,
+                "jenjang": row.jenjang.value if row.jenjang else None,
+                "figures": figures_json(row.figures, above_school=True),
+                "months_due": sum(m.due for m in row.months),
+                "months_closed": sum(m.closed for m in row.months),
+                "months_closed_on_time": sum(m.on_time for m in row.months),
+            }
+            for row in report.rows
+        ],
+    )
+
+
+@bp.get("/schools/<npsn>/months")
+def school_months(npsn: str) -> Response:
+    """A school's figures per month (in, out, balance at month end) and its headline."""
+    user = caller(*EVERY_ROLE)
+    flt = report_filter(request.args, with_jenjang=False)
+    school = report_school_for(npsn, user)
+    result = school_summary(school, flt, today_wib())
+    closings = {status.month: status for status in result.closings}
+    return jsonify(
+        filter=filter_json(result.filter),
+        school=school_json(school),
+        figures=figures_json(result.figures, above_school=user.role in ABOVE_SCHOOL),
+        months=[
+            {
+                "month": m.month.strftime("%Y-%m"),
+                "collected": m.collected,
+                "disbursed": m.disbursed,
+                "balance": m.balance,
+                "closed": closings[m.month].closed,
+                "closed_on_time": closings[m.month].on_time,
+            }
+            for m in result.months
+        ],
+        categories=[
+            {"category": c.category.value, "disbursed": c.amount, "disbursed_in_kind": c.in_kind}
+            for c in result.categories
+        ],
+    )
+
+
+# --- everything else under /api/v1/ ------------------------------------------------------------
+
+OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@bp.route("/", defaults={"rest": ""}, methods=OTHER_METHODS, strict_slashes=False)
+@bp.route("/<path:rest>", methods=OTHER_METHODS)
+def unknown(rest: str) -> Response:
+    """A JSON 404 for unknown URLs and a JSON 405 for a write to a real one.
+
+    Routing errors happen before Flask knows the blueprint, so the blueprint's error handlers
+    would not see them; this route catches what no endpoint above matches.
+    """
+    del rest
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    endpoint, _args = adapter.match(method="GET")
+    if endpoint != request.endpoint:
+        raise MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"])
+    raise NotFound()

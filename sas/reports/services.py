@@ -43,12 +43,12 @@ def is_suppressed(count: int) -> bool:
 
 # --- the filter --------------------------------------------------------------------------------
 
-_SCHOOL_YEAR = re.compile(r"^(\d{4})/(\d{4})$")
+_SCHOOL_YEAR = re.compile(r"([0-9]{4})/([0-9]{4})")
 
 
 def parse_school_year(text: str) -> int:
     """``"2025/2026"`` -> 2025; anything else raises ValueError."""
-    match = _SCHOOL_YEAR.match(text or "")
+    match = _SCHOOL_YEAR.fullmatch(text or "")
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
         raise ValueError(f"not a school year like 2025/2026: {text!r}")
     year = int(match.group(1))
@@ -244,7 +244,7 @@ def _school_figures(
                     RecipientMonth.disbursements > 0,
                 )
                 .group_by(RecipientMonth.school_id)
-            ).tuples()
+            ).tuples().all()
         )
     # Balance at the end of the period: earlier school years whole, then this one up to its end.
     for school_id, amount in db.session.execute(

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d5981dcca2c5
+Revision ID: 8280eb115f68
 Revises: 
-Create Date: 2026-11-27 19:18:22.094209
+Create Date: 2026-11-27 19:56:10.114806
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'd5981dcca2c5'
+revision = '8280eb115f68'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -113,6 +113,8 @@ def upgrade():
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_school_id'), ['school_id'], unique=False)
+    # autogenerate skips expression indexes: usernames are unique without regard to case
+    op.create_index('uq_users_username_lower', 'users', [sa.text('lower(username)')], unique=True)
 
     op.create_table('year_totals',
     sa.Column('school_id', sa.Integer(), nullable=False),
@@ -224,6 +226,7 @@ def downgrade():
         batch_op.drop_index('ix_year_totals_year')
 
     op.drop_table('year_totals')
+    op.drop_index('uq_users_username_lower', table_name='users')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_school_id'))
 
