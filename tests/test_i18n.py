@@ -111,7 +111,7 @@ def test_the_school_pages_in_english(english, world):
         "Current balance",
         "Received this month",
         "Paid out this month",
-        "Students helped this school year",
+        "Students helped in school year",
         "Record a contribution",
         "Last 10 transactions",
         "See the full cash book",

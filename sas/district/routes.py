@@ -1,3 +1,280 @@
-from flask import Blueprint
+"""District and kecamatan reports, the school summary and their exports: numbers only.
+
+The pages take every figure from ``sas.reports.services`` (running totals, never the ledger) and
+the files from ``sas.reports.exports``, so a page and its file always agree. Nothing here loads
+a recipient, a donor, a note or a description. Above the school, a count of 1 or 2 students
+helped is shown as "<3"; a school's own committee and teacher see their real number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from babel.numbers import format_compact_decimal
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import format_date, format_number, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from sas.authz import kabupaten_for, kecamatan_for, report_school_for, roles
+from sas.dates import WIB, today_wib
+from sas.district.forms import REGION_SORTS, SCHOOL_SORTS, PeriodForm, RegionReportForm
+from sas.extensions import db
+from sas.ledger.labels import CATEGORY_LABELS
+from sas.models import Region, RegionLevel, Role
+from sas.models.people import SCHOOL_ROLES
+from sas.reports import exports
+from sas.reports.services import (
+    MonthStatus,
+    ReportFilter,
+    SchoolSummary,
+    current_school_year,
+    district_report,
+    kecamatan_report,
+    school_summary,
+    school_years,
+)
 
 bp = Blueprint("district", __name__)
+
+REPORT_READERS = (Role.DISTRICT, Role.ADMIN)
+SUMMARY_READERS = (Role.COMMITTEE, Role.TEACHER, Role.DISTRICT, Role.ADMIN)
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+STATUS_SYMBOLS = {"on_time": "●", "late": "◐", "open": "○", "not_due": "·"}
+
+
+# --- template helpers (app-wide: the public page uses them too) --------------------------------
+
+
+@bp.app_template_filter("students")
+def students_filter(count: int, suppress: bool = True) -> str:
+    """A count of students helped; "<3" for 1 or 2 unless the viewer is the school itself."""
+    shown = exports.students(count, suppress)
+    return shown if isinstance(shown, str) else format_number(shown)
+
+
+@bp.app_template_filter("rupiah_short")
+def rupiah_short(amount: int) -> str:
+    """Chart labels: ``Rp12,8 jt`` (Indonesian), ``Rp12.8M`` (English)."""
+    text = format_compact_decimal(abs(amount), locale=get_locale(), fraction_digits=1)
+    return f"{'-' if amount < 0 else ''}Rp{text}"
+
+
+@bp.app_template_filter("nice_ceiling")
+def nice_ceiling(value: int) -> int:
+    """The top of a chart's scale: a round number (1, 1.5, 2 ... 8 times a power of ten) at
+    least ``value``."""
+    step = 1
+    while step * 10 < value:
+        step *= 10
+    factors = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+    return max(1, next(int(step * f) for f in factors if value <= step * f))
+
+
+@bp.app_template_filter("month_short")
+def month_short(month: date) -> str:
+    return format_date(month, "MMM")
+
+
+@bp.app_template_filter("month_name")
+def month_name(month: date) -> str:
+    return format_date(month, "MMMM y")
+
+
+@bp.app_template_filter("month_label")
+def month_label(month: date) -> str:
+    return format_date(month, "MMM y")
+
+
+@bp.app_template_filter("month_status")
+def month_status(status: MonthStatus) -> str:
+    return exports.month_status(status)
+
+
+@bp.context_processor
+def report_helpers() -> dict[str, object]:
+    return {
+        "category_labels": CATEGORY_LABELS,
+        "status_labels": exports.STATUS_LABELS,
+        "status_symbols": STATUS_SYMBOLS,
+    }
+
+
+# --- reading the query -------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    """What the query string asked for, bad parts replaced by defaults (errors on the form)."""
+
+    form: PeriodForm
+    filter: ReportFilter
+    sort: str | None = None
+    descending: bool = False
+
+    @property
+    def period_args(self) -> dict[str, str]:
+        """School year and months as query parameters, for links that keep them."""
+        flt, args = self.filter, {"school_year": self.filter.label}
+        if flt.month_from:
+            args["from"] = flt.month_from.strftime("%Y-%m")
+        if flt.month_to:
+            args["to"] = flt.month_to.strftime("%Y-%m")
+        return args
+
+    @property
+    def args(self) -> dict[str, str]:
+        """The whole filter as query parameters."""
+        jenjang = self.filter.jenjang
+        return {**self.period_args, **({"jenjang": jenjang.value} if jenjang else {})}
+
+    @property
+    def order(self) -> dict[str, str]:
+        if self.sort is None:
+            return {}
+        return {"sort": self.sort, "dir": "desc" if self.descending else "asc"}
+
+
+def _region_query(kabupaten: Region, sorts: tuple[str, ...]) -> Query:
+    form = RegionReportForm(request.args, sorts=sorts)
+    flt = form.report_filter(school_years(kabupaten), current_school_year(today_wib()))
+    return Query(form, flt, *form.order())
+
+
+def _download(
+    tables: dict[str, exports.Table], fmt: str, key: str, title: str, flt: ReportFilter
+) -> Response:
+    """The first table (or ``?table=`` another) as CSV, or every table as sheets of one XLSX."""
+    if fmt == "csv":
+        part = request.args.get("table", "")
+        part = part if part in tables and part != next(iter(tables)) else ""
+        body = exports.to_csv(tables[part or next(iter(tables))])
+    else:
+        part = ""
+        head = exports.heading(f"SAS · {title}", flt, datetime.now(WIB))
+        body = exports.to_xlsx(list(tables.values()), head)
+    name = exports.file_name(key, flt, fmt, part)
+    return Response(
+        body,
+        mimetype=MIMETYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- the district ------------------------------------------------------------------------------
+
+
+@bp.get("/district")
+@roles(*REPORT_READERS)
+def start() -> Response | tuple[str, int]:
+    """A district officer's own kabupaten; for an admin, the first one."""
+    if current_user.role == Role.DISTRICT:
+        kabupaten = current_user.region
+    else:
+        kabupaten = db.session.scalar(
+            select(Region)
+            .where(Region.level == RegionLevel.KABUPATEN)
+            .order_by(Region.code)
+            .limit(1)
+        )
+    if kabupaten is None:
+        return render_template(
+            "error.html",
+            title=_("Belum ada kabupaten"),
+            message=_("Belum ada wilayah yang dapat dilaporkan untuk akun ini."),
+        ), 404
+    return redirect(url_for("district.report", code=kabupaten.code))
+
+
+@bp.get("/district/<code>")
+@roles(*REPORT_READERS)
+def report(code: str) -> str:
+    kabupaten = kabupaten_for(code, current_user)
+    query = _region_query(kabupaten, REGION_SORTS)
+    data = district_report(kabupaten, query.filter, today_wib())
+    rows = exports.sort_rows(data.rows, query.sort, query.descending)
+    return render_template("district/report.html", report=data, rows=rows, query=query)
+
+
+@bp.get("/district/<code>/export.<any(csv, xlsx):fmt>")
+@roles(*REPORT_READERS)
+def report_export(code: str, fmt: str) -> Response:
+    kabupaten = kabupaten_for(code, current_user)
+    query = _region_query(kabupaten, REGION_SORTS)
+    data = district_report(kabupaten, query.filter, today_wib())
+    rows = exports.sort_rows(data.rows, query.sort, query.descending)
+    tables = {
+        "kecamatan": exports.district_table(data, rows),
+        "months": exports.region_months_table(data.months),
+        "categories": exports.categories_table(data.categories),
+    }
+    title = _("Kabupaten %(name)s (%(code)s)", name=kabupaten.name, code=kabupaten.code)
+    return _download(tables, fmt, kabupaten.code, title, query.filter)
+
+
+# --- a kecamatan -------------------------------------------------------------------------------
+
+
+@bp.get("/district/kecamatan/<code>")
+@roles(*REPORT_READERS)
+def kecamatan(code: str) -> str:
+    region = kecamatan_for(code, current_user)
+    query = _region_query(region.parent, SCHOOL_SORTS)  # type: ignore[arg-type]
+    data = kecamatan_report(region, query.filter, today_wib())
+    rows = exports.sort_rows(data.rows, query.sort, query.descending)
+    return render_template("district/kecamatan.html", report=data, rows=rows, query=query)
+
+
+@bp.get("/district/kecamatan/<code>/export.<any(csv, xlsx):fmt>")
+@roles(*REPORT_READERS)
+def kecamatan_export(code: str, fmt: str) -> Response:
+    region = kecamatan_for(code, current_user)
+    query = _region_query(region.parent, SCHOOL_SORTS)  # type: ignore[arg-type]
+    data = kecamatan_report(region, query.filter, today_wib())
+    rows = exports.sort_rows(data.rows, query.sort, query.descending)
+    tables = {
+        "schools": exports.kecamatan_table(data, rows),
+        "months": exports.region_months_table(data.months),
+        "categories": exports.categories_table(data.categories),
+    }
+    title = _("Kecamatan %(name)s (%(code)s)", name=region.name, code=region.code)
+    return _download(tables, fmt, region.code, title, query.filter)
+
+
+# --- one school --------------------------------------------------------------------------------
+
+
+def _summary_query(npsn: str) -> tuple[Query, SchoolSummary]:
+    school = report_school_for(npsn, current_user)
+    form = PeriodForm(request.args)
+    flt = form.report_filter(school_years(school=school), current_school_year(today_wib()))
+    return Query(form, flt), school_summary(school, flt, today_wib())
+
+
+@bp.get("/schools/<npsn>/summary")
+@roles(*SUMMARY_READERS)
+def summary(npsn: str) -> str:
+    query, data = _summary_query(npsn)
+    own = current_user.role in SCHOOL_ROLES  # report_school_for let them see only their own
+    extra = {"school": data.school} if own else {}  # the school's menu, for its own people
+    return render_template(
+        "district/summary.html", summary=data, query=query, suppress=not own, **extra
+    )
+
+
+@bp.get("/schools/<npsn>/summary.<any(csv, xlsx):fmt>")
+@roles(*SUMMARY_READERS)
+def summary_export(npsn: str, fmt: str) -> Response:
+    query, data = _summary_query(npsn)
+    tables = {
+        "months": exports.school_months_table(data),
+        "categories": exports.categories_table(data.categories),
+    }
+    school = data.school
+    title = _("%(name)s (NPSN %(npsn)s)", name=school.name, npsn=school.npsn)
+    return _download(tables, fmt, school.npsn, title, query.filter)
