@@ -30,6 +30,11 @@ run: $(STAMP) translations
 test: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The district benchmark (bench/README.md): writes bench/RESULTS.md; not part of `make test`.
+.PHONY: bench
+bench: $(STAMP) translations
+	$(BIN)/python bench/district.py $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
