@@ -3,6 +3,7 @@
 A transaction's date is its date in Asia/Jakarta (WIB); school years run July to June.
 """
 
+import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -42,3 +43,15 @@ def next_month(day: date) -> date:
 def report_deadline(month: date) -> date:
     """A month's report is due (closed) by the 10th of the next month."""
     return next_month(month).replace(day=10)
+
+
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def parse_month(text: str | None) -> date:
+    """``"2025-08"`` -> 1 August 2025 (the form of every month in URLs and queries);
+    anything else raises ValueError."""
+    match = _MONTH.fullmatch(text or "")
+    if match is None:
+        raise ValueError(f"not a month like 2025-08: {text!r}")
+    return date(int(match.group(1)), int(match.group(2)), 1)  # ValueError for month 13

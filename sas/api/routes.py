@@ -9,7 +9,6 @@ Described by the OpenAPI document in ``sas.api.openapi``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -23,7 +22,7 @@ from sas.api.auth import caller
 from sas.api.errors import ApiError, bad_parameter
 from sas.api.openapi import OPENAPI
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for
-from sas.dates import school_year_start, today_wib
+from sas.dates import parse_month, school_year_start, today_wib
 from sas.extensions import csrf, db
 from sas.models import Jenjang, Region, RegionLevel, Role, School, User
 from sas.models.people import SCHOOL_ROLES
@@ -44,8 +43,6 @@ errors.register(bp)
 
 ABOVE_SCHOOL = (Role.DISTRICT, Role.ADMIN)
 EVERY_ROLE = (*SCHOOL_ROLES, *ABOVE_SCHOOL)
-_SCHOOL_YEAR = re.compile(r"[0-9]{4}/[0-9]{4}")
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 # --- parameters ----------------------------------------------------------------------------------
@@ -55,10 +52,12 @@ def _month(args: Mapping[str, str], name: str) -> date | None:
     text = args.get(name)
     if text is None:
         return None
-    match = _MONTH.fullmatch(text)
-    if match and int(match.group(1)) >= 1 and 1 <= int(match.group(2)) <= 12:
-        return date(int(match.group(1)), int(match.group(2)), 1)
-    raise bad_parameter(name, f"{name} must be a month written YYYY-MM, e.g. 2025-08.")
+    try:
+        return parse_month(text)
+    except ValueError:
+        raise bad_parameter(
+            name, f"{name} must be a month written YYYY-MM, e.g. 2025-08."
+        ) from None
 
 
 def _jenjang(text: str) -> Jenjang:
@@ -76,8 +75,6 @@ def report_filter(args: Mapping[str, str], *, with_jenjang: bool = True) -> Repo
         year = school_year_start(today_wib())
     else:
         try:
-            if not _SCHOOL_YEAR.fullmatch(text):  # parse_school_year lets "2025/2026\n" by
-                raise ValueError(text)
             year = parse_school_year(text)
         except ValueError:
             raise bad_parameter(

@@ -7,7 +7,6 @@ jenjang, the table's own order).
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask_babel import format_date
@@ -16,24 +15,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
-from sas.dates import school_year_start
+from sas.dates import parse_month, school_year_start
 from sas.forms import BaseForm
 from sas.models import Jenjang
 from sas.reports.services import ReportFilter, parse_school_year, school_year_label
 
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-
 # Columns a report table can be sorted by (the ``sort`` query parameter).
 REGION_SORTS = ("name", "collected", "disbursed", "balance", "helped", "active", "on_time")
 SCHOOL_SORTS = (*REGION_SORTS[:1], "jenjang", *REGION_SORTS[1:])
-
-
-def parse_month(text: str) -> date:
-    """``"2025-08"`` -> 1 August 2025; anything else raises ValueError."""
-    match = _MONTH.fullmatch(text or "")
-    if not match:
-        raise ValueError(text)
-    return date(int(match.group(1)), int(match.group(2)), 1)
 
 
 class PeriodForm(BaseForm):

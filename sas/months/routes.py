@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from sas.authz import roles, school_for
-from sas.dates import PROGRAMME_START, month_bounds, next_month, today_wib
+from sas.dates import PROGRAMME_START, month_bounds, next_month, parse_month, today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
 from sas.ledger.labels import CATEGORY_LABELS, SOURCE_LABELS
@@ -42,8 +42,12 @@ def month_helpers() -> dict[str, object]:
 
 
 def _month_or_404(text: str) -> date:
-    month = services.parse_month(text)
-    if month is None:
+    """A month of the programme in the URL (2011-01 onwards), else 404."""
+    try:
+        month = parse_month(text)
+    except ValueError:
+        abort(404)
+    if not PROGRAMME_START <= month <= date(2100, 12, 1):
         abort(404)
     return month
 
@@ -94,7 +98,7 @@ def report(npsn: str, month: str) -> str:
         "months/report.html",
         school=school,
         report=data,
-        income=services.ordered_income(data.income),
+        income=data.income,
         last_day=month_bounds(first)[1],
         previous=(first - timedelta(days=1)).replace(day=1) if first > PROGRAMME_START else None,
         following=next_month(first) if next_month(first) <= this_month else None,

@@ -7,30 +7,16 @@ closing (tutup buku), if any, read from ``month_closings``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from sas.dates import PROGRAMME_START, month_bounds, report_deadline, school_year_start
+from sas.dates import month_bounds, report_deadline, school_year_start
 from sas.extensions import db
-from sas.models import MonthClosing, MonthTotal, School, Source
-from sas.reports.services import IncomeLine, ReportFilter, school_summary
-
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def parse_month(text: str) -> date | None:
-    """``"2026-11"`` -> 1 November 2026; None for anything else or a month before the programme."""
-    match = _MONTH.match(text)
-    if match is None:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or not PROGRAMME_START.year <= year <= 2100:
-        return None
-    return date(year, month, 1)
+from sas.models import MonthClosing, MonthTotal, School
+from sas.reports.services import ReportFilter, school_summary
 
 
 @dataclass(frozen=True)
@@ -95,26 +81,3 @@ def month_lines(school: School, today: date) -> list[MonthLine]:
                 )
             )
     return lines
-
-
-_SOURCE_ORDER = {source: i for i, source in enumerate(Source)}
-
-
-def _natural(label: str | None) -> tuple:
-    """Class labels in school order: 7A, 8A, 9B, 10A (not 10A before 7A)."""
-    return tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part.upper())
-        for part in re.findall(r"\d+|\D+", label or "")
-    )
-
-
-def ordered_income(lines: list[IncomeLine]) -> list[IncomeLine]:
-    """Class collections first (by class), then the other sources, then the correction line."""
-    return sorted(
-        lines,
-        key=lambda line: (
-            line.source is None,
-            _SOURCE_ORDER.get(line.source, 0) if line.source is not None else 0,
-            _natural(line.class_label),
-        ),
-    )

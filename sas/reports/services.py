@@ -426,6 +426,14 @@ class MonthlyReport:
     closed: MonthClosing | None
 
 
+def _class_order(label: str | None) -> tuple:
+    """Class labels in school order: 7A, 8A, 9B, 10A (not 10A before 7A)."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.upper())
+        for part in re.findall(r"\d+|\D+", label or "")
+    )
+
+
 def monthly_report(school: School, month: date) -> MonthlyReport:
     """Opening balance, money in by class, money out by category, closing balance."""
     first, last = month_bounds(month)
@@ -452,7 +460,7 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
     income = [
         IncomeLine(source, class_label, int(amount))
         for source, class_label, amount in sorted(
-            rows, key=lambda r: (order.index(r[0]), r[1] or "")
+            rows, key=lambda r: (order.index(r[0]), _class_order(r[1]))
         )
     ]
     voided_gifts = db.session.scalar(
