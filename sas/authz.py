@@ -105,28 +105,23 @@ def school_for(npsn: str, user: User) -> School:
     return school
 
 
+def _region(code: str, level: RegionLevel) -> Region | None:
+    if not REGION_CODE.match(code):
+        return None
+    return db.session.scalar(select(Region).where(Region.code == code, Region.level == level))
+
+
 def kabupaten_for(code: str, user: User) -> Region:
     """A kabupaten a district officer (their own) or an admin (any) may see; otherwise 404."""
-    region = (
-        db.session.scalar(
-            select(Region).where(Region.code == code, Region.level == RegionLevel.KABUPATEN)
-        )
-        if REGION_CODE.match(code)
-        else None
-    )
+    region = _region(code, RegionLevel.KABUPATEN)
     if region is None or not _sees_kabupaten(user, region.id):
         abort(404)
     return region
 
 
 def kecamatan_for(code: str, user: User) -> Region:
-    region = (
-        db.session.scalar(
-            select(Region).where(Region.code == code, Region.level == RegionLevel.KECAMATAN)
-        )
-        if REGION_CODE.match(code)
-        else None
-    )
+    """A kecamatan of such a kabupaten; otherwise 404."""
+    region = _region(code, RegionLevel.KECAMATAN)
     if region is None or not _sees_kabupaten(user, region.parent_id):
         abort(404)
     return region
