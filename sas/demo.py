@@ -586,8 +586,8 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
     for fund, book in zip(funds, books, strict=True):
         fund.balance, fund.last_seq = book.balance, len(book.rows)
     db.session.flush()
-    totals.rebuild()
     closings = close_past_months(rng, schools, funds, recorders, start, today)
+    totals.rebuild()  # from the entries and the closings just written
 
     users = len(accounts) + len(recorders)
     children = sum(map(len, recipients.values()))

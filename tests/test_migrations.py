@@ -64,3 +64,43 @@ def test_migrations_produce_the_models_schema(empty_database_url):
         flask_migrate.downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_upgrade_fills_the_year_totals_from_what_is_there(empty_database_url):
+    """3c1f2a7d9b10 adds per-year category totals and on-time months to a live database."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="8280eb115f68")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO regions (id, code, name, level) VALUES (1, '35.10', 'B', 'kabupaten')",
+                "INSERT INTO regions (id, code, name, level, parent_id)"
+                " VALUES (2, '35.10.01', 'P', 'kecamatan', 1)",
+                "INSERT INTO schools (id, npsn, name, jenjang, status, kecamatan_id, active)"
+                " VALUES (1, '20525555', 'S', 'SMP', 'negeri', 2, true)",
+                "INSERT INTO category_totals VALUES"
+                " (1, '2025-06-01', 'sepatu', 100, 100), (1, '2025-07-01', 'sepatu', 40, 0),"
+                " (1, '2026-03-01', 'sepatu', 25, 25), (1, '2026-03-01', 'tas', 10, 10)",
+                "INSERT INTO year_totals VALUES (1, 2025, 500, 75, 35, 4, 2)",
+                "INSERT INTO month_closings (school_id, month, closed_at, on_time) VALUES"
+                " (1, '2024-07-01', '2024-08-05', true), (1, '2025-07-01', '2025-08-05', true),"
+                " (1, '2025-08-01', '2025-09-20', false), (1, '2025-09-01', '2025-10-01', true)",
+            ):
+                conn.execute(text(statement))
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            categories = conn.execute(
+                text("SELECT year, category, amount, in_kind FROM year_category_totals")
+            ).all()
+            years = conn.execute(
+                text("SELECT year, collected, entries, on_time_months FROM year_totals")
+            ).all()
+        assert sorted(categories) == [
+            (2024, "sepatu", 100, 100),
+            (2025, "sepatu", 65, 25),
+            (2025, "tas", 10, 10),
+        ]
+        # a school year with a closing but no entries gets a row of zeros
+        assert sorted(years) == [(2024, 0, 0, 1), (2025, 500, 4, 2)]
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()

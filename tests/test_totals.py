@@ -8,7 +8,14 @@ import pytest
 from sas.extensions import db
 from sas.ledger import services as ledger
 from sas.ledger import totals
-from sas.models import Category, MonthTotal, RecipientMonth, Source, YearTotal
+from sas.models import (
+    Category,
+    MonthTotal,
+    RecipientMonth,
+    Source,
+    YearCategoryTotal,
+    YearTotal,
+)
 from tests.conftest import make_recipient
 
 TODAY = date(2026, 11, 27)  # the services take "today" explicitly
@@ -115,7 +122,50 @@ def test_rebuild_restores_planted_damage_and_check_finds_it(app, world):
     assert ledger.check_totals() == []
 
 
-@pytest.mark.parametrize("missing", [MonthTotal, RecipientMonth])
+def test_year_categories_add_up_the_months_of_the_school_year(world):
+    gift(world, 500_000, date(2025, 6, 1))
+    give(world, 100_000, date(2025, 6, 30))  # 2024/2025
+    shoes = give(world, 40_000, date(2025, 7, 1))  # 2025/2026
+    give(world, 25_000, date(2026, 3, 2), in_kind=False)
+    give(world, 10_000, date(2026, 3, 2), category=Category.TAS)
+    void(world, shoes)  # dated 27 Nov 2026: counted in 2026/2027
+
+    def year_category(y, category=Category.SEPATU):
+        row = db.session.get(YearCategoryTotal, (world["a"].id, y, category))
+        return (row.amount, row.in_kind) if row else None
+
+    assert year_category(2024) == (100_000, 100_000)
+    assert year_category(2025) == (65_000, 40_000)
+    assert year_category(2025, Category.TAS) == (10_000, 10_000)
+    assert year_category(2026) == (-40_000, -40_000)
+    assert totals.differences() == []
+
+
+def test_closings_by_the_deadline_are_counted_per_school_year(world):
+    def close(month, on):
+        ledger.close_month(world["a"], month, closed_by=world["komite_a"], today=on)
+        db.session.commit()
+
+    close(date(2025, 6, 1), date(2025, 7, 10))  # on time, school year 2024/2025
+    close(date(2025, 7, 1), date(2025, 8, 11))  # late
+    close(date(2025, 8, 1), date(2025, 9, 2))  # on time
+    close(date(2025, 9, 1), date(2025, 10, 10))  # on time
+    assert year(world, 2024).on_time_months == 1  # a year without entries gets a row
+    assert year(world, 2024).entries == 0
+    assert year(world, 2025).on_time_months == 2
+    assert totals.differences() == []
+    year(world, 2025).on_time_months = 3
+    db.session.commit()
+    assert ledger.check_totals() == [
+        f"year_totals ({world['a'].id}, 2025) on_time_months: stored 3, ledger 2"
+    ]
+    totals.rebuild()
+    db.session.commit()
+    assert ledger.check_totals() == []
+    assert year(world, 2025).on_time_months == 2
+
+
+@pytest.mark.parametrize("missing", [MonthTotal, RecipientMonth, YearCategoryTotal])
 def test_check_finds_a_deleted_total(world, missing):
     gift(world, 100_000, date(2026, 9, 1))
     give(world, 30_000, date(2026, 11, 2))

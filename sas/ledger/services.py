@@ -319,6 +319,7 @@ def close_month(school: School, month: date, *, closed_by: User, today: date) ->
     db.session.add(closing)
     fund.closed_through = max(fund.closed_through or last, last)
     db.session.flush()
+    totals.apply_closing(closing)
     return closing
 
 

@@ -1,8 +1,9 @@
 """Keeping the report totals (``sas.models.totals``) in step with the ledger.
 
-``apply`` runs inside every ledger write, under the school's fund lock, so the totals change in
-the same transaction as the entry. ``expected_totals`` recomputes everything from the ledger with
-plain GROUP BY queries; ``rebuild`` writes that, ``differences`` compares it with what is stored.
+``apply`` runs inside every ledger write and ``apply_closing`` inside every month closing, under
+the school's fund lock, so the totals change in the same transaction as the entry or closing.
+``expected_totals`` recomputes everything from the ledger (and the month closings) with plain
+GROUP BY queries; ``rebuild`` writes that, ``differences`` compares it with what is stored.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from sas.models import (
     Direction,
     Entry,
     EntryKind,
+    MonthClosing,
     MonthTotal,
     RecipientMonth,
+    YearCategoryTotal,
     YearTotal,
 )
 
-TOTAL_MODELS = (MonthTotal, YearTotal, CategoryTotal, RecipientMonth)
+TOTAL_MODELS = (MonthTotal, YearTotal, CategoryTotal, YearCategoryTotal, RecipientMonth)
 
 
 def _get(model, key: tuple, **defaults):  # type: ignore[no-untyped-def]
@@ -77,13 +80,24 @@ def apply(entry: Entry, original: Entry | None = None) -> None:
             if entry.in_kind:
                 row.disbursed_in_kind += sign * entry.amount
     if kind == EntryKind.DISBURSEMENT:
-        category = _get(CategoryTotal, (entry.school_id, month, entry.category))
-        category.amount += sign * entry.amount
-        if entry.in_kind:
-            category.in_kind += sign * entry.amount
+        year = school_year_start(entry.occurred_on)
+        for category in (
+            _get(CategoryTotal, (entry.school_id, month, entry.category)),
+            _get(YearCategoryTotal, (entry.school_id, year, entry.category)),
+        ):
+            category.amount += sign * entry.amount
+            if entry.in_kind:
+                category.in_kind += sign * entry.amount
         given = original or entry
         _helped(entry.school_id, given.recipient_id, given.occurred_on, sign)  # type: ignore[arg-type]
     db.session.flush()
+
+
+def apply_closing(closing: MonthClosing) -> None:
+    """Count a month closed by its deadline in its school year."""
+    if closing.on_time:
+        _get(YearTotal, (closing.school_id, school_year_start(closing.month))).on_time_months += 1
+        db.session.flush()
 
 
 # --- recomputing from the ledger ---------------------------------------------------------------
@@ -103,15 +117,26 @@ class Expected:
     categories: dict[tuple, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: {"amount": 0, "in_kind": 0})
     )
+    year_categories: dict[tuple, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: {"amount": 0, "in_kind": 0})
+    )
     recipients: dict[tuple, dict[str, int]] = field(default_factory=dict)
 
 
 def _zeros() -> dict[str, int]:
-    return {"collected": 0, "disbursed": 0, "disbursed_in_kind": 0, "entries": 0, "helped": 0}
+    return {
+        "collected": 0,
+        "disbursed": 0,
+        "disbursed_in_kind": 0,
+        "entries": 0,
+        "helped": 0,
+        "on_time_months": 0,
+    }
 
 
 def expected_totals(school_id: int | None = None) -> Expected:
-    """Every total, recomputed from the ledger alone (GROUP BY queries; no stored totals)."""
+    """Every total, recomputed from the ledger and the month closings alone (GROUP BY queries;
+    no stored totals)."""
     scope = [Entry.school_id == school_id] if school_id is not None else []
     month = month_of(Entry.occurred_on).label("month")
     grouped = db.session.execute(
@@ -143,9 +168,12 @@ def expected_totals(school_id: int | None = None) -> Expected:
                 row["disbursed"] += sign * amount
                 row["disbursed_in_kind"] += sign * amount if in_kind else 0
         if kind == EntryKind.DISBURSEMENT or (kind == EntryKind.VOID and not reverses_gift):
-            cat = out.categories[(school, first_day, category)]
-            cat["amount"] += sign * amount
-            cat["in_kind"] += sign * amount if in_kind else 0
+            for cat in (
+                out.categories[(school, first_day, category)],
+                out.year_categories[(school, year, category)],
+            ):
+                cat["amount"] += sign * amount
+                cat["in_kind"] += sign * amount if in_kind else 0
 
     # NOT EXISTS rather than NOT IN: PostgreSQL without statistics (after a restore) can take
     # hours over NOT IN on millions of rows.
@@ -163,6 +191,12 @@ def expected_totals(school_id: int | None = None) -> Expected:
         if (recipient, year) not in seen:
             seen.add((recipient, year))
             out.years[(school, year)]["helped"] += 1
+
+    closings = select(MonthClosing.school_id, MonthClosing.month).where(MonthClosing.on_time)
+    if school_id is not None:
+        closings = closings.where(MonthClosing.school_id == school_id)
+    for school, first_day in db.session.execute(closings):
+        out.years[(school, school_year_start(first_day))]["on_time_months"] += 1
     return out
 
 
@@ -186,6 +220,7 @@ def differences(school_id: int | None = None) -> list[str]:
         (MonthTotal, expected.months),
         (YearTotal, expected.years),
         (CategoryTotal, expected.categories),
+        (YearCategoryTotal, expected.year_categories),
         (RecipientMonth, expected.recipients),
     ):
         have = _stored(model, school_id)
@@ -224,6 +259,13 @@ def rebuild(school_id: int | None = None) -> None:
             [
                 {"school_id": s, "month": m, "category": c, **row}
                 for (s, m, c), row in expected.categories.items()
+            ],
+        ),
+        (
+            YearCategoryTotal,
+            [
+                {"school_id": s, "year": y, "category": c, **row}
+                for (s, y, c), row in expected.year_categories.items()
             ],
         ),
         (

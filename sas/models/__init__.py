@@ -6,7 +6,13 @@ from sas.models.people import Role, User
 from sas.models.places import Jenjang, Region, RegionLevel, School, SchoolStatus
 from sas.models.recipients import Recipient
 from sas.models.tokens import ApiToken
-from sas.models.totals import CategoryTotal, MonthTotal, RecipientMonth, YearTotal
+from sas.models.totals import (
+    CategoryTotal,
+    MonthTotal,
+    RecipientMonth,
+    YearCategoryTotal,
+    YearTotal,
+)
 
 __all__ = [
     "ApiToken",
@@ -28,5 +34,6 @@ __all__ = [
     "SchoolStatus",
     "Source",
     "User",
+    "YearCategoryTotal",
     "YearTotal",
 ]

@@ -46,6 +46,9 @@ class YearTotal(db.Model):
     entries: Mapped[int] = mapped_column(default=0)
     # distinct recipients with at least one disbursement of the year that was not voided
     helped: Mapped[int] = mapped_column(default=0)
+    # months of the year closed by their deadline (from ``month_closings``): with 12, the whole
+    # year was reported on time, one comparison instead of twelve closings per school
+    on_time_months: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (Index("ix_year_totals_year", "year"),)
 
@@ -62,6 +65,23 @@ class CategoryTotal(db.Model):
     )
     amount: Mapped[int] = mapped_column(default=0)
     in_kind: Mapped[int] = mapped_column(default=0)
+
+
+class YearCategoryTotal(db.Model):
+    """Disbursed per school, school year and need category (net of voids): a whole year's
+    categories from at most one row per category, however many months hold entries."""
+
+    __tablename__ = "year_category_totals"
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[Category] = mapped_column(
+        str_enum(Category, "year_category_total_category"), primary_key=True
+    )
+    amount: Mapped[int] = mapped_column(default=0)
+    in_kind: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_year_category_totals_year", "year"),)
 
 
 class RecipientMonth(db.Model):
