@@ -1,6 +1,8 @@
 """The database models, one module per concept; import them from here."""
 
+from sas.models.audit import AuditEvent
 from sas.models.closing import MonthClosing
+from sas.models.handovers import CommitteeHandover
 from sas.models.ledger import Category, Direction, Entry, EntryKind, Fund, Source
 from sas.models.people import Role, User
 from sas.models.places import Jenjang, Region, RegionLevel, School, SchoolStatus
@@ -16,8 +18,10 @@ from sas.models.totals import (
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Category",
     "CategoryTotal",
+    "CommitteeHandover",
     "Direction",
     "Entry",
     "EntryKind",

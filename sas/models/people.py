@@ -6,7 +6,7 @@ import enum
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, func
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -41,6 +41,12 @@ class User(UserMixin, db.Model):
         DateTime(timezone=True), default=lambda: datetime.now(UTC)
     )
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the login before the latest one, shown to the user ("terakhir masuk")
+    previous_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A new or reset account has a one-time password: it works until this time and only once;
+    # the user must then set their own password before doing anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     school: Mapped[School | None] = relationship()
     region: Mapped[Region | None] = relationship()
