@@ -7,7 +7,6 @@ on the same schools, and on each measures, as the median of repeated calls after
 - the district report service (``sas.reports.services.district_report``) for one school year;
 - the district report page ``GET /district/<code>`` as a logged-in district officer;
 - ``GET /api/v1/regions`` with a bearer token;
-- two prototypes of a faster report (``bench/fast_report.py``, not app code);
 - the baseline: the same per-kecamatan numbers from plain GROUP BY queries over the ledger.
 
 It checks that the baseline and the report give the same numbers, prints the ratios against the
@@ -61,10 +60,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import aliased  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from bench.fast_report import build_year_tables  # noqa: E402
-from bench.fast_report import district_report as prototype_report  # noqa: E402
 from sas import create_app  # noqa: E402
-from sas.dates import WIB, school_year_start, today_wib  # noqa: E402
+from sas.dates import WIB, report_deadline, school_year_start, today_wib  # noqa: E402
 from sas.demo import KECAMATAN, is_school_day  # noqa: E402
 from sas.extensions import db  # noqa: E402
 from sas.ledger import totals  # noqa: E402
@@ -85,6 +82,7 @@ from sas.models import (  # noqa: E402
     School,
     SchoolStatus,
     User,
+    YearCategoryTotal,
     YearTotal,
 )
 from sas.money import format_rupiah  # noqa: E402
@@ -747,12 +745,8 @@ def build(target: Target, app: Flask, args: argparse.Namespace, entries: int) ->
         log(f"  totals.rebuild() in {_s(seconds)}")
         totals_rows = {
             model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (MonthTotal, YearTotal, CategoryTotal, RecipientMonth)
+            for model in (MonthTotal, YearTotal, CategoryTotal, YearCategoryTotal, RecipientMonth)
         }
-        started = time.perf_counter()
-        totals_rows |= build_year_tables()
-        db.session.commit()
-        seconds["the prototype's two year tables"] = time.perf_counter() - started
         db.engine.dispose()
     started = time.perf_counter()
     analyze(target)
@@ -851,6 +845,50 @@ def baseline(kabupaten_id: int, year: int) -> Numbers:
     return out
 
 
+def ledger_rest(kabupaten_id: int, year: int, today: date) -> tuple[dict, int]:
+    """What the baseline leaves out, for the check only: per need category what was given and
+    given in kind (voids netted: a void carries its disbursement's category), and the schools
+    that closed every month of the year by its deadline (from ``month_closings``)."""
+    first, last = date(year, 7, 1), date(year + 1, 6, 30)
+    schools = select(School.id).where(
+        School.kecamatan_id.in_(select(Region.id).where(Region.parent_id == kabupaten_id))
+    )
+    signed = case((Entry.kind == EntryKind.VOID, -Entry.amount), else_=Entry.amount)
+    categories = {
+        category.value: (int(amount), int(in_kind))
+        for category, amount, in_kind in db.session.execute(
+            select(
+                Entry.category,
+                func.sum(signed),
+                func.sum(case((Entry.in_kind, signed), else_=0)),
+            )
+            .where(
+                Entry.school_id.in_(schools),
+                Entry.occurred_on.between(first, last),
+                Entry.category.is_not(None),
+            )
+            .group_by(Entry.category)
+        )
+        if amount
+    }
+    months = [date(year + (m < 7), m, 1) for m in (*range(7, 13), *range(1, 7))]
+    due = [m for m in months if report_deadline(m) < today]
+    on_time = db.session.scalar(
+        select(func.count()).select_from(
+            select(MonthClosing.school_id)
+            .where(
+                MonthClosing.school_id.in_(schools),
+                MonthClosing.on_time,
+                MonthClosing.month.in_(due),
+            )
+            .group_by(MonthClosing.school_id)
+            .having(func.count() == len(due))
+            .subquery()
+        )
+    )
+    return categories, int(on_time or 0) if due else 0
+
+
 def report_numbers(report: Report) -> Numbers:
     out: Numbers = {
         row.key: _five(row.figures)
@@ -900,15 +938,12 @@ def compare(name: str, got: Numbers, want: Numbers) -> list[str]:
 
 # --- measuring ---------------------------------------------------------------------------------
 
-# (key, label): the app's three forms of the report, then the two prototypes (bench code only)
+# (key, label): the app's three forms of the report
 MEASURES = (
     ("service", "report service `district_report()`"),
     ("page", f"report page `GET /district/{KABUPATEN_CODE}`"),
     ("api", "API `GET /api/v1/regions`"),
-    ("prototype", "prototype: the report grouped per kecamatan in SQL"),
-    ("prototype_years", "prototype + two per-school-year tables (categories, closings)"),
 )
-APP_MEASURES = ("service", "page", "api")
 BASELINE = ("baseline", "baseline: GROUP BY over `entries`")
 
 
@@ -954,22 +989,12 @@ def prepare(subject: Subject, args: argparse.Namespace) -> None:
         with app.app_context():
             return district_report(kabupaten(), flt, today)
 
-    def prototype() -> Report:
-        with app.app_context():
-            return prototype_report(kabupaten(), flt, today)
-
-    def prototype_years() -> Report:
-        with app.app_context():
-            return prototype_report(kabupaten(), flt, today, year_tables=True)
-
     def ledger() -> Numbers:
         with app.app_context():
             return baseline(1, year)
 
     calls: dict[str, Callable[[], object]] = {
         "service": service,
-        "prototype": prototype,
-        "prototype_years": prototype_years,
         "baseline": ledger,
     }
     assert subject.build is not None
@@ -1001,20 +1026,23 @@ def prepare(subject: Subject, args: argparse.Namespace) -> None:
             f"The baseline and the report agree on {', '.join(COLUMNS)}: "
             f"{len(want) - 1} kecamatan and the kabupaten total."
         )
-    for key, call in (("prototype", prototype), ("prototype_years", prototype_years)):
-        other = call()
-        assert isinstance(other, Report)
-        same = (other.total, other.rows, other.months, other.categories) == (
-            report.total,
-            report.rows,
-            report.months,
-            report.categories,
-        )
-        subject.agree = subject.agree and same
-        checks.append(
-            f"The {dict(MEASURES)[key]} gives exactly the report of `district_report()` (every "
-            f"figure of every row, month and category): {'yes' if same else 'NO (a bug)'}."
-        )
+    with app.app_context():
+        want_rest = ledger_rest(1, year, today)
+    got_rest = (
+        {
+            c.category.value: (c.amount, c.in_kind)
+            for c in report.categories
+            if c.amount or c.in_kind
+        },
+        report.total.on_time_schools,
+    )
+    same = got_rest == want_rest
+    subject.agree = subject.agree and same
+    checks.append(
+        "The report's need categories (given, in kind) and schools on time equal those computed "
+        f"from `entries` and `month_closings` (not timed): {'yes' if same else 'NO (a bug)'}"
+        f" ({want_rest[1]:,} schools on time)."
+    )
 
     label = f"{year}/{year + 1}"
     page = f"/district/{KABUPATEN_CODE}?school_year={label}"
@@ -1218,7 +1246,7 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
         f"Median in ms (min-max) of {args.report_runs} calls (the baseline: {args.runs}) after "
         "one warm-up, the calls alternating between the two databases. The page and the API go "
         "through the Flask test client (the whole request, no network), the page logged in as "
-        "the district officer. The prototypes are `bench/fast_report.py`, not app code.",
+        "the district officer.",
         "",
         f"| | {fb.entries:,} entries | {sb.entries:,} entries | growth |",
         "|---|---:|---:|---:|",

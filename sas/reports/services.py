@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, select
 
 from sas.dates import month_bounds, next_month, report_deadline, school_year_start
 from sas.extensions import db
@@ -30,6 +30,7 @@ from sas.models import (
     Region,
     School,
     Source,
+    YearCategoryTotal,
     YearTotal,
 )
 
@@ -194,160 +195,176 @@ class Report:
     categories: list[CategoryFigure]
 
 
-def _school_figures(
-    schools: list[School], flt: ReportFilter, today: date
-) -> dict[int, tuple[Figures, list[MonthStatus]]]:
-    """The figures of each school for the filter, from the totals tables."""
-    ids = [s.id for s in schools]
-    if not ids:
-        return {}
-    money: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # in, out, in kind, entries
-    helped: dict[int, int] = defaultdict(int)
-    balance: dict[int, int] = defaultdict(int)
-    if flt.whole_year:
-        for row in db.session.execute(
-            select(
-                YearTotal.school_id,
-                YearTotal.collected,
-                YearTotal.disbursed,
-                YearTotal.disbursed_in_kind,
-                YearTotal.entries,
-                YearTotal.helped,
-            ).where(YearTotal.year == flt.year, YearTotal.school_id.in_(ids))
-        ):
-            money[row[0]] = list(row[1:5])
-            helped[row[0]] = row[5]
+# --- reading the totals, grouped by the database ----------------------------------------------
+#
+# Each query joins one totals table to the schools of the report (a subquery) and lets the
+# database add them up per kecamatan (district report) or per school (kecamatan report, school
+# summary), so a district of 1,000 schools sends back about 25 rows per query. A whole school
+# year reads the per-year tables (one row per school, or per school and category); a range of
+# months reads the per-month ones.
+
+
+def _schools(region: Region, flt: ReportFilter | None = None) -> Subquery:
+    """``school_id`` and ``kecamatan_id`` of the schools of a kabupaten or kecamatan (of the
+    filter's jenjang). A deactivated school still counts: its money and its past figures stay in
+    every report."""
+    stmt = select(School.id.label("school_id"), School.kecamatan_id).join(
+        Region, School.kecamatan_id == Region.id
+    )
+    if region.parent_id is None:
+        stmt = stmt.where(Region.parent_id == region.id)
     else:
-        for row in db.session.execute(
+        stmt = stmt.where(Region.id == region.id)
+    if flt is not None and flt.jenjang is not None:
+        stmt = stmt.where(School.jenjang == flt.jenjang)
+    return stmt.subquery()
+
+
+def _one_school(school: School) -> Subquery:
+    return (
+        select(School.id.label("school_id"), School.kecamatan_id.label("kecamatan_id"))
+        .where(School.id == school.id)
+        .subquery()
+    )
+
+
+def _grouped_figures(
+    schools: Subquery, key: ColumnElement, flt: ReportFilter, today: date
+) -> dict[int, Figures]:
+    """The figures of the filter per value of ``key`` (a column of ``schools``)."""
+    school_id = schools.c.school_id
+    first, last = flt.first_month, flt.last_month
+    figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def add(names: tuple[str, ...], stmt: Select) -> None:
+        for group, *values in db.session.execute(stmt.group_by(key)):
+            for name, value in zip(names, values, strict=True):
+                figures[group][name] += int(value or 0)
+
+    add(("schools",), select(key, func.count()))
+    money = ("collected", "disbursed", "disbursed_in_kind", "helped", "active_schools")
+    if flt.whole_year:
+        add(
+            money,
             select(
-                MonthTotal.school_id,
+                key,
+                func.sum(YearTotal.collected),
+                func.sum(YearTotal.disbursed),
+                func.sum(YearTotal.disbursed_in_kind),
+                func.sum(YearTotal.helped),
+                func.count(case((YearTotal.entries > 0, 1))),
+            ).join(YearTotal, and_(YearTotal.school_id == school_id, YearTotal.year == flt.year)),
+        )
+    else:
+        add(
+            money[:3] + money[4:],
+            select(
+                key,
                 func.sum(MonthTotal.collected),
                 func.sum(MonthTotal.disbursed),
                 func.sum(MonthTotal.disbursed_in_kind),
-                func.sum(MonthTotal.entries),
-            )
-            .where(
-                MonthTotal.school_id.in_(ids),
-                MonthTotal.month.between(flt.first_month, flt.last_month),
-            )
-            .group_by(MonthTotal.school_id)
-        ):
-            money[row[0]] = [int(v) for v in row[1:]]
-        helped.update(
-            db.session.execute(
-                select(
-                    RecipientMonth.school_id, func.count(func.distinct(RecipientMonth.recipient_id))
-                )
-                .where(
-                    RecipientMonth.school_id.in_(ids),
-                    RecipientMonth.month.between(flt.first_month, flt.last_month),
-                    RecipientMonth.disbursements > 0,
-                )
-                .group_by(RecipientMonth.school_id)
-            )
-            .tuples()
-            .all()
+                func.count(distinct(case((MonthTotal.entries > 0, MonthTotal.school_id)))),
+            ).join(
+                MonthTotal,
+                and_(MonthTotal.school_id == school_id, MonthTotal.month.between(first, last)),
+            ),
         )
-    # Balance at the end of the period: earlier school years whole, then this one up to its end.
-    for school_id, amount in db.session.execute(
-        select(YearTotal.school_id, func.sum(YearTotal.collected - YearTotal.disbursed))
-        .where(YearTotal.school_id.in_(ids), YearTotal.year < flt.year)
-        .group_by(YearTotal.school_id)
-    ):
-        balance[school_id] += int(amount)
-    if flt.last_month == date(flt.year + 1, 6, 1):
-        this_year = select(YearTotal.school_id, YearTotal.collected - YearTotal.disbursed).where(
-            YearTotal.school_id.in_(ids), YearTotal.year == flt.year
+        add(
+            ("helped",),
+            select(key, func.count(distinct(RecipientMonth.recipient_id)))
+            .join(RecipientMonth, RecipientMonth.school_id == school_id)
+            .where(RecipientMonth.month.between(first, last), RecipientMonth.disbursements > 0),
+        )
+
+    # Balance at the end of the period: the school years before whole, then this one to its end.
+    add(
+        ("balance",),
+        select(key, func.sum(YearTotal.collected - YearTotal.disbursed))
+        .join(YearTotal, YearTotal.school_id == school_id)
+        .where(YearTotal.year < flt.year),
+    )
+    if last == date(flt.year + 1, 6, 1):
+        this_year = (
+            select(key, func.sum(YearTotal.collected - YearTotal.disbursed))
+            .join(YearTotal, YearTotal.school_id == school_id)
+            .where(YearTotal.year == flt.year)
         )
     else:
         this_year = (
-            select(MonthTotal.school_id, func.sum(MonthTotal.collected - MonthTotal.disbursed))
-            .where(
-                MonthTotal.school_id.in_(ids),
-                MonthTotal.month.between(date(flt.year, 7, 1), flt.last_month),
-            )
-            .group_by(MonthTotal.school_id)
+            select(key, func.sum(MonthTotal.collected - MonthTotal.disbursed))
+            .join(MonthTotal, MonthTotal.school_id == school_id)
+            .where(MonthTotal.month.between(date(flt.year, 7, 1), last))
         )
-    for school_id, amount in db.session.execute(this_year):
-        balance[school_id] += int(amount)
+    add(("balance",), this_year)
 
+    # On time: every month of the period whose deadline has passed was closed by it.
     due = [m for m in flt.months() if report_deadline(m) < today]
+    if flt.whole_year and len(due) == 12:  # the whole year is due: one counter per school
+        punctual = select(YearTotal.school_id).where(
+            YearTotal.year == flt.year, YearTotal.on_time_months == 12
+        )
+    else:
+        punctual = (
+            select(MonthClosing.school_id)
+            .where(MonthClosing.on_time, MonthClosing.month.in_(due))
+            .group_by(MonthClosing.school_id)
+            .having(func.count() == len(due))
+        )
+    if due:
+        on_time = punctual.subquery()
+        add(
+            ("on_time_schools",),
+            select(key, func.count()).join(on_time, on_time.c.school_id == school_id),
+        )
+    return {group: Figures(**values) for group, values in figures.items()}
+
+
+def _month_statuses(school_ids: list[int], flt: ReportFilter, today: date) -> dict[int, list]:
+    """Each school's months of the filter: due, closed, on time."""
     closings: dict[int, dict[date, bool]] = defaultdict(dict)
-    for school_id, month, on_time in db.session.execute(
-        select(MonthClosing.school_id, MonthClosing.month, MonthClosing.on_time).where(
-            MonthClosing.school_id.in_(ids),
-            MonthClosing.month.between(flt.first_month, flt.last_month),
-        )
-    ):
-        closings[school_id][month] = on_time
-
-    out = {}
-    for school in schools:
-        collected, disbursed, in_kind, entries = money[school.id]
-        closed = closings[school.id]
-        statuses = [
-            MonthStatus(m, m in due, m in closed, closed.get(m, False)) for m in flt.months()
+    if school_ids:
+        for school_id, month, on_time in db.session.execute(
+            select(MonthClosing.school_id, MonthClosing.month, MonthClosing.on_time).where(
+                MonthClosing.school_id.in_(school_ids),
+                MonthClosing.month.between(flt.first_month, flt.last_month),
+            )
+        ):
+            closings[school_id][month] = on_time
+    due = {m for m in flt.months() if report_deadline(m) < today}
+    return {
+        school_id: [
+            MonthStatus(m, m in due, m in closings[school_id], closings[school_id].get(m, False))
+            for m in flt.months()
         ]
-        on_time = bool(due) and all(closed.get(m, False) for m in due)
-        out[school.id] = (
-            Figures(
-                collected=collected,
-                disbursed=disbursed,
-                disbursed_in_kind=in_kind,
-                balance=balance[school.id],
-                helped=helped[school.id],
-                schools=1,
-                active_schools=int(entries > 0),
-                on_time_schools=int(on_time),
-            ),
-            statuses,
-        )
-    return out
+        for school_id in school_ids
+    }
 
 
-def _in_region(stmt: Select, region: Region) -> Select:
-    """Schools of a kabupaten or kecamatan. A deactivated school still counts: its money and
-    its past figures stay in every report."""
-    stmt = stmt.join(Region, School.kecamatan_id == Region.id)
-    if region.parent_id is None:
-        return stmt.where(Region.parent_id == region.id)
-    return stmt.where(Region.id == region.id)
-
-
-def _schools_in(region: Region, flt: ReportFilter) -> list[School]:
-    stmt = _in_region(select(School), region)
-    if flt.jenjang is not None:
-        stmt = stmt.where(School.jenjang == flt.jenjang)
-    return list(db.session.scalars(stmt.order_by(School.name)))
-
-
-def _series(ids: list[int], flt: ReportFilter) -> tuple[list[MonthFigure], list[CategoryFigure]]:
+def _series(schools: Subquery, flt: ReportFilter) -> tuple[list[MonthFigure], list[CategoryFigure]]:
+    """Money in and out per month, and given per need category, of all the schools."""
+    school_id = schools.c.school_id
     by_month = dict.fromkeys(flt.months(), (0, 0))
-    if ids:
-        for month, collected, disbursed in db.session.execute(
-            select(MonthTotal.month, func.sum(MonthTotal.collected), func.sum(MonthTotal.disbursed))
-            .where(
-                MonthTotal.school_id.in_(ids),
-                MonthTotal.month.between(flt.first_month, flt.last_month),
-            )
-            .group_by(MonthTotal.month)
-        ):
-            by_month[month] = (int(collected), int(disbursed))
+    for month, collected, disbursed in db.session.execute(
+        select(MonthTotal.month, func.sum(MonthTotal.collected), func.sum(MonthTotal.disbursed))
+        .join(schools, MonthTotal.school_id == school_id)
+        .where(MonthTotal.month.between(flt.first_month, flt.last_month))
+        .group_by(MonthTotal.month)
+    ):
+        by_month[month] = (int(collected), int(disbursed))
+    if flt.whole_year:
+        t = YearCategoryTotal
+        period = t.year == flt.year
+    else:
+        t = CategoryTotal  # type: ignore[assignment]
+        period = CategoryTotal.month.between(flt.first_month, flt.last_month)
     by_category = dict.fromkeys(Category, (0, 0))
-    if ids:
-        for category, amount, in_kind in db.session.execute(
-            select(
-                CategoryTotal.category,
-                func.sum(CategoryTotal.amount),
-                func.sum(CategoryTotal.in_kind),
-            )
-            .where(
-                CategoryTotal.school_id.in_(ids),
-                CategoryTotal.month.between(flt.first_month, flt.last_month),
-            )
-            .group_by(CategoryTotal.category)
-        ):
-            by_category[category] = (int(amount), int(in_kind))
+    for category, amount, in_kind in db.session.execute(
+        select(t.category, func.sum(t.amount), func.sum(t.in_kind))
+        .join(schools, t.school_id == school_id)
+        .where(period)
+        .group_by(t.category)
+    ):
+        by_category[category] = (int(amount), int(in_kind))
     return (
         [MonthFigure(m, c, d) for m, (c, d) in by_month.items()],
         [CategoryFigure(c, a, k) for c, (a, k) in by_category.items()],
@@ -356,26 +373,32 @@ def _series(ids: list[int], flt: ReportFilter) -> tuple[list[MonthFigure], list[
 
 def district_report(kabupaten: Region, flt: ReportFilter, today: date) -> Report:
     """Headline figures of a kabupaten and one row per kecamatan (all kecamatan, even empty)."""
-    schools = _schools_in(kabupaten, flt)
-    figures = _school_figures(schools, flt, today)
-    per_kecamatan: dict[int, Figures] = defaultdict(Figures)
-    for school in schools:
-        per_kecamatan[school.kecamatan_id] += figures[school.id][0]
+    schools = _schools(kabupaten, flt)
+    per_kecamatan = _grouped_figures(schools, schools.c.kecamatan_id, flt, today)
     kecamatan = db.session.scalars(
         select(Region).where(Region.parent_id == kabupaten.id).order_by(Region.code)
     ).all()
-    rows = [Row(k.code, k.name, per_kecamatan[k.id]) for k in kecamatan]
-    months, categories = _series([s.id for s in schools], flt)
+    rows = [Row(k.code, k.name, per_kecamatan.get(k.id, Figures())) for k in kecamatan]
+    months, categories = _series(schools, flt)
     total = sum((r.figures for r in rows), Figures())
     return Report(kabupaten, flt, total, rows, months, categories)
 
 
 def kecamatan_report(kecamatan: Region, flt: ReportFilter, today: date) -> Report:
     """Figures of a kecamatan and one row per school, with each school's closed months."""
-    schools = _schools_in(kecamatan, flt)
-    figures = _school_figures(schools, flt, today)
-    rows = [Row(s.npsn, s.name, figures[s.id][0], s.jenjang, figures[s.id][1]) for s in schools]
-    months, categories = _series([s.id for s in schools], flt)
+    schools = _schools(kecamatan, flt)
+    listed = list(
+        db.session.scalars(
+            select(School).where(School.id.in_(select(schools.c.school_id))).order_by(School.name)
+        )
+    )
+    per_school = _grouped_figures(schools, schools.c.school_id, flt, today)
+    statuses = _month_statuses([s.id for s in listed], flt, today)
+    rows = [
+        Row(s.npsn, s.name, per_school.get(s.id, Figures()), s.jenjang, statuses[s.id])
+        for s in listed
+    ]
+    months, categories = _series(schools, flt)
     total = sum((r.figures for r in rows), Figures())
     return Report(kecamatan, flt, total, rows, months, categories)
 
@@ -393,8 +416,10 @@ class SchoolSummary:
 def school_summary(school: School, flt: ReportFilter, today: date) -> SchoolSummary:
     """One school's numbers: per month (in, out, balance at month end) and per category."""
     unfiltered = replace(flt, jenjang=None)
-    figures, statuses = _school_figures([school], unfiltered, today)[school.id]
-    months, categories = _series([school.id], unfiltered)
+    one = _one_school(school)
+    figures = _grouped_figures(one, one.c.school_id, unfiltered, today).get(school.id, Figures())
+    statuses = _month_statuses([school.id], unfiltered, today)[school.id]
+    months, categories = _series(one, unfiltered)
     opening = figures.balance - sum(m.collected - m.disbursed for m in months)
     with_balance = []
     for m in months:
@@ -505,7 +530,7 @@ def school_years(region: Region | None = None, school: School | None = None) -> 
     if school is not None:
         stmt = stmt.where(YearTotal.school_id == school.id)
     elif region is not None:
-        stmt = stmt.where(YearTotal.school_id.in_(_in_region(select(School.id), region)))
+        stmt = stmt.where(YearTotal.school_id.in_(select(_schools(region).c.school_id)))
     return sorted(db.session.scalars(stmt), reverse=True)
 
 
@@ -516,7 +541,7 @@ def all_time_figures(region: Region) -> Figures:
     them), so a student helped in two school years counts twice; ``balance`` is what is held
     now; ``active_schools`` had at least one entry ever; ``on_time_schools`` is left at 0.
     """
-    ids = _in_region(select(School.id), region)
+    ids = select(_schools(region).c.school_id)
     collected, disbursed, in_kind, helped, active = db.session.execute(
         select(
             func.coalesce(func.sum(YearTotal.collected), 0),
