@@ -2,6 +2,8 @@
 
 A token acts with its owner's role and scope, so a district officer's token sees their kabupaten
 and a committee member's token their own school. The services only flush; the caller commits.
+Creating and revoking a token are written to the audit log; tokens are made on the command line,
+so the actor is the account given as ``by`` or, without one, "cli".
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from sas import audit
 from sas.extensions import db
 from sas.models import ApiToken, User
 
@@ -32,7 +35,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+def create_token(user: User, name: str, *, by: User | None = None) -> tuple[ApiToken, str]:
     """A new token for ``user``; the plain token is returned once and never stored."""
     name = (name or "").strip()
     if not name or len(name) > 100:
@@ -43,6 +46,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     row = ApiToken(user_id=user.id, name=name, token_hash=hash_token(token))
     db.session.add(row)
     db.session.flush()
+    _audit("token.created", row, user, by)
     return row, token
 
 
@@ -54,13 +58,27 @@ def active_token_named(user: User, name: str) -> ApiToken | None:
     )
 
 
-def revoke_token(row: ApiToken, now: datetime | None = None) -> bool:
+def revoke_token(row: ApiToken, now: datetime | None = None, *, by: User | None = None) -> bool:
     """Revoke a token; False if it already was (the first revocation time is kept)."""
     if row.revoked_at is not None:
         return False
     row.revoked_at = now or datetime.now(UTC)
     db.session.flush()
+    _audit("token.revoked", row, row.user, by)
     return True
+
+
+def _audit(action: str, row: ApiToken, owner: User, by: User | None) -> None:
+    """One log row about the token, in its owner's school (if any): a teacher sees the tokens
+    of their school's accounts."""
+    audit.record(
+        action,
+        target=f"token:{row.id}",
+        school_id=owner.school_id,
+        detail=f"owner=user:{owner.id} ({owner.username}) name={row.name}",
+        actor=by,
+        actor_name="cli",
+    )
 
 
 def token_owner(token: str) -> tuple[ApiToken, User] | None:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import joinedload
 
+from sas import audit
 from sas.dates import PROGRAMME_START, month_bounds, report_deadline, school_year_start
 from sas.extensions import db
 from sas.ledger import totals
@@ -171,6 +172,18 @@ def _append(school: School, fund: Fund, entry: Entry, original: Entry | None = N
     return entry
 
 
+def _audit_recorded(entry: Entry, recorded_by: User, extra: str) -> None:
+    """Log a new entry by its No Bukti and codes: never a donor's or a child's name, never the
+    note or description (free text that may hold one)."""
+    audit.record(
+        "entry.recorded",
+        target=f"entry:{entry.id}",
+        school_id=entry.school_id,
+        detail=f"no={entry.number} kind={entry.kind.value} amount={entry.amount} {extra}",
+        actor=recorded_by,
+    )
+
+
 def record_contribution(
     school: School,
     *,
@@ -188,7 +201,7 @@ def record_contribution(
     check_entry_date(occurred_on, today)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
-    return _append(
+    entry = _append(
         school,
         fund,
         Entry(
@@ -205,6 +218,8 @@ def record_contribution(
             form_key=form_key,
         ),
     )
+    _audit_recorded(entry, recorded_by, f"source={source.value}")
+    return entry
 
 
 def record_disbursement(
@@ -230,7 +245,7 @@ def record_disbursement(
     available = available_on(school, occurred_on)
     if amount > available:
         raise InsufficientBalance(available)
-    return _append(
+    entry = _append(
         school,
         fund,
         Entry(
@@ -246,6 +261,13 @@ def record_disbursement(
             form_key=form_key,
         ),
     )
+    _audit_recorded(
+        entry,
+        recorded_by,
+        f"category={category.value} in_kind={'yes' if in_kind else 'no'} "
+        f"recipient=recipient:{recipient.id}",
+    )
+    return entry
 
 
 def void_entry(
@@ -281,7 +303,7 @@ def void_entry(
                     balance=format_rupiah(available),
                 )
             )
-    return _append(
+    reversal = _append(
         school,
         fund,
         Entry(
@@ -298,6 +320,16 @@ def void_entry(
         ),
         original,
     )
+    # The reason is free text and may name a child; it stays in the book, not in the log.
+    audit.record(
+        "entry.voided",
+        target=f"entry:{reversal.id}",
+        school_id=school.id,
+        detail=f"no={reversal.number} voids=entry:{original.id} ({original.number}) "
+        f"amount={reversal.amount}",
+        actor=recorded_by,
+    )
+    return reversal
 
 
 def close_month(school: School, month: date, *, closed_by: User, today: date) -> MonthClosing:
@@ -320,6 +352,13 @@ def close_month(school: School, month: date, *, closed_by: User, today: date) ->
     fund.closed_through = max(fund.closed_through or last, last)
     db.session.flush()
     totals.apply_closing(closing)
+    audit.record(
+        "month.closed",
+        target=f"month:{first:%Y-%m}",
+        school_id=school.id,
+        detail=f"on_time={'yes' if closing.on_time else 'no'}",
+        actor=closed_by,
+    )
     return closing
 
 

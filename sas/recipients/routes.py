@@ -34,6 +34,7 @@ def new(npsn: str) -> Response | tuple[str, int]:
             nisn=form.nisn.data,
             reason=form.reason.data,
             active=form.active.data,
+            added_by=current_user,
         )
         db.session.commit()
         flash(_("Penerima ditambahkan."), "success")
@@ -56,6 +57,7 @@ def edit(npsn: str, recipient_id: int) -> Response | tuple[str, int]:
             nisn=form.nisn.data,
             reason=form.reason.data,
             active=form.active.data,
+            changed_by=current_user,
         )
         db.session.commit()
         flash(_("Data penerima disimpan."), "success")
