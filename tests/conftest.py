@@ -90,7 +90,7 @@ def empty_tables() -> None:
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in reversed(db.metadata.sorted_tables):
-            if table.name == "audit_log":  # its trigger refuses DELETE: re-create it (and it)
+            if table.name == "audit_log":  # its trigger refuses DELETE: drop, then re-create
                 table.drop(db.session.connection())
                 table.create(db.session.connection())
                 continue
