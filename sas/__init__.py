@@ -76,6 +76,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from sas.admin.routes import bp as admin_bp
     from sas.api.routes import bp as api_bp
     from sas.audit.routes import bp as audit_bp
     from sas.auth.routes import bp as auth_bp
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, ledger_bp, recipients_bp, months_bp, district_bp, api_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
 
 
