@@ -24,6 +24,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.index", "main.set_language"})
+# All that a user who logged in with a one-time password may open before choosing their own.
+BEFORE_OWN_PASSWORD = frozenset({"static", "auth.set_password", "auth.logout", "main.set_language"})
 
 
 @login_manager.user_loader
@@ -43,11 +45,18 @@ def require_login() -> Response | None:
     """``before_request`` hook: everything not on the allow-list needs a logged-in user.
 
     The JSON API authenticates each request itself (session or bearer token) and answers 401
-    in JSON rather than redirecting to the login page.
+    in JSON rather than redirecting to the login page. A session that began with a one-time
+    password is sent to choose a password first, whatever page it asks for.
     """
-    if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api":
-        return None
     if request.endpoint is None:  # unknown URL: let it 404
+        return None
+    if request.endpoint == "static":  # no user to load for a stylesheet
+        return None
+    if _must_choose_password():
+        if request.blueprint == "api":
+            abort(403)
+        return redirect(url_for("auth.set_password"))
+    if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == "api":
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -57,6 +66,17 @@ def require_login() -> Response | None:
     if allowed is not None and current_user.role not in allowed:
         abort(403)
     return None
+
+
+def _must_choose_password() -> bool:
+    """A session started with a one-time password, on a page other than the few it may open.
+
+    An API request with its own ``Authorization`` header is judged by that alone."""
+    if request.endpoint in BEFORE_OWN_PASSWORD:
+        return False
+    if request.blueprint == "api" and "Authorization" in request.headers:
+        return False
+    return bool(current_user.is_authenticated and current_user.must_change_password)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -84,6 +104,31 @@ def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapped
 
     return decorator
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def record_denied_write() -> None:
+    """An "access.denied" audit row for a refused write (a 403 on a POST...), with the path as
+    target and the school of the URL when it names one.
+
+    Committed on its own: the 403 comes from ``require_login`` or ``@roles`` before the view
+    ran, or from a view whose work is dropped first."""
+    if request.method in SAFE_METHODS:
+        return
+    from sas import audit
+
+    db.session.rollback()
+    npsn = (request.view_args or {}).get("npsn")
+    school = _school_by_npsn(npsn) if isinstance(npsn, str) else None
+    audit.record(
+        "access.denied",
+        target=request.path[:80],
+        school_id=school.id if school is not None else None,
+        detail=f"method={request.method} endpoint={request.endpoint}",
+    )
+    db.session.commit()
 
 
 NPSN = re.compile(r"^[0-9A-Z]{8}$")
