@@ -1,6 +1,7 @@
 """Configuration classes; every setting that differs per deployment comes from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -40,8 +41,28 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # The app never sets a remember-me cookie; should one appear, it is as strict as the session
+    # cookie and short-lived (school computers are shared).
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone all afternoon still submits
     PRODUCTION = False
+    # Login protection (Flask-Limiter). In memory per process by default; with several gunicorn
+    # workers set RATELIMIT_STORAGE_URI=redis://host:6379 so that they share one count.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "sas")
+    RATELIMIT_STRATEGY = "moving-window"  # no burst of twice the limit at a window's edge
+    RATELIMIT_SWALLOW_ERRORS = True  # storage down: log it and let logins through, not 500
+    LOGIN_LIMIT_PER_USERNAME = os.environ.get("SAS_LOGIN_LIMIT_PER_USERNAME", "5 per minute")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("SAS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+    # Behind a reverse proxy (nginx...), trust this many X-Forwarded-For / -Proto hops. Off by
+    # default: without a proxy a client could name any address it likes.
+    PROXY_FIX = os.environ.get("SAS_PROXY_FIX", "0") == "1"
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "1"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "1"))
 
 
 class DevelopmentConfig(Config):
@@ -53,11 +74,14 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-not-secret"  # noqa: S105 - tests only
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
+    RATELIMIT_ENABLED = False  # tests/test_ratelimit.py builds its own apps with it on
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):
     PRODUCTION = True
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 
 CONFIGS: dict[str, type[Config]] = {

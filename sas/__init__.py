@@ -13,6 +13,8 @@ from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from config import CONFIGS, Config, engine_options
@@ -41,6 +43,7 @@ def create_app(
 
     register_extensions(app)
     register_blueprints(app)
+    register_login_protection(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -92,6 +95,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
 
 
+def register_login_protection(app: Flask) -> None:
+    """Rate limits on login (``sas.auth.limits``), and the client's address from a trusted
+    reverse proxy when, and only when, ``PROXY_FIX`` says there is one."""
+    from sas.auth.limits import init_limiter
+
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=app.config["PROXY_FIX_X_FOR"],
+            x_proto=app.config["PROXY_FIX_X_PROTO"],
+        )
+    init_limiter(app)
+
+
 def is_busy(error: OperationalError) -> bool:
     """A lock wait that ran out (SQLite busy, PostgreSQL lock/statement timeout, deadlock)."""
     sqlstate = getattr(error.orig, "sqlstate", None)
@@ -102,21 +119,87 @@ def is_busy(error: OperationalError) -> bool:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    """Error pages in the app's layout and the user's language, never a stack trace. The JSON
+    API keeps its own JSON errors (``sas.api.errors``; its handlers come first for its URLs)."""
+    from sas.auth.limits import retry_after
+    from sas.authz import record_denied_write
     from sas.extensions import db
 
-    def page(code: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("error.html", title=title, message=message), code
+    def page(
+        code: int, title: str, message: str, headers: dict[str, str] | None = None
+    ) -> Response | tuple[str, int, dict[str, str]]:
+        if request.blueprint == "api":  # a status the API has no handler of its own for
+            from sas.api.errors import error_response
+
+            return error_response(code, headers=headers)
+        html = render_template("error.html", title=title, message=message, code=code)
+        return html, code, headers or {}
+
+    @app.errorhandler(400)
+    def bad_request(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
+        return page(400, _("Permintaan tidak sah"), _("Permintaan ini tidak bisa diproses."))
 
     @app.errorhandler(403)
-    def forbidden(_e: Exception) -> tuple[str, int]:
+    def forbidden(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
+        try:
+            record_denied_write()
+        except OperationalError:  # the 403 stands even if the log could not be written
+            db.session.rollback()
+            app.logger.warning("could not record a denied write", exc_info=True)
         return page(403, _("Tidak diizinkan"), _("Peran Anda tidak boleh melakukan ini."))
 
     @app.errorhandler(404)
-    def not_found(_e: Exception) -> tuple[str, int]:
+    def not_found(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
         return page(404, _("Tidak ditemukan"), _("Halaman yang Anda cari tidak ada."))
 
+    @app.errorhandler(405)
+    def method_not_allowed(e: HTTPException) -> Response | tuple[str, int, dict[str, str]]:
+        allowed = getattr(e, "valid_methods", None)
+        return page(
+            405,
+            _("Cara membuka tidak sah"),
+            _("Alamat ini tidak bisa dibuka dengan cara itu."),
+            {"Allow": ", ".join(allowed)} if allowed else None,
+        )
+
+    @app.errorhandler(429)
+    def too_many_requests(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
+        wait = retry_after()
+        return page(
+            429,
+            _("Terlalu banyak percobaan"),
+            _(
+                "Terlalu banyak percobaan masuk yang gagal. Demi keamanan akun, tunggu satu "
+                "menit, lalu coba lagi. Lupa kata sandi? Minta admin mengatur ulang."
+            ),
+            {"Retry-After": str(wait)} if wait else None,
+        )
+
+    @app.errorhandler(InternalServerError)
+    def server_error(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
+        db.session.rollback()
+        try:
+            return page(
+                500,
+                _("Terjadi kesalahan"),
+                _("Ada yang salah di server. Coba lagi nanti; bila berulang, beri tahu admin."),
+            )
+        except Exception:  # the layout itself failed (the database is down...): plain text
+            app.logger.exception("the error page could not be shown")
+            return "500 Internal Server Error", 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(e: HTTPException) -> Response | HTTPException | tuple[str, int, dict]:
+        if e.code is None or e.code < 400:
+            return e
+        return page(
+            e.code,
+            _("Permintaan tidak bisa dipenuhi"),
+            _("Server menjawab dengan kode %(code)d.", code=e.code),
+        )
+
     @app.errorhandler(CSRFError)
-    def csrf_failed(_e: CSRFError) -> tuple[str, int]:
+    def csrf_failed(_e: CSRFError) -> Response | tuple[str, int, dict[str, str]]:
         return page(
             400,
             _("Formulir kedaluwarsa"),
@@ -155,16 +238,29 @@ def register_commands(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    """On every response, error pages and the API included: no inline script or style runs, no
+    plugin, no framing, no <base> rewriting; and no page is kept in a cache (pages show
+    children's names and money: a shared school computer must not show them to the next user).
+    HSTS only in production, which is served over HTTPS."""
+    csp = "; ".join(
+        (
+            "default-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
     @app.after_request
     def headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" or response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"
         return response
