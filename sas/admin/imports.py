@@ -165,6 +165,10 @@ def _rows(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
 def _columns(header: list[str]) -> dict[str, int]:
     """Column name -> position; the five columns are required, in any order."""
     names = [h.lower().replace(" ", "_") for h in header]
+    if not set(names) & set(COLUMNS):  # no header at all: the first line is a school
+        raise FileError(
+            _("Baris pertama harus judul kolom %(columns)s.", columns=",".join(COLUMNS))
+        )
     found: dict[str, int] = {}
     for position, name in enumerate(names):
         if not name:

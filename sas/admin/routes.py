@@ -338,7 +338,8 @@ def import_schools():  # type: ignore[no-untyped-def]
     """Upload a file: the preview shows every row, and nothing is written yet."""
     form = ImportForm()
     if form.validate_on_submit():
-        data = form.file.data.read(imports.MAX_BYTES + 1)
+        with form.file.data.stream as upload:  # a large upload is a temporary file
+            data = upload.read(imports.MAX_BYTES + 1)
         try:
             plan = imports.read_plan(data)
         except imports.FileError as error:
