@@ -477,6 +477,11 @@ def test_ending_a_committee_term(admin, world, app):
     assert db.session.get(User, world["guru_a"].id).active
     assert db.session.get(User, world["komite_b"].id).active
     assert komite.get(f"/schools/{a.npsn}").status_code == 302
+    world["komite_a"].active = True  # even if the account came back, its old session would not
+    db.session.commit()
+    assert komite.get(f"/schools/{a.npsn}").status_code == 302
+    world["komite_a"].active = False
+    db.session.commit()
     # the ledger, the balance and the totals are untouched
     assert snapshot(a) == before
     assert ledger.check_totals() == []

@@ -108,7 +108,8 @@ class UserForm(BaseForm):
         filters=[strip],
         validators=[
             DataRequired(),
-            Length(min=3, max=64),
+            Length(min=3),  # two validators: WTForms' "between" message has no translation
+            Length(max=64),
             Regexp(
                 r"^[A-Za-z0-9._-]+$",
                 message=_l("Hanya huruf, angka, titik, garis bawah dan tanda hubung."),
