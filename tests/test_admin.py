@@ -4,6 +4,7 @@ handover at the end of a school year."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -29,7 +30,7 @@ from sas.models import (
     User,
     YearTotal,
 )
-from tests.conftest import contribute, disburse, login, make_user
+from tests.conftest import PASSWORD, contribute, disburse, login, make_user
 
 ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 ADMIN_PAGE = [302, 403, 403, 403, 403, 403, 200]
@@ -559,3 +560,37 @@ def test_the_school_teacher_reads_the_handovers_read_only(client, world):
     assert "end-term" not in listing and '<form method="post" action="/admin' not in listing
     report = client.get(f"/schools/{world['a'].npsn}/handovers/{handover.id}").text
     assert "Rina Ketua Lama" in report and "/admin/" not in report
+
+
+# --- with CSRF protection on, as in production -------------------------------------------------
+
+
+def csrf_token(page: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, "the form carries no CSRF token"
+    return match.group(1)
+
+
+def test_admin_forms_carry_their_csrf_token(app, client, world, import_folder):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get("/login").text
+    login_data = {"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(page)}
+    assert client.post("/login", data=login_data).status_code == 303
+    # upload, then confirm the preview with the token its page carries
+    page = client.get("/admin/schools/import").text
+    upload = {"csrf_token": csrf_token(page), "file": (io.BytesIO(CSV.encode()), "s.csv")}
+    preview = client.post("/admin/schools/import", data=upload).text
+    confirm = {
+        name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', preview).group(1)
+        for name in ("csrf_token", "token", "digest")
+    }
+    response = client.post("/admin/schools/import/confirm", data=confirm)
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/schools"
+    assert db.session.scalar(select(School.id).where(School.npsn == "20529001"))
+    # a button-only action posts its token; without it nothing happens
+    url = f"/admin/schools/{world['b'].npsn}/deactivate"
+    assert client.post(url, data={}).status_code == 400
+    assert db.session.get(School, world["b"].id).active
+    page = client.get(f"/admin/schools/{world['b'].npsn}").text
+    assert client.post(url, data={"csrf_token": csrf_token(page)}).status_code == 303
+    assert not db.session.get(School, world["b"].id).active
