@@ -64,7 +64,7 @@ from sas import create_app  # noqa: E402
 from sas.dates import WIB, report_deadline, school_year_start, today_wib  # noqa: E402
 from sas.demo import KECAMATAN, is_school_day  # noqa: E402
 from sas.extensions import db  # noqa: E402
-from sas.ledger import totals  # noqa: E402
+from sas.ledger import chain, totals  # noqa: E402
 from sas.models import (  # noqa: E402
     CategoryTotal,
     Direction,
@@ -142,9 +142,11 @@ ENTRY_COLUMNS = (
     "id", "school_id", "seq", "kind", "direction", "amount", "occurred_on", "recorded_at",
     "recorded_by_id", "form_key", "source", "class_label", "donor_name", "note", "recipient_id",
     "category", "in_kind", "description", "voids_entry_id", "reason",
+    "receipt_year", "receipt_no", "prev_hash", "hash",
 )  # fmt: skip
 KIND, DIRECTION, AMOUNT, CATEGORY, IN_KIND = 3, 4, 5, 15, 16  # positions in an entry row
 BATCH = 50_000
+CHAINS_SAMPLED = 10  # schools whose hash chain is walked after the load (all: --full-checks)
 
 
 def seeded(seed: int) -> random.Random:
@@ -559,6 +561,29 @@ def make_app(target: Target) -> Flask:
     return create_app("development", overrides)
 
 
+def sealed(batches: Iterator[list[tuple]], heads: dict[int, str]) -> Iterator[list[tuple]]:
+    """Each generated row with its kuitansi number and its link in its school's hash chain,
+    computed by the app's own ``sas.ledger.chain.canonical`` (rows come in ``seq`` order per
+    school). ``heads`` ends up holding each school's chain head, for its fund row."""
+    names = ENTRY_COLUMNS[:-4]
+    receipts: dict[tuple[int, int], int] = {}
+    for batch in batches:
+        out = []
+        for row in batch:
+            content = dict(zip(names, row, strict=True))
+            day, stamp = content["occurred_on"], content["recorded_at"]
+            # the canonical forms, as the app renders the values it reads back
+            content["recorded_at"] = f"{stamp[:10]}T{stamp[11:26]}Z"
+            year = int(day[:4]) - (int(day[5:7]) < 7)
+            key = (content["school_id"], year)
+            receipts[key] = number = receipts.get(key, 0) + 1
+            prev = heads.get(content["school_id"], chain.GENESIS)
+            content |= {"receipt_year": year, "receipt_no": number, "prev_hash": prev}
+            heads[content["school_id"]] = digest = chain.entry_hash(content)
+            out.append((*row, year, number, prev, digest))
+        yield out
+
+
 def load_entries(target: Target, batches: Iterator[list[tuple]]) -> None:
     """Bulk load. On SQLite the CHECK constraints are off during the load (they cost half the
     time) and ``verify_ledger`` checks every row against them afterwards; COPY keeps them on."""
@@ -644,6 +669,11 @@ def verify_ledger(full: bool) -> list[str]:
     )
     if wrong_voids:
         problems.append(f"{wrong_voids} voids do not reverse an earlier entry of their school")
+    schools = db.session.scalars(select(School).order_by(School.id)).all()
+    for school in schools if full else schools[:: max(1, len(schools) // CHAINS_SAMPLED)]:
+        status = chain.verify(school)  # the app's own walk of the hash chain
+        if not status.ok:
+            problems.append(f"school {school.id}: chain {status.problem} at {status.broken_seq}")
     if full:
         order = (Entry.seq,)
         running = select(
@@ -703,7 +733,9 @@ def build(target: Target, app: Flask, args: argparse.Namespace, entries: int) ->
     days = school_days(args.first_year, args.years)
     rng = seeded(args.seed + entries)
     suffix = "" if target.is_sqlite else "+00"
-    load_entries(target, generate_entries(rng, district.schools, days, entries, suffix, kinds))
+    heads: dict[int, str] = {}
+    generated = generate_entries(rng, district.schools, days, entries, suffix, kinds)
+    load_entries(target, sealed(generated, heads))
     seconds["generate + load entries"] = time.perf_counter() - started
     log(f"  {entries:,} entries generated and loaded in {_s(seconds)} ({_kinds(kinds)})")
     # Statistics before the rebuild too, as autovacuum would keep them: without them PostgreSQL
@@ -723,6 +755,7 @@ def build(target: Target, app: Flask, args: argparse.Namespace, entries: int) ->
                     "balance": p.balance,
                     "last_seq": p.seq,
                     "closed_through": through.get(p.id),
+                    "chain_head": heads.get(p.id),
                 }
                 for p in district.schools
             ],
@@ -1006,7 +1039,8 @@ def prepare(subject: Subject, args: argparse.Namespace) -> None:
         checks.append(
             "Every generated entry keeps the ledger rules checked in the database: the CHECK "
             "constraints, seq 1..n per school, each fund's balance and last seq, voids that "
-            "reverse an earlier entry of their school"
+            "reverse an earlier entry of their school, the hash chains of "
+            + ("every school" if args.full_checks else f"{CHAINS_SAMPLED} sampled schools")
             + (
                 ", seq in date order and a running balance never below zero."
                 if args.full_checks

@@ -71,6 +71,33 @@ def demo(seed: int, if_empty: bool) -> None:
     click.echo(summary)
 
 
+@sas_cli.command("verify-ledger")
+@click.option("--school", "npsn", default=None, help="Only this school (NPSN).")
+def verify_ledger(npsn: str | None) -> None:
+    """Walk every school's hash chain; exit 1 naming the first entry that does not fit."""
+    from sas.ledger import chain
+    from sas.ledger.services import broken_entry
+
+    statuses = chain.verify_all(npsn)
+    if npsn is not None and not statuses:
+        raise click.ClickException(f"unknown school {npsn!r}")
+    broken = [s for s in statuses if not s.ok]
+    for status in broken:
+        entry = broken_entry(status)
+        name = entry.number if entry is not None else f"entry {status.broken_seq}"
+        click.echo(
+            f"{status.school.npsn}: BROKEN at {name} (seq {status.broken_seq}): "
+            f"{chain.PROBLEMS[status.problem or '']}"
+        )
+    entries = sum(s.entries for s in statuses)
+    click.echo(
+        f"{len(statuses) - len(broken)} of {len(statuses)} school ledgers verified "
+        f"({entries:,} entries)"
+    )
+    if broken:
+        raise SystemExit(1)
+
+
 @sas_cli.command("check-totals")
 def check_totals_command() -> None:
     """Recompute every fund balance and report total from the ledger; exit 1 on a difference."""

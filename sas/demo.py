@@ -10,6 +10,7 @@ date in the future, and a running balance that never goes below zero. Everything
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import random
@@ -20,11 +21,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+import sqlalchemy as sa
+from sqlalchemy import func, insert, select
 
 from sas.dates import PROGRAMME_START, WIB, school_year_label, school_year_start, today_wib
 from sas.extensions import db
-from sas.ledger import totals
+from sas.ledger import chain, totals
 from sas.ledger.services import ensure_fund
 from sas.models import (
     Category,
@@ -169,7 +171,7 @@ TARGET_CLASS_ENTRIES = 17_000  # class-weeks beyond this are thinned: giving is 
 # Every row names every column, so the bulk insert sends them in a few large batches.
 BLANK = dict.fromkeys(
     ("source", "class_label", "donor_name", "note", "recipient_id", "category", "in_kind",
-     "description", "voids_entry_id", "reason")
+     "description", "voids_entry_id", "reason", "approved_by_id")
 )  # fmt: skip
 SHRINKABLE = (Category.UANG_SAKU, Category.TRANSPORT, Category.KUOTA, Category.BEASISWA)
 
@@ -568,30 +570,31 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
         book.run()
         books.append(book)
 
-    # render_nulls keeps one column list for every row, so the rows go in a few large batches.
-    # Voids go second: they need the id of the entry they reverse.
-    bulk = insert(Entry).execution_options(render_nulls=True)
-    originals = [row for b in books for row in b.rows if row["kind"] != EntryKind.VOID]
-    db.session.execute(bulk, originals)
-    ours = select(Entry.form_key, Entry.id).where(Entry.school_id.in_([s.id for s in schools]))
-    entry_id = dict(db.session.execute(ours).tuples().all())
-    voids = [
-        row | {"voids_entry_id": entry_id[b.voided[row["form_key"]]]}
-        for b in books
-        for row in b.rows
-        if row["kind"] == EntryKind.VOID
-    ]
-    if voids:
-        db.session.execute(bulk, voids)
-    for fund, book in zip(funds, books, strict=True):
+    # The ids are given here, so that a void names the entry it reverses and every entry's
+    # hash is known before the insert (the ledger refuses UPDATE). render_nulls keeps one column
+    # list for every row, so the rows go in a few large batches.
+    rows = [row for b in books for row in b.rows]
+    first_id = (db.session.scalar(select(func.max(Entry.id))) or 0) + 1
+    entry_id = {row["form_key"]: first_id + i for i, row in enumerate(rows)}
+    for book, fund in zip(books, funds, strict=True):
+        for row in book.rows:
+            row["id"] = entry_id[row["form_key"]]
+            if row["kind"] == EntryKind.VOID:
+                row["voids_entry_id"] = entry_id[book.voided[row["form_key"]]]
+        fund.chain_head = chain.seal(book.rows)
         fund.balance, fund.last_seq = book.balance, len(book.rows)
+    db.session.execute(insert(Entry).execution_options(render_nulls=True), rows)
+    if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+        db.session.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence('entries', 'id'), max(id)) FROM entries")
+        )
     db.session.flush()
-    closings = close_past_months(rng, schools, funds, recorders, start, today)
+    closings = close_past_months(rng, schools, funds, recorders, books, start, today)
     totals.rebuild()  # from the entries and the closings just written
 
     users = len(accounts) + len(recorders)
     children = sum(map(len, recipients.values()))
-    entries = len(originals) + len(voids)
+    entries = len(rows)
     total = sum(b.balance for b in books)
     return (
         f"demo loaded: {len(kecamatan) + 1} regions, {len(schools)} schools, {users} users, "
@@ -605,13 +608,16 @@ def close_past_months(
     schools: list[School],
     funds: list[Fund],
     recorders: list[User],
+    books: list[Book],
     start: date,
     today: date,
 ) -> int:
     """Tutup buku as committees do it: mostly by the 10th of the next month, some late, a few
-    never (the district report shows which). Closing freezes every earlier month too."""
+    never (the district report shows which). Closing freezes every earlier month too, and
+    keeps the chain head of the moment."""
     rows = []
-    for school, fund, recorder in zip(schools, funds, recorders, strict=True):
+    for school, fund, recorder, book in zip(schools, funds, recorders, books, strict=True):
+        recorded = [row["recorded_at"] for row in book.rows]
         habit = rng.random()  # some committees are punctual, some are not
         month = start.replace(day=1)
         nxt = date(month.year + month.month // 12, month.month % 12 + 1, 1)
@@ -620,13 +626,17 @@ def close_past_months(
             late = roll > 0.85 - habit * 0.2
             day = nxt + timedelta(days=rng.randint(10, 24) if late else rng.randint(0, 9))
             if roll >= 0.08 + habit * 0.1 and day < today:  # else: not (yet) closed
+                closed_at = datetime.combine(day, time(10), tzinfo=WIB).astimezone(UTC)
+                seq = bisect.bisect_right(recorded, closed_at)  # entries recorded before it
                 rows.append(
                     {
                         "school_id": school.id,
                         "month": month,
-                        "closed_at": datetime.combine(day, time(10), tzinfo=WIB).astimezone(UTC),
+                        "closed_at": closed_at,
                         "closed_by_id": recorder.id,
                         "on_time": not late,
+                        "chain_head": book.rows[seq - 1]["hash"] if seq else None,
+                        "chain_seq": seq,
                     }
                 )
                 fund.closed_through = nxt - timedelta(days=1)

@@ -7,6 +7,7 @@ checked: each school's fund balance equals its entries, and no balance is ever b
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import itertools
@@ -38,6 +39,7 @@ from sas.models import (
     Source,
     User,
 )
+from sas.models.append_only import drop_statements, trigger_statements
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -84,18 +86,34 @@ def app(_app: Flask) -> Iterator[Flask]:
     _app.config.update(saved)
 
 
+APPEND_ONLY_TABLES = ("entries", "audit_log")
+
+
 def empty_tables() -> None:
-    if db.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":  # TRUNCATE does not fire the row triggers
         names = ", ".join(t.name for t in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name == "audit_log":  # its trigger refuses DELETE: drop, then re-create
-                table.drop(db.session.connection())
-                table.create(db.session.connection())
-                continue
-            db.session.execute(table.delete())
+        with tampering(*APPEND_ONLY_TABLES):
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
     db.session.commit()
+
+
+@contextlib.contextmanager
+def tampering(*tables: str) -> Iterator[None]:
+    """Lift the append-only triggers of ``tables`` (a test that tampers on purpose, or the
+    clean-up between tests), and put them back afterwards, in the test's session."""
+    dialect = db.engine.dialect.name
+    for table in tables:
+        for statement in drop_statements(table, dialect):
+            db.session.execute(text(statement))
+    try:
+        yield
+    finally:
+        for table in tables:
+            for statement in trigger_statements(table, dialect):
+                db.session.execute(text(statement))
 
 
 def assert_ledger_invariant() -> None:

@@ -13,7 +13,7 @@ from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
 from sas.models import Category, Entry, EntryKind, Fund, Source
-from tests.conftest import contribute, disburse, make_recipient, make_school
+from tests.conftest import contribute, disburse, make_recipient, make_school, tampering
 
 TODAY = today_wib()
 
@@ -129,6 +129,10 @@ def test_the_database_also_refuses_a_second_void(world):
             voids_entry_id=world["entry_a"].id,
             reason="x",
             form_key="dup-void",
+            receipt_year=2026,
+            receipt_no=99,
+            prev_hash="0" * 64,
+            hash="f" * 64,
         )
     )
     with pytest.raises(IntegrityError):
@@ -334,6 +338,10 @@ def test_check_totals_finds_a_negative_day_and_the_command_fails(app, world):
             category=Category.SERAGAM,
             in_kind=True,
             form_key="raw",
+            receipt_year=2026,
+            receipt_no=99,
+            prev_hash="0" * 64,
+            hash="f" * 64,
         )
     )
     db.session.get(Fund, world["a"].id).balance = 0
@@ -346,6 +354,7 @@ def test_check_totals_finds_a_negative_day_and_the_command_fails(app, world):
         assert "below zero" in result.output
     finally:  # put it right for the after-test invariant check (this test wrote around the rules)
         db.session.rollback()
-        db.session.execute(Entry.__table__.delete().where(Entry.form_key == "raw"))
+        with tampering("entries"):
+            db.session.execute(Entry.__table__.delete().where(Entry.form_key == "raw"))
         db.session.get(Fund, world["a"].id).balance = 100_000
     db.session.commit()

@@ -1,14 +1,15 @@
 """The schema comes from migrations everywhere but the unit tests: they must match the models."""
 
 import os
+from datetime import date
 
 import flask_migrate
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
+from sqlalchemy import CheckConstraint, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from sas import create_app
 from sas.extensions import db
@@ -104,5 +105,55 @@ def test_upgrade_fills_the_year_totals_from_what_is_there(empty_database_url):
         ]
         # a school year with a closing but no entries gets a row of zeros
         assert sorted(years) == [(2024, 0, 0, 1), (2025, 500, 4, 2)]
-        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_upgrade_chains_the_entries_already_there(empty_database_url):
+    """7b4e19c2d8a5 gives existing entries kuitansi numbers and hashes, then locks the table."""
+    from sas.ledger import chain
+    from sas.models import Entry, Fund, MonthClosing, School
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="5d2e8c41a7f3")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO regions (id, code, name, level) VALUES (1, '35.10', 'B', 'kabupaten')",
+                "INSERT INTO regions (id, code, name, level, parent_id)"
+                " VALUES (2, '35.10.01', 'P', 'kecamatan', 1)",
+                "INSERT INTO schools (id, npsn, name, jenjang, status, kecamatan_id, active)"
+                " VALUES (1, '20525555', 'S', 'SMP', 'negeri', 2, true)",
+                "INSERT INTO funds (school_id, balance, last_seq) VALUES (1, 70000, 3)",
+                "INSERT INTO entries (id, school_id, seq, kind, direction, amount, occurred_on,"
+                " recorded_at, form_key, source, class_label) VALUES"
+                " (1, 1, 1, 'contribution', 'in', 50000, '2025-06-30', '2025-06-30 06:00:00',"
+                " 'k1', 'class', '7A'),"
+                " (2, 1, 2, 'contribution', 'in', 30000, '2025-07-01', '2025-07-01 06:00:00',"
+                " 'k2', 'class', '7B')",
+                "INSERT INTO entries (id, school_id, seq, kind, direction, amount, occurred_on,"
+                " recorded_at, form_key, voids_entry_id, reason) VALUES"
+                " (3, 1, 3, 'void', 'out', 10000, '2025-07-02', '2025-07-02 06:00:00',"
+                " 'k3', 2, 'salah')",
+                "UPDATE entries SET amount = 10000 WHERE id = 2",  # not locked yet
+                "INSERT INTO month_closings (school_id, month, closed_at, on_time) VALUES"
+                " (1, '2025-06-01', '2025-07-01 12:00:00', true)",
+            ):
+                conn.execute(text(statement))
+        flask_migrate.upgrade()
+        school = db.session.get(School, 1)
+        status = chain.verify(school)
+        assert status.ok and status.entries == 3
+        rows = db.session.scalars(select(Entry).order_by(Entry.seq)).all()
+        assert [(e.receipt_year, e.receipt_no) for e in rows] == [(2024, 1), (2025, 1), (2025, 2)]
+        assert rows[0].prev_hash == chain.GENESIS
+        assert db.session.get(Fund, 1).chain_head == rows[-1].hash == status.head
+        closing = db.session.get(MonthClosing, (1, date(2025, 6, 1)))
+        assert (closing.chain_head, closing.chain_seq) == (rows[1].hash, 2)
+        db.session.rollback()
+        with pytest.raises(DatabaseError), db.engine.begin() as conn:
+            conn.execute(text("UPDATE entries SET amount = 1 WHERE id = 1"))
+        with pytest.raises(DatabaseError), db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM entries WHERE id = 3"))
+        db.session.remove()
         db.engine.dispose()

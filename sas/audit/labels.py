@@ -28,4 +28,10 @@ ACTION_LABELS = {
     "token.created": _l("Token API dibuat"),
     "token.revoked": _l("Token API dicabut"),
     "access.denied": _l("Akses ditolak"),
+    "evidence.added": _l("Bukti dilampirkan"),
+    "evidence.superseded": _l("Bukti diganti (ditandai salah)"),
+    "disbursement.requested": _l("Penyaluran menunggu persetujuan"),
+    "disbursement.approved": _l("Penyaluran disetujui"),
+    "disbursement.rejected": _l("Penyaluran ditolak"),
+    "school.threshold_changed": _l("Batas persetujuan diubah"),
 }

@@ -46,6 +46,12 @@ ACTIONS = (
     "token.created",
     "token.revoked",
     "access.denied",
+    "evidence.added",
+    "evidence.superseded",
+    "disbursement.requested",
+    "disbursement.approved",
+    "disbursement.rejected",
+    "school.threshold_changed",
 )
 
 

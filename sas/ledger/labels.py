@@ -32,3 +32,11 @@ CATEGORY_LABELS = {
     Category.BEASISWA: _l("Beasiswa"),
     Category.LAINNYA: _l("Lainnya"),
 }
+
+# Why an entry breaks the chain (``sas.ledger.chain.PROBLEMS``), as the dashboard says it.
+CHAIN_PROBLEMS = {
+    "missing": _l("ada transaksi sebelumnya yang hilang (dihapus)"),
+    "prev": _l("tidak menyambung ke transaksi sebelumnya (dihapus atau diubah urutannya)"),
+    "changed": _l("isinya diubah sesudah dicatat"),
+    "tail": _l("transaksi terakhir hilang (dihapus)"),
+}

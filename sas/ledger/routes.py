@@ -22,14 +22,14 @@ from sas.authz import entry_for, recipient_for, roles, school_for
 from sas.dates import school_year_label, today_wib
 from sas.extensions import db
 from sas.forms import BaseForm
-from sas.ledger import services
+from sas.ledger import chain, services
 from sas.ledger.forms import (
     CashBookFilterForm,
     ContributionForm,
     DisbursementForm,
     VoidForm,
 )
-from sas.ledger.labels import KIND_LABELS
+from sas.ledger.labels import CHAIN_PROBLEMS, KIND_LABELS
 from sas.models import Category, Entry, EntryKind, Role, School, Source
 from sas.recipients.services import active_recipients
 
@@ -45,7 +45,13 @@ def ledger_helpers() -> dict[str, object]:
         "describe": services.describe,
         "describe_line": services.describe_line,
         "kind_labels": KIND_LABELS,
+        "chain_problems": CHAIN_PROBLEMS,
     }
+
+
+@bp.app_template_filter("fingerprint")
+def fingerprint_filter(chain_head: str | None) -> str:
+    return chain.fingerprint(chain_head)
 
 
 def _saved(school: School, entry: Entry, message: str) -> Response:

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from flask_babel import format_date
@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from sas import audit
 from sas.dates import PROGRAMME_START, month_bounds, report_deadline, school_year_start
 from sas.extensions import db
-from sas.ledger import totals
+from sas.ledger import chain, totals
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
@@ -160,12 +160,30 @@ def available_on(school: School, day: date) -> int:
     return max(0, min(candidates))
 
 
+def _next_receipt_no(school: School, year: int) -> int:
+    """The next kuitansi number of the school year (under the fund lock: no gaps, no twins)."""
+    last = db.session.scalar(
+        select(func.max(Entry.receipt_no)).where(
+            Entry.school_id == school.id, Entry.receipt_year == year
+        )
+    )
+    return (last or 0) + 1
+
+
 def _append(school: School, fund: Fund, entry: Entry, original: Entry | None = None) -> Entry:
+    """The one place an entry joins the ledger, under the school's fund lock: its number, its
+    kuitansi number, its link in the chain, the balance and the running totals."""
     _refuse_closed_month(fund, entry.occurred_on)
     fund.last_seq += 1
     fund.balance += entry.signed_amount
     entry.school_id = school.id
     entry.seq = fund.last_seq
+    entry.recorded_at = datetime.now(UTC)
+    entry.receipt_year = school_year_start(entry.occurred_on)
+    entry.receipt_no = _next_receipt_no(school, entry.receipt_year)
+    entry.prev_hash = fund.chain_head or chain.GENESIS
+    entry.hash = chain.entry_hash(entry)
+    fund.chain_head = entry.hash
     db.session.add(entry)
     db.session.flush()
     totals.apply(entry, original)
@@ -348,6 +366,7 @@ def close_month(school: School, month: date, *, closed_by: User, today: date) ->
         closed_by_id=closed_by.id,
         on_time=today <= report_deadline(first),
     )
+    closing.chain_head, closing.chain_seq = fund.chain_head, fund.last_seq
     db.session.add(closing)
     fund.closed_through = max(fund.closed_through or last, last)
     db.session.flush()
@@ -404,10 +423,13 @@ class Dashboard:
     year: Totals
     helped_this_year: int
     recent: list[Entry]
+    chain: chain.ChainStatus
+    broken_entry: Entry | None  # the first entry that breaks the chain, if it still exists
 
 
 def dashboard(school: School, today: date) -> Dashboard:
     year, helped = year_totals(school, today)
+    status = chain.verify(school)  # every view: a change made behind the app shows at once
     recent = db.session.scalars(
         select(Entry)
         .where(Entry.school_id == school.id)
@@ -421,6 +443,16 @@ def dashboard(school: School, today: date) -> Dashboard:
         year=year,
         helped_this_year=helped,
         recent=list(recent),
+        chain=status,
+        broken_entry=broken_entry(status),
+    )
+
+
+def broken_entry(status: chain.ChainStatus) -> Entry | None:
+    if status.ok:
+        return None
+    return db.session.scalar(
+        select(Entry).where(Entry.school_id == status.school.id, Entry.seq == status.broken_seq)
     )
 
 

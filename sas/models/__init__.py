@@ -1,7 +1,9 @@
 """The database models, one module per concept; import them from here."""
 
+from sas.models.approvals import PendingDisbursement, PendingStatus
 from sas.models.audit import AuditEvent
 from sas.models.closing import MonthClosing
+from sas.models.evidence import Attachment
 from sas.models.handovers import CommitteeHandover
 from sas.models.ledger import Category, Direction, Entry, EntryKind, Fund, Source
 from sas.models.people import Role, User
@@ -18,6 +20,7 @@ from sas.models.totals import (
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditEvent",
     "Category",
     "CategoryTotal",
@@ -29,6 +32,8 @@ __all__ = [
     "Jenjang",
     "MonthClosing",
     "MonthTotal",
+    "PendingDisbursement",
+    "PendingStatus",
     "Recipient",
     "RecipientMonth",
     "Region",

@@ -1,18 +1,19 @@
 """The audit log: who did what, when, from where, to which object. Append-only.
 
 Rows are only ever inserted (``sas.audit.record``); the database itself refuses UPDATE and
-DELETE on the table with triggers, on SQLite and PostgreSQL alike (created with the table, and
-by the migration). A recipient is referred to by id, never by name.
+DELETE on the table with triggers, on SQLite and PostgreSQL alike (``sas.models.append_only``).
+A recipient is referred to by id, never by name.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DDL, DateTime, ForeignKey, Index, String, event
+from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sas.extensions import db
+from sas.models.append_only import protect
 
 
 class AuditEvent(db.Model):
@@ -37,22 +38,4 @@ class AuditEvent(db.Model):
     )
 
 
-# The same statements as migration 5d2e8c41a7f3; kept here for ``db.create_all()`` (tests).
-SQLITE_TRIGGERS = [
-    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
-    " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
-    " BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-]
-POSTGRESQL_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-    " $$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$",
-    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log"
-    " FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-]
-for _statement in SQLITE_TRIGGERS:
-    event.listen(AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRESQL_TRIGGERS:
-    event.listen(
-        AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
-    )
+protect(AuditEvent.__table__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey
+from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sas.extensions import db
@@ -25,5 +25,9 @@ class MonthClosing(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # closed by the 10th of the next month (in WIB): the district's deadline for the report
     on_time: Mapped[bool]
+    # The chain head when the month was closed (``sas.ledger.chain``): printed on the monthly
+    # report as a fingerprint, so a signed paper copy can be checked against the database.
+    chain_head: Mapped[str | None] = mapped_column(String(64))
+    chain_seq: Mapped[int | None]
 
     closed_by: Mapped[User | None] = relationship()

@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sas.extensions import db
+from sas.models.append_only import protect
 from sas.models.places import School, str_enum
 
 if TYPE_CHECKING:
@@ -68,10 +69,21 @@ class Fund(db.Model):
     last_seq: Mapped[int] = mapped_column(default=0)
     # The last day of the latest closed month: nothing may be dated on or before it.
     closed_through: Mapped[date | None]
+    # The hash of the school's latest entry (``sas.ledger.chain``); None before the first.
+    chain_head: Mapped[str | None] = mapped_column(String(64))
+    # Held for disbursements waiting for a second approver: part of the balance, not available.
+    reserved: Mapped[int] = mapped_column(default=0, server_default="0")
 
     school: Mapped[School] = relationship(back_populates="fund")
 
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("reserved >= 0 AND reserved <= balance", name="reserved_within_balance"),
+    )
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.reserved
 
 
 class Entry(db.Model):
@@ -103,8 +115,20 @@ class Entry(db.Model):
     # void
     voids_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    # a disbursement approved by a second committee member (``sas.ledger.approvals``)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    recorded_by: Mapped[User | None] = relationship()
+    # The kuitansi number: per school and school year (of ``occurred_on``), from 1, no gaps.
+    receipt_year: Mapped[int]
+    receipt_no: Mapped[int]
+    # The chain (``sas.ledger.chain``): SHA-256 of the previous entry's hash and this entry's
+    # canonical content. The first entry of a school follows ``chain.GENESIS``.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    school: Mapped[School] = relationship()
     recipient: Mapped[Recipient | None] = relationship()
     voids: Mapped[Entry | None] = relationship(
         remote_side=[id], back_populates="voided_by", foreign_keys=[voids_entry_id]
@@ -115,6 +139,9 @@ class Entry(db.Model):
 
     __table_args__ = (
         UniqueConstraint("school_id", "seq", name="uq_entries_school_seq"),
+        UniqueConstraint(
+            "school_id", "receipt_year", "receipt_no", name="uq_entries_school_receipt"
+        ),
         Index("ix_entries_school_date", "school_id", "occurred_on", "seq"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(
@@ -133,6 +160,12 @@ class Entry(db.Model):
         return f"{prefix}-{self.seq:04d}"
 
     @property
+    def receipt_number(self) -> str:
+        """The kuitansi number, e.g. ``SAS/20525555/2025-2026/0042``."""
+        year = f"{self.receipt_year}-{self.receipt_year + 1}"
+        return f"SAS/{self.school.npsn}/{year}/{self.receipt_no:04d}"
+
+    @property
     def is_void(self) -> bool:
         return self.kind == EntryKind.VOID
 
@@ -143,3 +176,6 @@ class Entry(db.Model):
     @property
     def signed_amount(self) -> int:
         return self.amount if self.direction == Direction.IN else -self.amount
+
+
+protect(Entry.__table__)

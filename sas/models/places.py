@@ -80,6 +80,8 @@ class School(db.Model):
     status: Mapped[SchoolStatus] = mapped_column(str_enum(SchoolStatus, "school_status"))
     kecamatan_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # A disbursement of at least this many Rupiah waits for a second committee member.
+    approval_threshold: Mapped[int] = mapped_column(default=500_000, server_default="500000")
 
     kecamatan: Mapped[Region] = relationship()
     fund: Mapped[Fund] = relationship(back_populates="school")

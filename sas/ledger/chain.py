@@ -1,0 +1,156 @@
+"""The tamper-evident ledger: every entry of a school is chained to the one before it.
+
+An entry stores ``prev_hash`` (the hash of the school's previous entry, or ``GENESIS``) and
+``hash`` = SHA-256 of its canonical content, which includes ``prev_hash``. The content is JSON
+with sorted keys and no spaces: amounts as integer Rupiah, dates ISO, timestamps UTC. Appends
+are serialised per school by the fund lock (``sas.ledger.services``), and the fund keeps the
+chain head. ``verify`` walks a school's chain in ``seq`` order and names the first entry that
+does not fit: changed (its hash no longer matches its content), deleted (a gap in ``seq`` or a
+``prev_hash`` that points elsewhere) or reordered (``seq`` is part of the content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from sas.extensions import db
+from sas.models import Entry, Fund, School
+
+GENESIS = "0" * 64
+
+# The columns that make up an entry's content, in the order the canonical JSON names them.
+CONTENT = (
+    "school_id",
+    "seq",
+    "kind",
+    "direction",
+    "amount",
+    "occurred_on",
+    "recorded_at",
+    "recorded_by_id",
+    "approved_by_id",
+    "form_key",
+    "source",
+    "class_label",
+    "donor_name",
+    "note",
+    "recipient_id",
+    "category",
+    "in_kind",
+    "description",
+    "voids_entry_id",
+    "reason",
+    "receipt_year",
+    "receipt_no",
+    "prev_hash",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # SQLite hands back UTC without the zone
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "value"):  # an enum: its stored value
+        return value.value
+    return value
+
+
+def canonical(entry: Any) -> bytes:
+    """The bytes an entry's hash is taken over (``entry``: an Entry, a row with its columns,
+    or a dict of them, where a missing column counts as None)."""
+    if isinstance(entry, Mapping):
+        content = {name: _plain(entry.get(name)) for name in CONTENT}
+    else:
+        content = {name: _plain(getattr(entry, name)) for name in CONTENT}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(entry: Any) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def seal(rows: list[dict[str, Any]], head: str | None = None) -> str | None:
+    """Give rows about to be bulk-inserted (one school's new entries, in ``seq`` order, with
+    their ids and ``voids_entry_id`` set) their kuitansi numbers and their links in the chain,
+    as ``_append`` would; returns the new chain head. For loaders (the demo, the benchmark)
+    that write a school's whole history into an empty ledger."""
+    receipts: dict[int, int] = {}
+    for row in rows:
+        year = row["occurred_on"].year - (row["occurred_on"].month < 7)
+        receipts[year] = receipts.get(year, 0) + 1
+        row["receipt_year"], row["receipt_no"] = year, receipts[year]
+        row["prev_hash"] = head or GENESIS
+        row["hash"] = head = entry_hash(row)
+    return head
+
+
+def fingerprint(chain_head: str | None) -> str:
+    """A chain head short enough to print and read aloud: ``3f9a 1c07 b2e4``."""
+    head = chain_head or GENESIS
+    return " ".join(head[i : i + 4] for i in range(0, 12, 4))
+
+
+PROBLEMS = {
+    "missing": "an entry is missing before it (deleted)",
+    "prev": "it does not follow the entry before it (deleted or reordered)",
+    "changed": "its content was changed",
+    "tail": "entries after the last one are missing (deleted)",
+}
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    school: School
+    entries: int
+    head: str | None  # the hash of the last entry that fits
+    broken_seq: int | None = None  # the first entry that does not fit
+    problem: str | None = None  # one of PROBLEMS
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify(school: School) -> ChainStatus:
+    """Walk the school's chain from its first entry; stop at the first that does not fit."""
+    columns = [getattr(Entry, name) for name in CONTENT if name != "prev_hash"]
+    rows = db.session.execute(
+        select(*columns, Entry.prev_hash, Entry.hash)
+        .where(Entry.school_id == school.id)
+        .order_by(Entry.seq)
+        .execution_options(yield_per=2000)
+    )
+    with rows:  # a server-side cursor on PostgreSQL, left early at a break
+        previous, count = GENESIS, 0
+        for row in rows:
+            count += 1
+            if row.seq != count:
+                return ChainStatus(school, count - 1, previous, count, "missing")
+            if row.prev_hash != previous:
+                return ChainStatus(school, count - 1, previous, row.seq, "prev")
+            if entry_hash(row) != row.hash:
+                return ChainStatus(school, count - 1, previous, row.seq, "changed")
+            previous = row.hash
+    fund = db.session.get(Fund, school.id)
+    head = fund.chain_head if fund is not None else None
+    last_seq = fund.last_seq if fund is not None else 0
+    if (head or GENESIS) != previous or last_seq != count:
+        return ChainStatus(school, count, previous, count + 1, "tail")
+    return ChainStatus(school, count, None if count == 0 else previous)
+
+
+def verify_all(npsn: str | None = None) -> list[ChainStatus]:
+    stmt = select(School).order_by(School.npsn)
+    if npsn is not None:
+        stmt = stmt.where(School.npsn == npsn)
+    return [verify(school) for school in db.session.scalars(stmt)]
