@@ -1,0 +1,1 @@
+"""Kuitansi: a printable receipt for every entry, and its public check by QR code."""
