@@ -87,12 +87,14 @@ def register_blueprints(app: Flask) -> None:
     from sas.ledger.routes import bp as ledger_bp
     from sas.main.routes import bp as main_bp
     from sas.months.routes import bp as months_bp
+    from sas.receipts.routes import bp as receipts_bp
     from sas.recipients.routes import bp as recipients_bp
 
     for bp in (main_bp, auth_bp, ledger_bp, recipients_bp, months_bp, district_bp, api_bp):
         app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(receipts_bp)
 
 
 def register_login_protection(app: Flask) -> None:

@@ -23,7 +23,9 @@ from sas.models import Entry, Recipient, Region, RegionLevel, Role, School, User
 P = ParamSpec("P")
 R = TypeVar("R")
 
-PUBLIC_ENDPOINTS = frozenset({"static", "auth.login", "main.index", "main.set_language"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "auth.login", "main.index", "main.set_language", "receipts.verify"}
+)
 # All that a user who logged in with a one-time password may open before choosing their own.
 BEFORE_OWN_PASSWORD = frozenset({"static", "auth.set_password", "auth.logout", "main.set_language"})
 

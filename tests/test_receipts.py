@@ -1,0 +1,504 @@
+"""Kuitansi: the amount in words, the printable receipt of every entry, and the public check
+that its QR code opens (anonymous visitors learn only "valid" or "not valid")."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import date
+
+import pytest
+import segno
+from sqlalchemy import select, update
+
+from sas.dates import school_year_start, today_wib
+from sas.extensions import db
+from sas.ledger import chain
+from sas.ledger import services as ledger
+from sas.models import Entry, Role, Source, User
+from sas.receipts import services as receipts
+from sas.receipts.words import MAX_WORDS, terbilang
+from tests.conftest import (
+    contribute,
+    disburse,
+    login,
+    make_kabupaten,
+    make_recipient,
+    tampering,
+)
+
+# --- terbilang ----------------------------------------------------------------------------
+
+TABLE = [
+    (1, "satu"),
+    (2, "dua"),
+    (10, "sepuluh"),
+    (11, "sebelas"),
+    (12, "dua belas"),
+    (19, "sembilan belas"),
+    (20, "dua puluh"),
+    (21, "dua puluh satu"),
+    (99, "sembilan puluh sembilan"),
+    (100, "seratus"),
+    (101, "seratus satu"),
+    (110, "seratus sepuluh"),
+    (111, "seratus sebelas"),
+    (199, "seratus sembilan puluh sembilan"),
+    (200, "dua ratus"),
+    (1_000, "seribu"),
+    (1_001, "seribu satu"),
+    (1_010, "seribu sepuluh"),
+    (1_100, "seribu seratus"),
+    (1_111, "seribu seratus sebelas"),
+    (2_000, "dua ribu"),
+    (10_000, "sepuluh ribu"),
+    (11_000, "sebelas ribu"),
+    (12_500, "dua belas ribu lima ratus"),
+    (20_000, "dua puluh ribu"),
+    (25_000, "dua puluh lima ribu"),
+    (100_000, "seratus ribu"),
+    (101_000, "seratus satu ribu"),
+    (111_111, "seratus sebelas ribu seratus sebelas"),
+    (999_999, "sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh sembilan"),
+    (1_000_000, "satu juta"),
+    (1_000_001, "satu juta satu"),
+    (1_001_000, "satu juta seribu"),
+    (2_500_000, "dua juta lima ratus ribu"),
+    (12_800_000, "dua belas juta delapan ratus ribu"),
+    (100_000_000, "seratus juta"),
+    (
+        999_999_999,
+        "sembilan ratus sembilan puluh sembilan juta sembilan ratus sembilan puluh sembilan ribu"
+        " sembilan ratus sembilan puluh sembilan",
+    ),
+    (1_000_000_000, "satu miliar"),
+    (1_000_100_000, "satu miliar seratus ribu"),
+    (27_710_000_000, "dua puluh tujuh miliar tujuh ratus sepuluh juta"),
+    (
+        MAX_WORDS,
+        "sembilan ratus sembilan puluh sembilan miliar sembilan ratus sembilan puluh sembilan"
+        " juta sembilan ratus sembilan puluh sembilan ribu sembilan ratus sembilan puluh"
+        " sembilan",
+    ),
+]
+
+
+@pytest.mark.parametrize(("amount", "words"), TABLE, ids=[f"{a:_}" for a, _ in TABLE])
+def test_amount_in_words(amount, words):
+    assert terbilang(amount) == words + " rupiah"
+
+
+@pytest.mark.parametrize("amount", [0, -1, -25_000, MAX_WORDS + 1, 10**15])
+def test_amounts_without_words_are_refused(amount):
+    with pytest.raises(ValueError):
+        terbilang(amount)
+
+
+@pytest.mark.parametrize("amount", [25_000.0, True, "25000"])
+def test_only_whole_rupiah_have_words(amount):
+    with pytest.raises(TypeError):
+        terbilang(amount)
+
+
+NAMES = ["satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"]
+DIGITS = {w: i for i, w in enumerate(NAMES, start=1)}
+SCALES = {"ribu": 1_000, "juta": 1_000_000, "miliar": 1_000_000_000}
+
+
+def words_to_amount(text: str) -> int:
+    """The inverse of ``terbilang``, strict about the se- forms: it refuses "satu ratus",
+    "satu puluh", "satu belas" and "satu ribu", and scales out of order."""
+    tokens = text.split()
+    assert tokens.pop() == "rupiah", text
+    total, group, digit, last_scale = 0, 0, 0, 10**12
+    for token in tokens:
+        if token in DIGITS:
+            assert digit == 0, text
+            digit = DIGITS[token]
+        elif token in ("sepuluh", "sebelas", "seratus"):
+            assert digit == 0, text
+            group += {"sepuluh": 10, "sebelas": 11, "seratus": 100}[token]
+        elif token in ("puluh", "belas", "ratus"):
+            assert digit > 1, f"{text}: se- form expected before {token}"
+            group += {"puluh": digit * 10, "belas": digit + 10, "ratus": digit * 100}[token]
+            digit = 0
+        elif token == "seribu":
+            assert group == digit == 0 and last_scale > 1_000, text
+            total, last_scale = total + 1_000, 1_000
+        elif token in SCALES:
+            value, scale = group + digit, SCALES[token]
+            assert 0 < value < 1_000 and scale < last_scale, text
+            assert not (token == "ribu" and value == 1), f"{text}: seribu expected"
+            total, group, digit, last_scale = total + value * scale, 0, 0, scale
+        else:
+            raise AssertionError(f"unknown word {token!r} in {text!r}")
+    assert group + digit < 1_000, text
+    return total + group + digit
+
+
+def test_words_read_back_to_the_amount():
+    rng = random.Random(20_525_555)
+    amounts = list(range(1, 1_201))  # every small amount
+    amounts += [rng.randint(1, 100_000_000) for _ in range(2_000)]  # up to the entry maximum
+    amounts += [10 ** rng.randint(0, 11) * rng.randint(1, 999) for _ in range(1_000)]
+    amounts += [rng.randint(1, MAX_WORDS) for _ in range(1_000)]
+    seen: dict[str, int] = {}
+    for amount in (a for a in amounts if a <= MAX_WORDS):
+        words = terbilang(amount)
+        assert words_to_amount(words) == amount, words
+        assert seen.setdefault(words, amount) == amount  # never the same words twice
+
+
+# --- the kuitansi page --------------------------------------------------------------------
+
+
+def kuitansi_url(entry: Entry) -> str:
+    return f"/schools/{entry.school.npsn}/entries/{entry.id}/kuitansi"
+
+
+def year_slug(day: date) -> str:
+    start = school_year_start(day)
+    return f"{start}-{start + 1}"
+
+
+def verify_path(entry: Entry, **changes: str) -> str:
+    """The verification URL of an entry, written out by hand (the design under test)."""
+    number = changes.pop("number", f"{entry.receipt_no:04d}")
+    year = changes.pop("year", year_slug(entry.occurred_on))
+    args = {
+        "a": str(entry.amount),
+        "d": entry.occurred_on.isoformat(),
+        "h": entry.hash[:16],
+    } | changes
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return f"/kuitansi/{entry.school.npsn}/{year}/{number}?{query}"
+
+
+def text_of(html: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"[^>]*>(.*?)</', html, re.S)
+    assert match, f"no #{element_id}"
+    return " ".join(match.group(1).split())
+
+
+def qr_path(url: str) -> str:
+    """The path data of the QR code segno draws for ``url``, as the page should embed it."""
+    svg = segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True)
+    return re.search(r' d="([^"]+)"', svg).group(1)
+
+
+def open_kuitansi(client, entry: Entry) -> str:
+    login(client, "komite_a")
+    response = client.get(kuitansi_url(entry))
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def assert_receipt_basics(html: str, entry: Entry) -> None:
+    number = f"SAS/20525555/{year_slug(entry.occurred_on)}/{entry.receipt_no:04d}"
+    assert text_of(html, "receipt-number") == number
+    assert text_of(html, "fingerprint") == chain.fingerprint(entry.hash)
+    url = "http://localhost" + verify_path(entry)
+    assert text_of(html, "verify-url") == url.replace("&", "&amp;")
+    assert '<svg viewBox="' in html and 'class="qr"' in html
+    assert f' d="{qr_path(url)}"' in html  # the QR code holds exactly that URL
+
+
+def test_kuitansi_of_a_class_contribution(client, world):
+    entry = world["entry_a"]
+    html = open_kuitansi(client, entry)
+    assert_receipt_basics(html, entry)
+    assert text_of(html, "payer") == "Kelas 8A"
+    assert text_of(html, "receiver") == "Tim SAS SMP Negeri 1 Banyuwangi"
+    assert text_of(html, "words") == "Seratus ribu rupiah"
+    assert text_of(html, "amount") == "Rp100.000"
+    assert text_of(html, "purpose") == "Iuran/sumbangan Siswa Asuh Sebaya"
+    assert "Penyetor" in html and "Mengetahui, Guru Pembina" in html
+    assert "Cetak" in html
+
+
+def test_kuitansi_of_a_named_and_an_anonymous_gift(client, world):
+    named = contribute(
+        world["a"], 12_500, world["komite_a"], source=Source.INDIVIDUAL, donor_name="Ratna Sari"
+    )
+    anonymous = contribute(world["a"], 2_000, world["komite_a"], source=Source.ANONYMOUS)
+    html = open_kuitansi(client, named)
+    assert text_of(html, "payer") == "Ratna Sari"
+    assert text_of(html, "words") == "Dua belas ribu lima ratus rupiah"
+    html = client.get(kuitansi_url(anonymous)).get_data(as_text=True)
+    assert text_of(html, "payer") == "Hamba Allah"
+    assert text_of(html, "words") == "Dua ribu rupiah"
+    assert anonymous.receipt_no == named.receipt_no + 1
+
+
+def test_kuitansi_of_a_disbursement(client, world):
+    entry = disburse(world["a"], 45_000, world["komite_a"], world["recipient_a"])
+    html = open_kuitansi(client, entry)
+    assert_receipt_basics(html, entry)
+    assert text_of(html, "payer") == "Tim SAS SMP Negeri 1 Banyuwangi"
+    assert text_of(html, "receiver") == "Siti Aminah (8A)"
+    assert text_of(html, "purpose") == "Seragam (barang): Seragam putih biru"
+    assert text_of(html, "words") == "Empat puluh lima ribu rupiah"
+    assert text_of(html, "amount") == "Rp45.000"
+    assert "Bendahara Tim SAS" in html and "Penyetor" not in html
+
+
+def test_kuitansi_of_a_void_names_what_it_corrects(client, world):
+    spent = disburse(world["a"], 20_000, world["komite_a"], world["recipient_a"])
+    void = ledger.void_entry(
+        world["a"],
+        spent,
+        reason="Dicatat dua kali",
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    db.session.commit()
+    html = open_kuitansi(client, void)
+    assert_receipt_basics(html, void)
+    assert "Bukti Koreksi" in html
+    assert text_of(html, "purpose") == f"Koreksi atas {spent.number}: Dicatat dua kali"
+    assert text_of(html, "words") == "Dua puluh ribu rupiah"
+    assert spent.receipt_number in html
+    # the corrected entry's own kuitansi says it was voided
+    html = client.get(kuitansi_url(spent)).get_data(as_text=True)
+    assert void.number in text_of(html, "voided")
+
+
+def test_entry_page_links_to_its_kuitansi(client, world):
+    entry = world["entry_a"]
+    for who in ("komite_a", "guru_a"):
+        login(client, who)
+        html = client.get(f"/schools/20525555/entries/{entry.id}").get_data(as_text=True)
+        assert f'href="{kuitansi_url(entry)}"' in html
+        client.post("/logout")
+
+
+def test_receipt_numbers_run_per_school_and_school_year(world):
+    a, b, komite_a, komite_b = world["a"], world["b"], world["komite_a"], world["komite_b"]
+    june, july = date(2025, 6, 30), date(2025, 7, 1)
+    made = [
+        contribute(a, 1_000, komite_a, on=june),
+        contribute(b, 1_000, komite_b, on=june),
+        contribute(a, 1_000, komite_a, on=july),
+        contribute(a, 1_000, komite_a, on=june),
+        contribute(a, 1_000, komite_a, on=july),
+    ]
+    numbers = [e.receipt_number for e in made]
+    assert numbers == [
+        "SAS/20525555/2024-2025/0001",
+        "SAS/20526666/2024-2025/0001",
+        "SAS/20525555/2025-2026/0001",
+        "SAS/20525555/2024-2025/0002",
+        "SAS/20525555/2025-2026/0002",
+    ]
+    for school in (a, b):  # every school year of every school: 1..n, no gap, no repeat
+        rows = db.session.execute(
+            select(Entry.receipt_year, Entry.receipt_no).where(Entry.school_id == school.id)
+        ).all()
+        years: dict[int, list[int]] = {}
+        for year, no in rows:
+            years.setdefault(year, []).append(no)
+        for nos in years.values():
+            assert sorted(nos) == list(range(1, len(nos) + 1))
+
+
+# --- who may open what --------------------------------------------------------------------
+
+ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
+KUITANSI = [302, 200, 404, 200, 404, 403, 403]  # like the entry page
+# The check answers everyone (200); only those who may see school A's ledger get the details,
+# and only its own committee and teacher the link to the entry.
+DETAILS = [False, True, False, True, False, True, True]
+ENTRY_LINK = [False, True, False, True, False, False, False]
+
+
+@pytest.mark.parametrize(("i", "actor"), list(enumerate(ACTORS)), ids=ACTORS)
+def test_who_may_open_the_kuitansi(client, world, i, actor):
+    if actor != "anon":
+        login(client, actor)
+    response = client.get(kuitansi_url(world["entry_a"]))
+    assert response.status_code == KUITANSI[i]
+    if response.status_code == 200:
+        assert world["entry_a"].receipt_number in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("i", "actor"), list(enumerate(ACTORS)), ids=ACTORS)
+def test_who_sees_what_on_the_check(client, world, i, actor):
+    if actor != "anon":
+        login(client, actor)
+    entry = world["entry_a"]
+    response = client.get(verify_path(entry))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert text_of(html, "verdict") == "✓ Kuitansi sah"
+    assert ('id="checks"' in html) is DETAILS[i]
+    assert ('id="entry-link"' in html) is ENTRY_LINK[i]
+    if DETAILS[i]:
+        for part in ("number", "amount", "date", "hash", "chain"):
+            assert text_of(html, f"check-{part}") == "cocok"
+    if ENTRY_LINK[i]:
+        assert f'href="/schools/20525555/entries/{entry.id}"' in html
+
+
+def test_a_district_officer_of_another_kabupaten_sees_no_details(client, world):
+    other = User(username="dinas_jember", display_name="Dinas Jember", role=Role.DISTRICT)
+    other.region_id = make_kabupaten("35.09", "Jember").id
+    other.password_hash = world["dinas"].password_hash
+    db.session.add(other)
+    db.session.commit()
+    login(client, "dinas_jember")
+    html = client.get(verify_path(world["entry_a"])).get_data(as_text=True)
+    assert text_of(html, "verdict") == "✓ Kuitansi sah"
+    assert 'id="checks"' not in html
+
+
+# --- the check ----------------------------------------------------------------------------
+
+
+def verdict(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return text_of(response.get_data(as_text=True), "verdict")
+
+
+def test_a_receipt_that_does_not_match_is_not_valid(client, world):
+    entry = world["entry_a"]
+    other_hash = "0123456789abcdef" if not entry.hash.startswith("0123") else "fedcba9876543210"
+    year = year_slug(entry.occurred_on)
+    start = int(year[:4])
+    cases = {
+        "valid": verify_path(entry),
+        "amount": verify_path(entry, a="100001"),
+        "date": verify_path(entry, d="2011-01-01"),
+        "hash": verify_path(entry, h=other_hash),
+        "number": verify_path(entry, number="0002"),
+        "year": verify_path(entry, year=f"{start - 1}-{start}"),
+        "other school": verify_path(entry).replace("20525555", "20526666"),
+    }
+    assert verdict(client, cases.pop("valid")) == "✓ Kuitansi sah"
+    for case, path in cases.items():
+        assert verdict(client, path) == "✗ Kuitansi tidak sah", case
+    # the school's committee sees which part failed
+    login(client, "komite_a")
+    html = client.get(cases["amount"]).get_data(as_text=True)
+    parts = {p: text_of(html, f"check-{p}") for p in ("number", "amount", "date", "hash", "chain")}
+    assert parts == {
+        "number": "cocok",
+        "amount": "tidak cocok",
+        "date": "cocok",
+        "hash": "cocok",
+        "chain": "cocok",
+    }
+    html = client.get(cases["hash"]).get_data(as_text=True)
+    assert text_of(html, "check-hash") == "tidak cocok"
+    assert text_of(html, "check-chain") == "tidak diperiksa"
+
+
+MALFORMED = [
+    "/kuitansi/20525555/2025/0001?a=100000&d=2025-08-01&h=0123456789abcdef",
+    "/kuitansi/20525555/2025-2027/0001?a=100000",
+    "/kuitansi/20525555/abcd-efgh/0001",
+    "/kuitansi/20525555/9999-10000/1",
+    "/kuitansi/2052555/2025-2026/0001",
+    "/kuitansi/2052555a/2025-2026/0001",
+    "/kuitansi/20525555/2025-2026/0",
+    "/kuitansi/20525555/2025-2026/-1",
+    "/kuitansi/20525555/2025-2026/abc",
+    "/kuitansi/20525555/2025-2026/99999999999999999999",
+    "/kuitansi/20525555/2025-2026/0001?a=1e5&d=2025-02-30&h=ZZ",
+    "/kuitansi/20525555/2025-2026/0001?a=" + "9" * 40 + "&d=x&h=" + "f" * 64,
+    "/kuitansi/20525555/2025-2026/0001?a=-5&d=2025-13-01&h=%00",
+    "/kuitansi/20525555/2025-2026/0001?a=25.000&a=1&d=&h=",
+    "/kuitansi/%F0%9F%92%B0/2025-2026/%00",
+]
+
+
+@pytest.mark.parametrize("path", MALFORMED)
+def test_malformed_checks_are_not_valid_and_never_fail(client, world, path):
+    assert verdict(client, path) == "✗ Kuitansi tidak sah"
+
+
+def test_a_tampered_chain_makes_every_receipt_of_the_school_invalid(client, world):
+    entry = world["entry_a"]
+    later = contribute(world["a"], 5_000, world["komite_a"], class_label="9C")
+    path = verify_path(later)
+    assert verdict(client, path) == "✓ Kuitansi sah"
+    with tampering("entries"):
+        db.session.execute(update(Entry).where(Entry.id == entry.id).values(note="ditambah"))
+    db.session.commit()
+    try:
+        assert verdict(client, path) == "✗ Kuitansi tidak sah"
+        login(client, "guru_a")
+        html = client.get(path).get_data(as_text=True)
+        assert text_of(html, "check-chain") == "tidak cocok"
+        assert text_of(html, "check-amount") == "cocok"
+        # school B's chain is untouched: its receipts still verify
+        assert verdict(client, verify_path(world["entry_b"])) == "✓ Kuitansi sah"
+    finally:
+        with tampering("entries"):
+            db.session.execute(update(Entry).where(Entry.id == entry.id).values(note=None))
+        db.session.commit()
+    assert chain.verify(world["a"]).ok
+
+
+def test_guessing_without_the_hash_never_walks_the_chain(app, world, monkeypatch):
+    """Without the hash prefix from the paper, no amount can be confirmed, and the costly
+    chain walk does not run (so guesses stay cheap for the server, useless for the guesser)."""
+    entry = world["entry_a"]
+
+    def walked(_school):
+        raise AssertionError("the chain was walked for a guess")
+
+    monkeypatch.setattr(chain, "verify", walked)
+    year = year_slug(entry.occurred_on)
+    for amount in range(99_000, 101_001, 1_000):
+        result = receipts.check_receipt(
+            "20525555", year, "0001", str(amount), entry.occurred_on.isoformat(), None
+        )
+        assert not result.valid
+        assert result.amount is (amount == entry.amount)
+
+
+def test_anonymous_visitors_never_see_names_or_purposes(client, world):
+    a, komite = world["a"], world["komite_a"]
+    gift = contribute(a, 30_000, komite, source=Source.INDIVIDUAL, donor_name="Ratna Sari")
+    recipient = make_recipient(a, name="Dewi Lestari", class_label="7B")
+    spent = disburse(a, 25_000, komite, recipient)
+    paths = [verify_path(gift), verify_path(spent), verify_path(spent, a="1")]
+    secrets = ["Ratna Sari", "Dewi Lestari", "Seragam putih biru", "Orang tua buruh tani", "7B"]
+    secrets += [a.name]
+    for who in ("anon", "komite_b", "dinas"):
+        if who != "anon":
+            login(client, who)
+        for path in paths:
+            html = client.get(path).get_data(as_text=True)
+            for secret in secrets:
+                assert secret not in html, (who, path, secret)
+        client.post("/logout")
+    # the school's own committee may see the entry, but the check page itself names nobody
+    login(client, "komite_a")
+    html = client.get(paths[1]).get_data(as_text=True)
+    assert "Dewi Lestari" not in html and 'id="entry-link"' in html
+
+
+def test_words_stay_indonesian_in_english(client, world):
+    login(client, "komite_a")
+    client.post("/lang", data={"lang": "en"})
+    html = client.get(kuitansi_url(world["entry_a"])).get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert text_of(html, "words") == "Seratus ribu rupiah"
+
+
+def test_teacher_of_the_school_prints_but_another_school_cannot(client, world):
+    spent = disburse(world["a"], 10_000, world["komite_a"], world["recipient_a"])
+    login(client, "guru_a")
+    assert client.get(kuitansi_url(spent)).status_code == 200
+    client.post("/logout")
+    login(client, "komite_b")
+    assert client.get(kuitansi_url(spent)).status_code == 404
+    # school B's own entry under school A's URL is missing too
+    wrong = f"/schools/20525555/entries/{world['entry_b'].id}/kuitansi"
+    client.post("/logout")
+    login(client, "komite_a")
+    assert client.get(wrong).status_code == 404
