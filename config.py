@@ -35,6 +35,10 @@ class Config:
     # Largest amount one entry may carry, in Rupiah.
     MAX_ENTRY_AMOUNT = int(os.environ.get("SAS_MAX_ENTRY_AMOUNT", "100000000"))
     ENTRIES_PER_PAGE = 50
+    # Evidence files (photos, PDFs), outside static/; default <instance>/evidence. A request may
+    # carry a few files of at most 5 MB each; a larger one is answered 413.
+    EVIDENCE_FOLDER = os.environ.get("SAS_EVIDENCE_FOLDER")
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     # The public page at / (aggregates only); which kabupaten it shows (default: the first).
     PUBLIC_PAGE = os.environ.get("SAS_PUBLIC_PAGE", "1") == "1"
     PUBLIC_KABUPATEN = os.environ.get("SAS_PUBLIC_KABUPATEN")

@@ -1,0 +1,1 @@
+"""Evidence: photos and PDFs attached to disbursements, and the district's share of them."""
