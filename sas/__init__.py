@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from sas.audit.routes import bp as audit_bp
     from sas.auth.routes import bp as auth_bp
     from sas.district.routes import bp as district_bp
+    from sas.evidence.routes import bp as evidence_bp
     from sas.ledger.routes import bp as ledger_bp
     from sas.main.routes import bp as main_bp
     from sas.months.routes import bp as months_bp
@@ -94,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(evidence_bp)
     app.register_blueprint(receipts_bp)
 
 
@@ -162,6 +164,17 @@ def register_errorhandlers(app: Flask) -> None:
             _("Cara membuka tidak sah"),
             _("Alamat ini tidak bisa dibuka dengan cara itu."),
             {"Allow": ", ".join(allowed)} if allowed else None,
+        )
+
+    @app.errorhandler(413)
+    def too_large(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
+        return page(
+            413,
+            _("Berkas terlalu besar"),
+            _(
+                "Kiriman ini terlalu besar. Tiap berkas bukti paling besar 5 MB; kirim berkas "
+                "satu per satu bila perlu. Tidak ada yang tersimpan."
+            ),
         )
 
     @app.errorhandler(429)
@@ -263,6 +276,7 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint != "static" or response.status_code >= 400:
+        no_store = "no-store" in response.headers.get("Cache-Control", "")  # kept as it is
+        if (request.endpoint != "static" or response.status_code >= 400) and not no_store:
             response.headers["Cache-Control"] = "no-store"
         return response

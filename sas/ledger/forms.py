@@ -21,6 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from sas.dates import today_wib
+from sas.evidence.forms import evidence_field
 from sas.forms import BaseForm
 from sas.ledger.labels import CATEGORY_LABELS, KIND_LABELS, SOURCE_LABELS
 from sas.ledger.services import LedgerError, check_entry_date
@@ -93,6 +94,7 @@ class DisbursementForm(EntryForm):
     )
     in_kind = BooleanField(_l("Diberikan dalam bentuk barang (bukan uang tunai)"))
     description = TextAreaField(_l("Keterangan"), validators=[Optional(), Length(max=500)])
+    evidence = evidence_field()  # optional photos or PDFs (sas.evidence)
 
 
 class VoidForm(BaseForm):

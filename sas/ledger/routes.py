@@ -20,6 +20,7 @@ from wtforms import SelectChoice
 
 from sas.authz import entry_for, recipient_for, roles, school_for
 from sas.dates import school_year_label, today_wib
+from sas.evidence.services import attach
 from sas.extensions import db
 from sas.forms import BaseForm
 from sas.ledger import chain, services
@@ -180,6 +181,7 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
                 form_key=form.form_key.data,
                 today=today_wib(),
             )
+            attach(school, form.evidence.prepared, entry=entry, added_by=current_user)
             return _saved(school, entry, _("Penyaluran tercatat."))
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
