@@ -512,7 +512,7 @@ def test_the_kecamatan_page_agrees_with_the_ledger(dinas, params):
         got = row(html, "rows", school.name)
         assert got[1] == school.jenjang.value
         assert got[2:6] == want.cells(), school.name
-        assert got[6:] == ["ya" if want.active else "tidak", "ya" if want.on_time else "tidak"]
+        assert got[6:8] == ["ya" if want.active else "tidak", "ya" if want.on_time else "tidak"]
     assert row(html, "rows", "Jumlah")[2:6] == total.cells()
     assert stat(html, "collected") == format_rupiah(total.collected)
     assert stat(html, "helped") == shown(total.helped)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for, roles
 from sas.dates import WIB, today_wib
 from sas.district.forms import REGION_SORTS, SCHOOL_SORTS, PeriodForm, RegionReportForm
+from sas.evidence.services import report_shares
 from sas.extensions import db
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import Region, RegionLevel, Role
@@ -227,7 +228,10 @@ def kecamatan(code: str) -> str:
     query = _region_query(region.parent, SCHOOL_SORTS)  # type: ignore[arg-type]
     data = kecamatan_report(region, query.filter, today_wib())
     rows = exports.sort_rows(data.rows, query.sort, query.descending)
-    return render_template("district/kecamatan.html", report=data, rows=rows, query=query)
+    evidence = report_shares(data)  # disbursements with evidence: counts only, never files
+    return render_template(
+        "district/kecamatan.html", report=data, rows=rows, query=query, evidence=evidence
+    )
 
 
 @bp.get("/district/kecamatan/<code>/export.<any(csv, xlsx):fmt>")
@@ -238,7 +242,7 @@ def kecamatan_export(code: str, fmt: str) -> Response:
     data = kecamatan_report(region, query.filter, today_wib())
     rows = exports.sort_rows(data.rows, query.sort, query.descending)
     tables = {
-        "schools": exports.kecamatan_table(data, rows),
+        "schools": exports.kecamatan_table(data, rows, report_shares(data)),
         "months": exports.region_months_table(data.months),
         "categories": exports.categories_table(data.categories),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -132,8 +132,13 @@ def district_table(report: Report, rows: Iterable[Row] | None = None) -> Table:
     return Table(_("Kecamatan"), header, lines, frozenset({2, 3, 4}))
 
 
-def kecamatan_table(report: Report, rows: Iterable[Row] | None = None) -> Table:
-    """One line per school with its months' reporting status, then the total."""
+def kecamatan_table(
+    report: Report,
+    rows: Iterable[Row] | None = None,
+    evidence: Mapping[str, tuple[int, int]] | None = None,
+) -> Table:
+    """One line per school with its months' reporting status, then the total; with
+    ``evidence`` (NPSN: disbursements with evidence, disbursements), those two counts last."""
     months = report.filter.months()
     header = [
         _("NPSN"),
@@ -177,7 +182,23 @@ def kecamatan_table(report: Report, rows: Iterable[Row] | None = None) -> Table:
             *([""] * len(months)),
         ]
     )
+    if evidence is not None:
+        _add_evidence(header, lines, evidence)
     return Table(_("Sekolah"), header, lines, frozenset({3, 4, 5}))
+
+
+def _add_evidence(
+    header: list[str], lines: list[list[Cell]], evidence: Mapping[str, tuple[int, int]]
+) -> None:
+    """Two columns after the others: a school's disbursements with evidence and all its
+    disbursements (by the NPSN in its line's first cell); their sums on the total line."""
+    header += [_("Penyaluran dengan bukti"), _("Penyaluran")]
+    documented = counted = 0
+    for line in lines[:-1]:
+        done, count = evidence.get(str(line[0]), (0, 0))
+        line += [done, count]
+        documented, counted = documented + done, counted + count
+    lines[-1] += [documented, counted]
 
 
 def region_months_table(months: list[MonthFigure]) -> Table:
