@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from flask import current_app
@@ -33,6 +33,8 @@ from sas.models import (
     Fund,
     MonthClosing,
     MonthTotal,
+    PendingDisbursement,
+    PendingStatus,
     Recipient,
     School,
     Source,
@@ -260,7 +262,9 @@ def record_disbursement(
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
     _refuse_closed_month(fund, occurred_on)
-    available = available_on(school, occurred_on)
+    # Money held for a disbursement waiting for approval is in the balance but spoken for; it
+    # leaves on the day of approval (today or later), so it limits the balance from today on.
+    available = min(available_on(school, occurred_on), fund.available)
     if amount > available:
         raise InsufficientBalance(available)
     entry = _append(
@@ -312,7 +316,7 @@ def void_entry(
         raise LedgerError(_("Transaksi ini sudah dibatalkan."))
     direction = Direction.OUT if original.direction == Direction.IN else Direction.IN
     if direction == Direction.OUT:
-        available = available_on(school, today)
+        available = min(available_on(school, today), fund.available)  # reservations stay
         if original.amount > available:
             raise LedgerError(
                 _(
@@ -408,6 +412,22 @@ def balance(school: School) -> int:
     return fund.balance if fund is not None else 0
 
 
+def reserved(school: School) -> int:
+    fund = db.session.get(Fund, school.id)
+    return fund.reserved if fund is not None else 0
+
+
+def reserved_from_pending(school: School) -> int:
+    """What the school's waiting disbursements hold; must always equal the fund's reserved."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(PendingDisbursement.amount), 0)).where(
+            PendingDisbursement.school_id == school.id,
+            PendingDisbursement.status == PendingStatus.PENDING,
+        )
+    )
+    return int(total or 0)
+
+
 def balance_from_entries(school: School) -> int:
     """The balance recomputed from the ledger itself; must always equal the fund's."""
     total = db.session.scalar(
@@ -425,6 +445,42 @@ class Dashboard:
     recent: list[Entry]
     chain: chain.ChainStatus
     broken_entry: Entry | None  # the first entry that breaks the chain, if it still exists
+    reserved: int = 0  # part of the balance held for disbursements waiting for approval
+    pending: list[PendingLine] = field(default_factory=list)
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.reserved
+
+
+STALE_AFTER_DAYS = 14  # a disbursement waiting longer than this is flagged on the dashboard
+
+
+@dataclass(frozen=True)
+class PendingLine:
+    item: PendingDisbursement
+    waiting_days: int
+
+    stale_after: int = STALE_AFTER_DAYS
+
+    @property
+    def stale(self) -> bool:
+        return self.waiting_days > self.stale_after
+
+
+def pending_lines(school: School, today: date) -> list[PendingLine]:
+    """The school's disbursements waiting for a second committee member, oldest first."""
+    items = db.session.scalars(
+        select(PendingDisbursement)
+        .where(
+            PendingDisbursement.school_id == school.id,
+            PendingDisbursement.status == PendingStatus.PENDING,
+        )
+        .options(joinedload(PendingDisbursement.recipient))
+        .options(joinedload(PendingDisbursement.recorded_by))
+        .order_by(PendingDisbursement.requested_on, PendingDisbursement.id)
+    ).all()
+    return [PendingLine(item, (today - item.requested_on).days) for item in items]
 
 
 def dashboard(school: School, today: date) -> Dashboard:
@@ -445,6 +501,8 @@ def dashboard(school: School, today: date) -> Dashboard:
         recent=list(recent),
         chain=status,
         broken_entry=broken_entry(status),
+        reserved=reserved(school),
+        pending=pending_lines(school, today),
     )
 
 
@@ -674,4 +732,7 @@ def check_totals() -> list[str]:
         lowest = lowest_running_balance(school)
         if stored < 0 or (lowest is not None and lowest < 0):
             problems.append(f"{school.npsn}: balance below zero ({min(stored, lowest or 0)})")
+        held, waiting = reserved(school), reserved_from_pending(school)
+        if held != waiting:
+            problems.append(f"{school.npsn}: reserved {held} != pending {waiting}")
     return problems

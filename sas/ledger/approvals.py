@@ -1,0 +1,298 @@
+"""A second approver for large disbursements (a school's approval threshold).
+
+A disbursement of at least the school's threshold is not written to the ledger when it is
+recorded: it waits as a ``PendingDisbursement`` and reserves its amount on the fund
+(``Fund.reserved``), so no other payment can spend that money. A different committee member of
+the same school approves it (then its entry joins the ledger through ``services._append``, dated
+the day of approval) or either of them rejects it; both release the reservation.
+
+Every write here follows the ledger's pattern: lock the fund, refuse a reused form key, check,
+write, ``flush``. The caller commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from sas import audit
+from sas.extensions import db
+from sas.ledger.labels import CATEGORY_LABELS
+from sas.ledger.services import (
+    InsufficientBalance,
+    LedgerError,
+    _append,
+    _lock_fund,
+    _refuse_reused_key,
+    available_on,
+    check_amount,
+    check_entry_date,
+)
+from sas.models import (
+    Attachment,
+    Category,
+    Direction,
+    Entry,
+    EntryKind,
+    PendingDisbursement,
+    PendingStatus,
+    Recipient,
+    Role,
+    School,
+    User,
+)
+
+
+class DuplicateRequest(Exception):
+    """The disbursement form was already submitted once; ``pending`` is what it created."""
+
+    def __init__(self, pending: PendingDisbursement) -> None:
+        self.pending = pending
+        super().__init__(pending.id)
+
+
+class NotAllowed(LedgerError):
+    """The user may not decide on this disbursement (the recorder approving, a teacher...)."""
+
+
+class AlreadyDecided(LedgerError):
+    """Someone approved or rejected it first (another tab, another member at the same time)."""
+
+    def __init__(self, pending: PendingDisbursement) -> None:
+        self.pending = pending
+        if pending.status == PendingStatus.APPROVED:
+            message = _("Penyaluran ini sudah disetujui.")
+        else:
+            message = _("Penyaluran ini sudah ditolak.")
+        super().__init__(message)
+
+
+def needs_approval(school: School, amount: int) -> bool:
+    """At or above the school's threshold, a disbursement waits for a second member."""
+    return amount >= school.approval_threshold
+
+
+def set_threshold(school: School, amount: int, *, changed_by: User) -> bool:
+    """Set the amount from which a disbursement needs a second committee member (Rp1 up to the
+    per-transaction maximum: Rp1 means every disbursement). Returns whether it changed."""
+    check_amount(amount)
+    _refuse_outsider(school, changed_by)
+    old = school.approval_threshold
+    if amount == old:
+        return False
+    school.approval_threshold = amount
+    db.session.flush()
+    audit.record(
+        "school.threshold_changed",
+        target=f"school:{school.id}",
+        school_id=school.id,
+        detail=f"from={old} to={amount}",
+        actor=changed_by,
+    )
+    return True
+
+
+def request_disbursement(
+    school: School,
+    *,
+    amount: int,
+    occurred_on: date,
+    recipient: Recipient,
+    category: Category,
+    in_kind: bool,
+    description: str | None,
+    recorded_by: User,
+    form_key: str,
+    today: date,
+) -> PendingDisbursement:
+    """Record a large disbursement as waiting for approval and reserve its amount.
+
+    The same checks as ``record_disbursement``; the money must be available now, net of what
+    is already reserved. Its entry will be dated the day of approval, so it cannot be
+    back-dated.
+    """
+    check_amount(amount)
+    check_entry_date(occurred_on, today)
+    if occurred_on != today:
+        raise LedgerError(
+            _(
+                "Penyaluran sebesar ini menunggu persetujuan dan dicatat pada tanggal "
+                "persetujuan; isi tanggal hari ini."
+            ),
+            "occurred_on",
+        )
+    if recipient.school_id != school.id or not recipient.active:
+        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+    _refuse_outsider(school, recorded_by)
+    fund = _lock_fund(school)
+    _refuse_reused_key(form_key)
+    _refuse_reused_request_key(form_key)
+    available = min(available_on(school, today), fund.available)
+    if amount > available:
+        raise InsufficientBalance(available)
+    pending = PendingDisbursement(
+        school_id=school.id,
+        amount=amount,
+        requested_on=today,
+        recipient_id=recipient.id,
+        category=category,
+        in_kind=in_kind,
+        description=(description or "").strip() or None,
+        recorded_by_id=recorded_by.id,
+        form_key=form_key,
+        status=PendingStatus.PENDING,
+    )
+    fund.reserved += amount
+    db.session.add(pending)
+    db.session.flush()
+    audit.record(
+        "disbursement.requested",
+        target=f"pending:{pending.id}",
+        school_id=school.id,
+        detail=f"amount={amount} category={category.value} "
+        f"in_kind={'yes' if in_kind else 'no'} recipient=recipient:{recipient.id}",
+        actor=recorded_by,
+    )
+    return pending
+
+
+def approve(
+    school: School,
+    pending: PendingDisbursement,
+    *,
+    approved_by: User,
+    form_key: str,
+    today: date,
+) -> Entry:
+    """Make a waiting disbursement final: its entry joins the ledger dated ``today`` (WIB),
+    recorded by the one who asked and approved by ``approved_by``; the reservation goes."""
+    _refuse_outsider(school, approved_by)
+    fund = _lock_fund(school)
+    _refuse_reused_key(form_key)  # the same approval sent twice: DuplicateSubmission
+    pending = _reload_undecided(school, pending)
+    if pending.recorded_by_id == approved_by.id:
+        raise NotAllowed(_("Penyaluran yang Anda catat sendiri harus disetujui anggota lain."))
+    if not pending.recipient.active:
+        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+    # The reserved money is part of the balance; this only fails if the ledger was changed
+    # around the rules.
+    if pending.amount > available_on(school, today):
+        raise InsufficientBalance(available_on(school, today))
+    fund.reserved -= pending.amount  # before the entry lowers the balance (reserved <= balance)
+    entry = _append(  # refuses a closed month (today never is)
+        school,
+        fund,
+        Entry(
+            kind=EntryKind.DISBURSEMENT,
+            direction=Direction.OUT,
+            amount=pending.amount,
+            occurred_on=today,
+            recipient_id=pending.recipient_id,
+            category=pending.category,
+            in_kind=pending.in_kind,
+            description=pending.description,
+            recorded_by_id=pending.recorded_by_id,
+            approved_by_id=approved_by.id,
+            form_key=form_key,
+        ),
+    )
+    pending.status = PendingStatus.APPROVED
+    pending.decided_by_id = approved_by.id
+    pending.decided_at = datetime.now(UTC)
+    pending.entry_id = entry.id
+    db.session.execute(
+        update(Attachment)
+        .where(Attachment.pending_id == pending.id, Attachment.entry_id.is_(None))
+        .values(entry_id=entry.id)
+    )
+    db.session.flush()
+    audit.record(
+        "disbursement.approved",
+        target=f"pending:{pending.id}",
+        school_id=school.id,
+        detail=f"no={entry.number} entry=entry:{entry.id} amount={entry.amount} "
+        f"recorded_by=user:{pending.recorded_by_id}",
+        actor=approved_by,
+    )
+    return entry
+
+
+def reject(
+    school: School, pending: PendingDisbursement, *, rejected_by: User, reason: str
+) -> PendingDisbursement:
+    """Refuse a waiting disbursement (the recorder may withdraw it too); nothing joins the
+    ledger and the reservation goes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise LedgerError(_("Alasan penolakan wajib diisi."), "reason")
+    _refuse_outsider(school, rejected_by)
+    fund = _lock_fund(school)
+    pending = _reload_undecided(school, pending)
+    fund.reserved -= pending.amount
+    pending.status = PendingStatus.REJECTED
+    pending.decided_by_id = rejected_by.id
+    pending.decided_at = datetime.now(UTC)
+    pending.reason = reason
+    db.session.flush()
+    # The reason is free text and may name a child: it stays on the row, not in the log.
+    audit.record(
+        "disbursement.rejected",
+        target=f"pending:{pending.id}",
+        school_id=school.id,
+        detail=f"amount={pending.amount} recorded_by=user:{pending.recorded_by_id}",
+        actor=rejected_by,
+    )
+    return pending
+
+
+def may_approve(user: User, pending: PendingDisbursement) -> bool:
+    """Whether to offer ``user`` the approve button (the services check again)."""
+    return _is_member(user, pending.school_id) and user.id != pending.recorded_by_id
+
+
+def may_reject(user: User, pending: PendingDisbursement) -> bool:
+    return _is_member(user, pending.school_id)
+
+
+def _is_member(user: User, school_id: int) -> bool:
+    return user.role == Role.COMMITTEE and user.active and user.school_id == school_id
+
+
+def _refuse_outsider(school: School, user: User) -> None:
+    if not _is_member(user, school.id):
+        raise NotAllowed(_("Hanya anggota komite sekolah ini yang dapat melakukannya."))
+
+
+def _refuse_reused_request_key(form_key: str) -> None:
+    existing = db.session.scalar(
+        select(PendingDisbursement).where(PendingDisbursement.form_key == form_key)
+    )
+    if existing is not None:
+        raise DuplicateRequest(existing)
+
+
+def _reload_undecided(school: School, pending: PendingDisbursement) -> PendingDisbursement:
+    """The row as it is now, read under the fund lock (another member may have decided)."""
+    current = db.session.scalar(
+        select(PendingDisbursement)
+        .where(PendingDisbursement.id == pending.id, PendingDisbursement.school_id == school.id)
+        .execution_options(populate_existing=True)
+    )
+    if current is None:
+        raise LedgerError(_("Penyaluran tidak ditemukan."))
+    if current.status != PendingStatus.PENDING:
+        raise AlreadyDecided(current)
+    return current
+
+
+def describe_pending(pending: PendingDisbursement) -> str:
+    """Its Uraian, as its entry will read (school-internal: names the recipient)."""
+    text = _(
+        "%(category)s untuk %(name)s (%(how)s)",
+        category=CATEGORY_LABELS[pending.category],
+        name=pending.recipient.name,
+        how=_("barang") if pending.in_kind else _("tunai"),
+    )
+    return f"{text} — {pending.description}" if pending.description else text
