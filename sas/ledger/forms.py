@@ -127,3 +127,24 @@ class CashBookFilterForm(BaseForm):
         choices=[ALL] + [SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()],
         validators=[Optional()],
     )
+
+
+class ThresholdForm(BaseForm):
+    """The amount from which a disbursement waits for a second committee member."""
+
+    threshold = RupiahField(
+        _l("Perlu persetujuan mulai (Rp)"),
+        validators=[InputRequired(_l("Jumlah wajib diisi."))],
+    )
+
+
+class ApproveForm(BaseForm):
+    # Made when the form is shown; the same approval sent twice approves once.
+    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
+
+
+class RejectForm(BaseForm):
+    reason = TextAreaField(
+        _l("Alasan penolakan"),
+        validators=[DataRequired(_l("Alasan penolakan wajib diisi.")), Length(max=500)],
+    )

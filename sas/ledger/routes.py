@@ -23,7 +23,7 @@ from sas.dates import school_year_label, today_wib
 from sas.evidence.services import attach
 from sas.extensions import db
 from sas.forms import BaseForm
-from sas.ledger import chain, services
+from sas.ledger import approval_routes, approvals, chain, services
 from sas.ledger.forms import (
     CashBookFilterForm,
     ContributionForm,
@@ -35,6 +35,7 @@ from sas.models import Category, Entry, EntryKind, Role, School, Source
 from sas.recipients.services import active_recipients
 
 bp = Blueprint("ledger", __name__, url_prefix="/schools/<npsn>")
+bp.register_blueprint(approval_routes.bp)  # the second approver: ledger.approvals.*
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 FILTER_ARGS = ("kind", "from", "to", "category")  # the only query keys passed on to links
@@ -45,6 +46,7 @@ def ledger_helpers() -> dict[str, object]:
     return {
         "describe": services.describe,
         "describe_line": services.describe_line,
+        "describe_pending": approvals.describe_pending,
         "kind_labels": KIND_LABELS,
         "chain_problems": CHAIN_PROBLEMS,
     }
@@ -81,11 +83,13 @@ def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
 def dashboard(npsn: str) -> str:
     school = school_for(npsn, current_user)
     today = today_wib()
+    board = services.dashboard(school, today)
     return render_template(
         "ledger/dashboard.html",
         school=school,
-        board=services.dashboard(school, today),
+        board=board,
         school_year=school_year_label(today),
+        decisions=approval_routes.decision_forms(board.pending, current_user),
     )
 
 
@@ -169,6 +173,21 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
     ]
     if form.validate_on_submit():
         try:
+            if approvals.needs_approval(school, form.amount.data):
+                pending = approvals.request_disbursement(
+                    school,
+                    amount=form.amount.data,
+                    occurred_on=form.occurred_on.data,
+                    recipient=recipient_for(school, form.recipient_id.data),
+                    category=Category(form.category.data),
+                    in_kind=form.in_kind.data,
+                    description=form.description.data,
+                    recorded_by=current_user,
+                    form_key=form.form_key.data,
+                    today=today_wib(),
+                )
+                attach(school, form.evidence.prepared, pending=pending, added_by=current_user)
+                return approval_routes.waiting(school, pending)
             entry = services.record_disbursement(
                 school,
                 amount=form.amount.data,
@@ -185,6 +204,8 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
             return _saved(school, entry, _("Penyaluran tercatat."))
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
+        except approvals.DuplicateRequest as dup:
+            return approval_routes.duplicate_request(school, dup)
         except services.LedgerError as error:
             _refused(form, error)
     status = 422 if form.is_submitted() else 200

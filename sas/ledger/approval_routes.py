@@ -1,0 +1,203 @@
+"""Pages of the second approver: a waiting disbursement, its approval or rejection, and the
+school's threshold. Nested in the ledger blueprint (URLs under ``/schools/<npsn>``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from sas.authz import MAX_ID, roles, school_for
+from sas.dates import today_wib
+from sas.extensions import db
+from sas.forms import BaseForm
+from sas.ledger import approvals, services
+from sas.ledger.forms import ApproveForm, RejectForm, ThresholdForm
+from sas.models import PendingDisbursement, Role, School, User
+from sas.money import format_rupiah
+
+bp = Blueprint("approvals", __name__)
+
+READERS = (Role.COMMITTEE, Role.TEACHER)
+
+
+def pending_for(school: School, pending_id: int) -> PendingDisbursement:
+    """A waiting (or decided) disbursement of the school; 404 outside it."""
+    if not 0 < pending_id <= MAX_ID:
+        abort(404)
+    item = db.session.scalar(
+        select(PendingDisbursement).where(
+            PendingDisbursement.id == pending_id, PendingDisbursement.school_id == school.id
+        )
+    )
+    if item is None:
+        abort(404)
+    return item
+
+
+def decision_forms(
+    lines: list[services.PendingLine], user: User
+) -> dict[int, tuple[ApproveForm | None, RejectForm | None]]:
+    """Per waiting item, the forms ``user`` may use (each approve form with its own one-time
+    key); none for a teacher, no approve form for the one who recorded it."""
+    return {
+        line.item.id: (
+            ApproveForm() if approvals.may_approve(user, line.item) else None,
+            RejectForm() if approvals.may_reject(user, line.item) else None,
+        )
+        for line in lines
+    }
+
+
+def waiting(school: School, pending: PendingDisbursement) -> Response:
+    """After a large disbursement was recorded: commit, say that it waits, show it."""
+    db.session.commit()
+    flash(
+        _(
+            "Penyaluran %(amount)s menunggu persetujuan anggota komite lain. Jumlah ini "
+            "dicadangkan dari saldo sampai disetujui atau ditolak.",
+            amount=format_rupiah(pending.amount),
+        ),
+        "success",
+    )
+    return _to_pending(school, pending)
+
+
+def duplicate_request(school: School, error: approvals.DuplicateRequest) -> Response:
+    db.session.rollback()
+    if error.pending.school_id != school.id:
+        abort(404)
+    flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
+    return _to_pending(school, error.pending)
+
+
+def _to_pending(school: School, pending: PendingDisbursement) -> Response:
+    return redirect(
+        url_for("ledger.approvals.pending", npsn=school.npsn, pending_id=pending.id), 303
+    )
+
+
+def _page(
+    school: School,
+    item: PendingDisbursement,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "ledger/pending.html",
+        school=school,
+        item=item,
+        approve_form=approve_form or ApproveForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
+        may_approve=approvals.may_approve(current_user, item),
+        may_reject=approvals.may_reject(current_user, item),
+        waiting_days=(today_wib() - item.requested_on).days,
+        stale_after=services.STALE_AFTER_DAYS,
+    ), status
+
+
+def _refused(form: BaseForm, error: services.LedgerError, fallback: str) -> None:
+    db.session.rollback()
+    field = form._fields.get(error.field) or form._fields[fallback]
+    field.errors = [*field.errors, str(error)]
+
+
+@bp.get("/pending/<int:pending_id>")
+@roles(*READERS)
+def pending(npsn: str, pending_id: int) -> tuple[str, int]:
+    school = school_for(npsn, current_user)
+    return _page(school, pending_for(school, pending_id))
+
+
+@bp.post("/pending/<int:pending_id>/approve")
+@roles(Role.COMMITTEE)
+def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    item = pending_for(school, pending_id)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        try:
+            entry = approvals.approve(
+                school,
+                item,
+                approved_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            db.session.commit()
+            flash(_("Penyaluran disetujui dan tercatat di buku kas."), "success")
+            return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id), 303)
+        except services.DuplicateSubmission as dup:
+            db.session.rollback()
+            if dup.entry.school_id != school.id:
+                abort(404)
+            flash(_("Penyaluran ini sudah disetujui."), "info")
+            return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=dup.entry.id), 303)
+        except approvals.AlreadyDecided as done:
+            db.session.rollback()
+            flash(str(done), "info")
+            return _to_pending(school, done.pending)
+        except approvals.NotAllowed:  # the recorder approving their own
+            db.session.rollback()
+            abort(403)
+        except services.LedgerError as error:
+            _refused(form, error, "form_key")
+    return _page(school, item, approve_form=form, status=422)
+
+
+@bp.post("/pending/<int:pending_id>/reject")
+@roles(Role.COMMITTEE)
+def reject(npsn: str, pending_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    item = pending_for(school, pending_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            approvals.reject(school, item, rejected_by=current_user, reason=form.reason.data)
+            db.session.commit()
+            flash(_("Penyaluran ditolak; dananya kembali tersedia."), "success")
+            return _to_pending(school, item)
+        except approvals.AlreadyDecided as done:
+            db.session.rollback()
+            flash(str(done), "info")
+            return _to_pending(school, done.pending)
+        except approvals.NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except services.LedgerError as error:
+            _refused(form, error, "reason")
+    return _page(school, item, reject_form=form, status=422)
+
+
+@bp.route("/settings/approval", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def threshold(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = ThresholdForm()
+    if not form.is_submitted():
+        form.threshold.raw = format_rupiah(school.approval_threshold).removeprefix("Rp")
+    if form.validate_on_submit():
+        try:
+            changed = approvals.set_threshold(school, form.threshold.data, changed_by=current_user)
+            db.session.commit()
+            if changed:
+                flash(
+                    _(
+                        "Batas persetujuan disimpan: penyaluran mulai %(amount)s menunggu "
+                        "persetujuan anggota komite kedua.",
+                        amount=format_rupiah(school.approval_threshold),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Batas persetujuan tidak berubah."), "info")
+            return redirect(url_for("ledger.dashboard", npsn=school.npsn), 303)
+        except approvals.NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except services.LedgerError as error:
+            _refused(form, error, "threshold")
+    status = 422 if form.is_submitted() else 200
+    return render_template("ledger/threshold.html", school=school, form=form), status
