@@ -62,6 +62,8 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True  # storage down: log it and let logins through, not 500
     LOGIN_LIMIT_PER_USERNAME = os.environ.get("SAS_LOGIN_LIMIT_PER_USERNAME", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("SAS_LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+    # where an uploaded school CSV waits for its confirmation (default: instance/imports)
+    SCHOOL_IMPORT_FOLDER = os.environ.get("SAS_SCHOOL_IMPORT_FOLDER")
     # Behind a reverse proxy (nginx...), trust this many X-Forwarded-For / -Proto hops. Off by
     # default: without a proxy a client could name any address it likes.
     PROXY_FIX = os.environ.get("SAS_PROXY_FIX", "0") == "1"

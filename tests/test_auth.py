@@ -252,7 +252,7 @@ def test_a_failed_login_does_not_hold_the_write_lock(app, member, monkeypatch):
         seen.append(db.session().in_transaction())
         return False
 
-    monkeypatch.setattr(auth_services, "check_password_hash", spy)
+    monkeypatch.setattr(auth_services, "password_matches", spy)
     assert auth_services.authenticate("komite", "wrong") is None
     assert seen == [False]
 
@@ -554,3 +554,15 @@ def test_logins_and_logouts_are_audited(client, member):
     assert ok.actor_id == member.id and ok.target == f"user:{member.id}"
     assert out.actor_id == member.id
     assert all(r.address == "127.0.0.1" for r in rows)
+
+
+def test_a_password_matches_however_its_accents_were_composed(client, world):
+    """One keyboard sends "é" as one character, another as "e" plus a combining accent."""
+    user = world["komite_a"]
+    user.set_password("kopi\u00e9 sedap 2026")  # composed
+    db.session.commit()
+    response = client.post(
+        "/login", data={"username": "komite_a", "password": "kopie\u0301 sedap 2026"}
+    )
+    assert response.status_code == 303
+    assert not user.check_password("kopie sedap 2026")

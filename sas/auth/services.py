@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from functools import cache
 
 from sqlalchemy import func, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from sas import audit
 from sas.extensions import db
 from sas.models import User
+from sas.models.people import make_password_hash, password_matches
 
 # Stored over a one-time password once it has been used: no password hashes to it (it is not
 # even a hash: Werkzeug answers False for it), so that password never works again.
@@ -25,7 +25,7 @@ USED_ONE_TIME_PASSWORD = "!used-one-time-password"  # noqa: S105 - a marker, not
 @cache
 def _dummy_hash() -> str:
     """Checked when the username is unknown, so that costs the same time as a wrong password."""
-    return generate_password_hash("no such user")
+    return make_password_hash("no such user")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -45,7 +45,7 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     found = (user.id, user.password_hash, user.active) if user else (None, _dummy_hash(), False)
     db.session.rollback()  # before the slow hash check (see the module's docstring)
     user_id, password_hash, active = found
-    if not check_password_hash(password_hash, password) or not active or user_id is None:
+    if not password_matches(password_hash, password) or not active or user_id is None:
         return None
     # Checked again inside the new transaction, with the row locked (PostgreSQL; SQLite holds
     # the write lock anyway): deactivated, reset, or a one-time password used by a concurrent
@@ -72,14 +72,14 @@ def verify_password(user: User, password: str) -> bool:
     """Whether ``password`` is the user's current one; ends the transaction before hashing."""
     password_hash = user.password_hash
     db.session.rollback()
-    return check_password_hash(password_hash, password)
+    return password_matches(password_hash, password)
 
 
 def hash_password(password: str) -> str:
     """The hash to store, made outside any transaction (call it before touching the database)."""
     if db.session().in_transaction():
         db.session.rollback()
-    return generate_password_hash(password)  # scrypt, Werkzeug's default
+    return make_password_hash(password)
 
 
 def set_own_password(user: User, password_hash: str, *, first: bool) -> None:

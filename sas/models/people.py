@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import UTC, datetime
 
 from flask_login import UserMixin
@@ -12,6 +13,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from sas.extensions import db
 from sas.models.places import Region, School, str_enum
+
+
+def make_password_hash(password: str) -> str:
+    """scrypt (Werkzeug's default) of the password in Unicode NFKC form, so that the same
+    password typed on two phones whose keyboards compose accents differently still matches."""
+    return generate_password_hash(unicodedata.normalize("NFKC", password))
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    return check_password_hash(password_hash, unicodedata.normalize("NFKC", password))
 
 
 class Role(enum.StrEnum):
@@ -65,10 +76,10 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)  # scrypt, Werkzeug's default
+        self.password_hash = make_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     @property
     def can_record(self) -> bool:
