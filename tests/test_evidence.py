@@ -368,6 +368,12 @@ def test_a_pending_disbursement_can_hold_evidence(app, world, folder):
     assert event.detail.startswith(f"pending={pending.id} sha256={attachment.sha256}")
     with pytest.raises(ValueError, match="exactly one"):
         evidence.attach(a, [], entry=None, pending=None, added_by=world["komite_a"])
+    client = app.test_client()  # the approver sees it on the pending page, and can open it
+    login(client, "guru_a")
+    page = client.get(f"/schools/{a.npsn}/pending/{pending.id}").get_data(as_text=True)
+    link = f"/schools/{a.npsn}/evidence/{attachment.id}"
+    assert link in page and attachment.sha256[:12] in page
+    assert client.get(link).status_code == 200
 
 
 def test_attach_refuses_another_schools_disbursement(app, world, paid, folder):

@@ -57,7 +57,7 @@ def team(school: School) -> str:
 
 def _contributor(entry: Entry) -> str:
     if entry.source == Source.ANONYMOUS:
-        return _("Hamba Allah")
+        return _("Penyumbang tanpa nama")
     if entry.source == Source.INDIVIDUAL:
         return entry.donor_name or _("Donatur perorangan")
     if entry.source == Source.CLASS and entry.class_label:
