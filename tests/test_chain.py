@@ -120,6 +120,11 @@ def test_a_deleted_entry_is_named(app, book, position, seq, problem):
         assert (status.broken_seq, status.problem) == (seq, problem)
         result = app.test_cli_runner().invoke(args=["sas", "verify-ledger"])
         assert result.exit_code == 1 and f"(seq {seq})" in result.output
+        client = app.test_client()
+        login(client, "guru_a")
+        page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
+        assert "Rantai buku kas rusak" in page
+        assert f"transaksi nomor {seq} —" in " ".join(page.split())  # the missing one
     finally:
         with tampering("entries"):
             db.session.execute(Entry.__table__.insert().values(**kept))
@@ -127,7 +132,7 @@ def test_a_deleted_entry_is_named(app, book, position, seq, problem):
     assert chain.verify(book["a"]).ok
 
 
-def test_reordered_entries_are_named(book):
+def test_reordered_entries_are_named(app, book):
     rows = entries(book["a"])
     second, third = rows[1], rows[2]
 
@@ -142,6 +147,10 @@ def test_reordered_entries_are_named(book):
     try:
         status = chain.verify(book["a"])
         assert not status.ok and status.broken_seq == 2
+        client = app.test_client()
+        login(client, "komite_a")
+        page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
+        assert "Rantai buku kas rusak" in page and third.number in page  # now at seq 2
     finally:
         with tampering("entries"):
             set_seq(third.id, 99)
