@@ -11,9 +11,10 @@ does not fit: changed (its hash no longer matches its content), deleted (a gap i
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -54,25 +55,31 @@ CONTENT = (
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if isinstance(value, enum.Enum):  # its stored value
+        return value.value
     if isinstance(value, datetime):
         if value.tzinfo is None:  # SQLite hands back UTC without the zone
             value = value.replace(tzinfo=UTC)
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if isinstance(value, date):
         return value.isoformat()
-    if hasattr(value, "value"):  # an enum: its stored value
-        return value.value
     return value
 
 
-def canonical(entry: Any) -> bytes:
-    """The bytes an entry's hash is taken over (``entry``: an Entry, a row with its columns,
-    or a dict of them, where a missing column counts as None)."""
-    if isinstance(entry, Mapping):
-        content = {name: _plain(entry.get(name)) for name in CONTENT}
-    else:
-        content = {name: _plain(getattr(entry, name)) for name in CONTENT}
+def _canonical(values: Sequence[Any]) -> bytes:
+    content = dict(zip(CONTENT, map(_plain, values), strict=True))
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def canonical(entry: Any) -> bytes:
+    """The bytes an entry's hash is taken over (``entry``: an Entry, or a dict of its columns
+    where a missing column counts as None)."""
+    if isinstance(entry, Mapping):
+        return _canonical([entry.get(name) for name in CONTENT])
+    return _canonical([getattr(entry, name) for name in CONTENT])
 
 
 def entry_hash(entry: Any) -> str:
@@ -123,9 +130,9 @@ class ChainStatus:
 
 def verify(school: School) -> ChainStatus:
     """Walk the school's chain from its first entry; stop at the first that does not fit."""
-    columns = [getattr(Entry, name) for name in CONTENT if name != "prev_hash"]
+    columns = [getattr(Entry, name) for name in CONTENT]  # prev_hash is the last of them
     rows = db.session.execute(
-        select(*columns, Entry.prev_hash, Entry.hash)
+        select(*columns, Entry.hash)
         .where(Entry.school_id == school.id)
         .order_by(Entry.seq)
         .execution_options(yield_per=2000)
@@ -134,13 +141,14 @@ def verify(school: School) -> ChainStatus:
         previous, count = GENESIS, 0
         for row in rows:
             count += 1
+            values, digest = row[:-1], row[-1]
             if row.seq != count:
                 return ChainStatus(school, count - 1, previous, count, "missing")
             if row.prev_hash != previous:
                 return ChainStatus(school, count - 1, previous, row.seq, "prev")
-            if entry_hash(row) != row.hash:
+            if hashlib.sha256(_canonical(values)).hexdigest() != digest:
                 return ChainStatus(school, count - 1, previous, row.seq, "changed")
-            previous = row.hash
+            previous = digest
     fund = db.session.get(Fund, school.id)
     head = fund.chain_head if fund is not None else None
     last_seq = fund.last_seq if fund is not None else 0
