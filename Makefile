@@ -35,6 +35,26 @@ test: $(STAMP) translations
 bench: $(STAMP) translations
 	$(BIN)/python bench/district.py $(BENCH_ARGS)
 
+# Production-like: gunicorn with gunicorn.conf.py, on 127.0.0.1:8000 (GUNICORN_BIND), database
+# from DATABASE_URL. Set SECRET_KEY; without it a throwaway key is made, for local use only.
+.PHONY: serve load faults
+serve: $(STAMP) translations
+	@key="$$SECRET_KEY"; \
+	if [ -z "$$key" ]; then \
+		echo "*** SECRET_KEY is not set: using a throwaway key, for local use only"; \
+		key=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))'); \
+	fi; \
+	export SAS_ENV=production SECRET_KEY="$$key"; \
+	$(BIN)/flask --app wsgi db upgrade && exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Load and fault runs under gunicorn (bench/README.md); they write bench/RESULTS.md's load
+# section. `make faults` restarts the local PostgreSQL: never part of `make test`.
+load: $(STAMP) translations
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+faults: $(STAMP) translations
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

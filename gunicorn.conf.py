@@ -36,6 +36,10 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 
+# gunicorn's control socket (``gunicornc``) is off: it is one fixed path per user, which several
+# servers on one machine (the app and the load benchmark's bare route) would share.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "0") != "1"
+
 # Not preloaded: each worker builds its own app and database engine after the fork, so no
 # connection is shared between processes.
 preload_app = False
