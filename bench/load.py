@@ -326,6 +326,8 @@ class Stats:
     unanswered: set[str] = field(default_factory=set)  # form keys whose POST got no answer
     requests: int = 0
     seconds: float = 0.0
+    # (monotonic time of the answer, route, status or 0 when there was none): for the faults
+    timeline: list[tuple[float, str, int]] = field(default_factory=list)
 
     def server_errors(self) -> int:
         return sum(n for s in self.statuses.values() for code, n in s.items() if code >= 500)
@@ -347,7 +349,9 @@ class User:
             response = await self.http.request(method, url, **kw)
         except httpx.HTTPError as error:
             self.stats.errors[route].append(f"{type(error).__name__}: {error}")
+            self.stats.timeline.append((time.monotonic(), route, 0))
             return None
+        self.stats.timeline.append((time.monotonic(), route, response.status_code))
         self.stats.latencies[route].append(time.perf_counter() - start)
         self.stats.statuses[route][response.status_code] += 1
         self.stats.requests += 1
@@ -468,7 +472,14 @@ async def district_loop(user: User, seed: int, until: float, budget: list[int]):
             await user.call("GET school summary", "GET", f"/schools/{school}/summary")
 
 
-async def mixed(base: str, seconds: float, max_requests: int, stats: Stats) -> None:
+async def mixed(
+    base: str,
+    seconds: float,
+    max_requests: int,
+    stats: Stats,
+    started: asyncio.Event | None = None,
+) -> None:
+    """The mixed load; ``started`` is set once everyone has logged in."""
     committee = [
         (User(base, f"komite{i}{m}", stats), npsn(i)) for i in range(SCHOOLS) for m in "ab"
     ]
@@ -478,6 +489,8 @@ async def mixed(base: str, seconds: float, max_requests: int, stats: Stats) -> N
     try:
         await asyncio.gather(*(u.login() for u in everyone))
         budget = [max_requests]
+        if started is not None:
+            started.set()
         start = time.monotonic()
         until = start + seconds
         await asyncio.gather(
