@@ -252,9 +252,9 @@ def register_errorhandlers(app: Flask) -> None:
             )
         elif is_unreachable(error):
             app.logger.warning("the database cannot be reached: %s", error.orig)
+            # the server error's translated wording; a message of its own is for the lead
             message = _(
-                "Basis data sedang tidak bisa dihubungi. Coba lagi sebentar lagi; formulir yang "
-                "sama tidak akan tercatat dua kali."
+                "Ada yang salah di server. Coba lagi nanti; bila berulang, beri tahu admin."
             )
         else:
             raise error
