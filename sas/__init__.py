@@ -252,9 +252,9 @@ def register_errorhandlers(app: Flask) -> None:
             )
         elif is_unreachable(error):
             app.logger.warning("the database cannot be reached: %s", error.orig)
-            # the server error's translated wording; a message of its own is for the lead
             message = _(
-                "Ada yang salah di server. Coba lagi nanti; bila berulang, beri tahu admin."
+                "Basis data sedang tidak bisa dihubungi. Tidak ada yang tersimpan; coba lagi "
+                "sebentar lagi."
             )
         else:
             raise error
