@@ -27,13 +27,62 @@ run: $(STAMP) translations
 	@echo "SAS Ledger on http://127.0.0.1:5000 (demo accounts: see README.md)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP) translations
+# Browser tests (tests/browser) drive Debian's Chromium; without it they are skipped.
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_STAMP := $(VENV)/.browser-installed
+AXE_VERSION := 4.14.1
+AXE_SHA256 := e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+AXE := .cache/axe-core/axe.min.js
+ifneq ($(wildcard $(CHROMIUM)),)
+BROWSER_DEPS := $(BROWSER_STAMP) $(AXE)
+endif
+
+$(BROWSER_STAMP): requirements-browser.txt $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-browser.txt
+	touch $(BROWSER_STAMP)
+
+# axe-core from the npm registry, checked against its pinned sha256.
+$(AXE):
+	mkdir -p $(dir $(AXE))
+	curl -fsSL -o $(dir $(AXE))axe-core.tgz \
+		https://registry.npmjs.org/axe-core/-/axe-core-$(AXE_VERSION).tgz
+	echo "$(AXE_SHA256)  $(dir $(AXE))axe-core.tgz" | sha256sum -c --quiet
+	tar -xzf $(dir $(AXE))axe-core.tgz -C $(dir $(AXE)) --strip-components=1 package/axe.min.js
+	rm $(dir $(AXE))axe-core.tgz
+
+test: $(STAMP) translations $(BROWSER_DEPS)
+	@[ -x $(CHROMIUM) ] || echo "*** Browser tests SKIPPED: no Chromium at $(CHROMIUM) (apt-get install chromium)"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Refresh the committed screenshots of the browser journeys (docs/screenshots).
+.PHONY: screenshots
+screenshots: $(STAMP) translations $(BROWSER_DEPS)
+	SAS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser -q
 
 # The district benchmark (bench/README.md): writes bench/RESULTS.md; not part of `make test`.
 .PHONY: bench
 bench: $(STAMP) translations
 	$(BIN)/python bench/district.py $(BENCH_ARGS)
+
+# Production-like: gunicorn with gunicorn.conf.py, on 127.0.0.1:8000 (GUNICORN_BIND), database
+# from DATABASE_URL. Set SECRET_KEY; without it a throwaway key is made, for local use only.
+.PHONY: serve load faults
+serve: $(STAMP) translations
+	@key="$$SECRET_KEY"; \
+	if [ -z "$$key" ]; then \
+		echo "*** SECRET_KEY is not set: using a throwaway key, for local use only"; \
+		key=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(32))'); \
+	fi; \
+	export SAS_ENV=production SECRET_KEY="$$key"; \
+	$(BIN)/flask --app wsgi db upgrade && exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+# Load and fault runs under gunicorn (bench/README.md); they write bench/RESULTS.md's load
+# section. `make faults` restarts the local PostgreSQL: never part of `make test`.
+load: $(STAMP) translations
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+faults: $(STAMP) translations
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

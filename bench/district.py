@@ -1346,6 +1346,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def load_section(path: Path) -> str:
+    """The load benchmark's section of ``path`` (``bench/load.py`` writes it between markers),
+    kept when this benchmark rewrites the file."""
+    start, end = "<!-- load:start -->", "<!-- load:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start not in text or end not in text:
+        return ""
+    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -1391,7 +1401,9 @@ def main(argv: list[str] | None = None) -> int:
         log(
             f"  {what}: {shown} -> {'not measured' if met is None else 'met' if met else 'NOT met'}"
         )
-    args.output.write_text(render(args, subjects, found) + "\n", encoding="utf-8")
+    args.output.write_text(
+        render(args, subjects, found) + "\n" + load_section(args.output), encoding="utf-8"
+    )
     log(f"\nwritten to {args.output} ({args.wall_s / 60:.1f} min in all)")
     return 0 if all(s.agree for s in subjects) else 1
 

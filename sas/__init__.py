@@ -122,6 +122,28 @@ def is_busy(error: OperationalError) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
+def is_unreachable(error: OperationalError) -> bool:
+    """The database server is gone for now (restarting, refusing connections, a connection cut
+    mid-request): ``pool_pre_ping`` reconnects once it is back, so "try again" is the answer."""
+    if error.connection_invalidated:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}:
+        return True
+    text = str(error.orig).lower()
+    return any(
+        words in text
+        for words in (
+            "connection refused",
+            "connection failed",
+            "server closed the connection",
+            "terminating connection",
+            "the database system is",  # ... starting up / shutting down / in recovery mode
+            "unable to open database file",
+        )
+    )
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Error pages in the app's layout and the user's language, never a stack trace. The JSON
     API keeps its own JSON errors (``sas.api.errors``; its handlers come first for its URLs)."""
@@ -224,13 +246,21 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def busy(error: OperationalError) -> tuple[str, int]:
         db.session.rollback()
-        if not is_busy(error):
+        if is_busy(error):
+            message = _(
+                "Banyak yang menyimpan data bersamaan. Tidak ada yang tersimpan; coba lagi."
+            )
+        elif is_unreachable(error):
+            app.logger.warning("the database cannot be reached: %s", error.orig)
+            message = _(
+                "Basis data sedang tidak bisa dihubungi. Tidak ada yang tersimpan; coba lagi "
+                "sebentar lagi."
+            )
+        else:
             raise error
         # Rendered without context processors: they would load the user from the busy database.
         html = app.jinja_env.get_template("busy.html").render(
-            title=_("Sedang sibuk"),
-            message=_("Banyak yang menyimpan data bersamaan. Tidak ada yang tersimpan; coba lagi."),
-            lang=select_locale(),
+            title=_("Sedang sibuk"), message=message, lang=select_locale()
         )
         return html, 503
 

@@ -24,7 +24,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "auth.login", "main.index", "main.set_language", "receipts.verify"}
+    {"static", "auth.login", "main.index", "main.set_language", "receipts.verify", "main.healthz"}
 )
 # All that a user who logged in with a one-time password may open before choosing their own.
 BEFORE_OWN_PASSWORD = frozenset({"static", "auth.set_password", "auth.logout", "main.set_language"})

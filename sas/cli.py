@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -194,3 +195,51 @@ def list_tokens_command(username: str | None) -> None:
             f"last used {when(row.last_used_at)}\t"
             + (f"revoked {when(row.revoked_at)}" if row.revoked_at else "active")
         )
+
+
+# --- backups ------------------------------------------------------------------------------------
+
+
+@sas_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent copy while the app serves (SQLite backup API, or pg_dump -Fc on
+    PostgreSQL) to PATH, and the evidence files to PATH.evidence/."""
+    from sas import backup
+
+    try:
+        result = backup.backup(path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    for line in backup.cli_summary(result):
+        click.echo(line)
+    if result.evidence_missing or not result.contents.heads_verified:
+        raise SystemExit(1)
+
+
+@sas_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(path: Path) -> None:
+    """Bring backup PATH (and PATH.evidence/) into the configured EMPTY database, then run the
+    ledger checks; exit 1 if they fail."""
+    from sas import backup
+
+    try:
+        result = backup.restore(path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    found = result.contents
+    click.echo(
+        f"restored {path} with {result.method}: {found.schools:,} schools, "
+        f"{found.entries:,} entries; {result.evidence_files} evidence files copied"
+    )
+    for problem in result.problems:
+        click.echo(f"check-totals: {problem}", err=True)
+    for npsn in result.broken:
+        click.echo(f"verify-ledger: {npsn}: chain broken", err=True)
+    if not result.ok:
+        raise SystemExit(1)
+    click.echo(
+        f"check-totals passed; all {found.funds} school ledgers verified "
+        "(run `flask db upgrade` if the backup is older than this version)"
+    )

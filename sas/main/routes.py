@@ -1,9 +1,10 @@
 """The public page, home redirects, placeholder homes for district and admin, the language
 switch."""
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from sas.authz import is_safe_next, roles
@@ -69,3 +70,17 @@ def set_language() -> Response:
         session["lang"] = form.lang.data
     target = form.next.data
     return redirect(target if is_safe_next(target) else url_for("main.index"), code=303)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """For a load balancer or process monitor: public, no session, one ``SELECT 1``."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("health check: the database does not answer", exc_info=True)
+        return jsonify(status="error", database="unavailable"), 503
+    finally:
+        db.session.close()
+    return jsonify(status="ok", database="ok"), 200

@@ -1,0 +1,238 @@
+"""What each role does in a real browser, on a phone and on a desktop viewport.
+
+Every page of a journey is also shown in English and back (``switch_language``), checked with
+axe-core and weighed (``Journey.step``, see conftest.py); ``journey.finish()`` fails the test on
+any serious or critical accessibility violation or any page over 100 KB.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+pytestmark = pytest.mark.browser
+
+# Write routes of a school: no form of the teacher's pages may post to one of these.
+WRITE_ROUTE = re.compile(r"/(contributions|disbursements|recipients)/new|/void|/close|/evidence")
+
+
+def rupiah(text: str) -> int:
+    """``Rp125.000`` (as a page shows it) -> 125000."""
+    match = re.search(r"(-?)Rp\s?([\d.]+)", text)
+    assert match, f"no Rupiah amount in {text!r}"
+    return int(match.group(2).replace(".", "")) * (-1 if match.group(1) else 1)
+
+
+def record_controls(page) -> int:  # type: ignore[no-untyped-def]
+    """Links and buttons that record something ("Catat pemasukan", ...; not "Catatan")."""
+    return page.locator("a, button").filter(has_text=re.compile(r"\bCatat\b")).count()
+
+
+def balance(journey) -> int:  # type: ignore[no-untyped-def]
+    return rupiah(journey.page.locator("#balance").inner_text())
+
+
+def test_committee_records_and_voids(journey, server) -> None:  # type: ignore[no-untyped-def]
+    page, npsn = journey.page, server.world["a"]
+    journey.goto("/login")
+    journey.step("login")
+    journey.switch_language("login", "Masuk", "Log in")
+
+    journey.login("komite_a")
+    assert page.url.endswith(f"/schools/{npsn}")
+    journey.step("dashboard")
+    journey.switch_language("dashboard", "Dasbor", "Dashboard")
+    before = balance(journey)
+
+    page.get_by_role("link", name="Catat pemasukan").click()
+    journey.step("contribution-form")
+    journey.switch_language("contribution-form", "Catat pemasukan", "Record a contribution")
+    page.fill("#amount", "Rp 25.000")
+    page.fill("#class_label", "7B")
+    page.get_by_role("button", name="Simpan").click()
+    assert "+Rp25.000" in page.locator("dl.details").inner_text()
+    journey.step("contribution-saved")
+    journey.switch_language("contribution-saved", "Pemasukan", "Contribution")
+
+    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    assert balance(journey) == before + 25_000
+    journey.step("dashboard-after-contribution", axe=False)  # the page checked above
+
+    page.get_by_role("link", name="Catat penyaluran").click()
+    journey.step("disbursement-form")
+    journey.switch_language("disbursement-form", "Catat penyaluran", "Record a disbursement")
+    page.fill("#amount", "Rp 20.000")
+    option = page.locator("#recipient_id option", has_text=server.world["recipient"])
+    page.select_option("#recipient_id", option.get_attribute("value"))
+    page.select_option("#category", "alat_tulis")
+    page.check("#in_kind")
+    page.fill("#description", "Buku tulis dan pena")
+    page.get_by_role("button", name="Simpan").click()
+    assert "−Rp20.000" in page.locator("dl.details").inner_text()
+    journey.step("disbursement-saved")
+    disbursement_url = page.url
+
+    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    assert balance(journey) == before + 5_000
+    journey.step("dashboard-after-disbursement", axe=False)  # the page checked above
+
+    page.goto(disbursement_url)
+    page.fill("#reason", "Salah catat: bukunya dari sumbangan guru")
+    page.get_by_role("button", name="Batalkan dengan koreksi").click()
+    assert "Salah catat" in page.locator("dl.details").inner_text()
+    journey.step("void-saved")
+    journey.switch_language("void-saved", "Koreksi", "Correction")
+
+    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    assert balance(journey) == before + 25_000
+    journey.step("dashboard-after-void", axe=False)  # the page checked above
+    journey.finish()
+
+
+def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignore[no-untyped-def]
+    page, npsn = journey.page, server.world["a"]
+    journey.login("guru_a")
+    assert page.url.endswith(f"/schools/{npsn}")
+    journey.step("dashboard")
+    journey.switch_language("dashboard", "Dasbor", "Dashboard")
+    assert record_controls(page) == 0
+
+    page.get_by_role("navigation").get_by_role("link", name="Buku kas").click()
+    journey.step("cash-book")
+    journey.switch_language("cash-book", "Buku Kas Umum", "Cash book")
+    book = page.locator("main").inner_text()
+    assert "Sepatu dikembalikan ke toko" in book or "Koreksi" in book
+    for form in page.locator("form").all():
+        action = form.get_attribute("action") or ""
+        method = (form.get_attribute("method") or "get").lower()
+        assert method == "get" or action.endswith(("/logout", "/lang")), action
+        assert not WRITE_ROUTE.search(action), action
+
+    page.locator("tr.voided a").first.click()
+    journey.step("voided-entry")
+    kind = journey.heading().split()[0]
+    english = {"Penyaluran": "Disbursement", "Koreksi": "Correction", "Pemasukan": "Contribution"}
+    journey.switch_language("voided-entry", kind, english[kind])
+    details = page.locator("main").inner_text()
+    assert server.world["void_reason"] in details
+    assert record_controls(page) == 0
+    assert page.get_by_role("button", name="Batalkan dengan koreksi").count() == 0
+    assert page.locator("#reason").count() == 0
+    assert page.locator("form[method=post]").count() == 2  # logout and the language switch
+
+    # A crafted POST from this session, with a valid CSRF token, is refused by role.
+    entry_path = page.url.removeprefix(server.url)
+    token = journey.csrf_token()
+    answer = page.request.post(
+        f"{server.url}{entry_path}/void",
+        form={"csrf_token": token, "reason": "guru mencoba", "form_key": "x" * 32},
+        max_redirects=0,
+    )
+    assert answer.status == 403
+    answer = page.request.post(
+        f"{server.url}/schools/{npsn}/contributions/new",
+        form={"csrf_token": token, "amount": "5000", "occurred_on": "2025-01-02"},
+        max_redirects=0,
+    )
+    assert answer.status == 403
+    journey.finish()
+
+
+def test_district_reads_and_downloads(journey, server) -> None:  # type: ignore[no-untyped-def]
+    page = journey.page
+    journey.login("dinas")
+    assert page.url.endswith("/home")
+    journey.step("home")
+    page.get_by_role("main").get_by_role("link", name="Laporan kabupaten").click()
+    journey.step("district")
+    journey.switch_language("district", "Kabupaten Banyuwangi", "Banyuwangi district")
+    collected = rupiah(page.locator("#collected").inner_text())
+    assert collected > 0
+
+    # Last school year: the seeded 400.000 in and 150.000 out, nothing of this year.
+    year = server.world["last_year"]
+    label = f"{year.year}/{year.year + 1}" if year.month >= 7 else f"{year.year - 1}/{year.year}"
+    page.select_option("select[name=school_year]", label)
+    page.get_by_role("button", name="Tampilkan").click()
+    page.wait_for_load_state("load")
+    shown = (
+        rupiah(page.locator("#collected").inner_text()),
+        rupiah(page.locator("#disbursed").inner_text()),
+    )
+    assert shown == (400_000, 150_000)
+    journey.step("district-last-year", axe=False)  # the page checked above
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("Excel")).click()
+    xlsx = io.BytesIO(info.value.path().read_bytes())  # openpyxl wants a .xlsx name or a file
+    sheet = list(load_workbook(xlsx, read_only=True).worksheets[0].iter_rows(values_only=True))
+    header = next(r for r in sheet if "Masuk (Rp)" in r)
+    total = next(r for r in sheet if "Jumlah" in r)
+    assert (total[header.index("Masuk (Rp)")], total[header.index("Keluar (Rp)")]) == shown
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="per kecamatan").click()
+    text = info.value.path().read_text(encoding="utf-8-sig")
+    header, *body = list(csv.reader(io.StringIO(text)))
+    money_in, money_out = header.index("Masuk (Rp)"), header.index("Keluar (Rp)")
+    kecamatan = [r for r in body if r and "Jumlah" not in r]
+    assert len(kecamatan) == 2
+    assert sum(int(r[money_in]) for r in kecamatan) == shown[0]
+    assert sum(int(r[money_out]) for r in kecamatan) == shown[1]
+    journey.responses.clear()  # the downloads are no page
+
+    page.get_by_role("link", name="Banyuwangi", exact=True).first.click()
+    journey.step("kecamatan")
+    journey.switch_language("kecamatan", "Kecamatan Banyuwangi", "Banyuwangi sub-district")
+    assert rupiah(page.locator("#collected").inner_text()) == 400_000
+
+    page.get_by_role("link", name=server.world["a_name"]).click()
+    journey.step("school-summary")
+    journey.switch_language("school-summary", "Ringkasan", "Summary")
+    assert rupiah(page.locator("#collected").inner_text()) == 400_000
+    assert server.world["recipient"] not in page.content()  # aggregates only above the school
+    journey.finish()
+
+
+def test_admin_creates_committee_member(journey, server) -> None:  # type: ignore[no-untyped-def]
+    page = journey.page
+    username = f"bendahara_{journey.viewport}"
+    journey.login("admin")
+    journey.goto("/admin/users/new")
+    journey.step("new-user")
+    journey.switch_language("new-user", "Buat akun", "Create account")
+    page.fill("#username", username)
+    page.fill("#display_name", "Bendahara Baru")
+    page.check("input[name=role][value=committee]")
+    page.fill("#npsn", server.world["a"])
+    page.get_by_role("button", name="Buat akun").click()
+    assert "Akun dibuat" in journey.heading()
+    journey.step("one-time-password")  # shown once: no language switch (it would lose it)
+    password = page.locator("#one-time-password").inner_text().strip()
+    assert len(password) >= 10
+
+    page.get_by_role("button", name="Keluar").click()
+    journey.login(username, password)
+    assert page.url.endswith("/account/set-password")
+    journey.step("set-password")
+    journey.switch_language("set-password", "Pilih kata sandi Anda", "Choose your password")
+    page.goto(f"{server.url}/schools/{server.world['a']}")  # every other page sends back here
+    assert page.url.endswith("/account/set-password")
+    own = "Kapal layar biru 2025 berlabuh"
+    page.fill("#new_password", own)
+    page.fill("#confirm", own)
+    page.get_by_role("button", name="Simpan kata sandi").click()
+    assert page.url.endswith(f"/schools/{server.world['a']}")
+    assert "Bendahara Baru" in page.locator("header").inner_text()
+    journey.step("first-dashboard")
+
+    page.get_by_role("button", name="Keluar").click()
+    journey.login(username, password)  # the one-time password was used up
+    assert page.url.endswith("/login")
+    journey.login(username, own)
+    assert page.url.endswith(f"/schools/{server.world['a']}")
+    journey.finish()

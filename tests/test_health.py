@@ -1,0 +1,53 @@
+"""``/healthz`` for load balancers, and "try again" (503) rather than 500 when the database
+cannot be reached at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from sas import create_app
+from sas.extensions import db
+
+UNREACHABLE = {
+    # a folder that does not exist: SQLite cannot open the file
+    "sqlite": "sqlite:////nonexistent-sas-folder/sas.sqlite3",
+    # nothing listens on port 1: the connection is refused at once
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/sas_nowhere?connect_timeout=2",
+}
+
+
+@pytest.fixture(params=sorted(UNREACHABLE))
+def broken_app(request: pytest.FixtureRequest) -> Iterator[Flask]:
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": UNREACHABLE[request.param]})
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_healthz_answers_ok_without_a_session(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert "Set-Cookie" not in response.headers  # a probe every few seconds makes no sessions
+
+
+def test_healthz_answers_503_when_the_database_is_unreachable(broken_app):
+    response = broken_app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "database": "unavailable"}
+
+
+def test_a_page_answers_try_again_when_the_database_is_unreachable(broken_app):
+    """The public page and the login of a signed-in user both need the database."""
+    client = broken_app.test_client()
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "coba lagi" in response.text.lower()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:0"  # a signed-in browser: its user is loaded first
+    response = client.get("/schools/20525555")
+    assert response.status_code == 503
+    assert "coba lagi" in response.text.lower()
