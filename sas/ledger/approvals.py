@@ -29,6 +29,8 @@ from sas.ledger.services import (
     available_on,
     check_amount,
     check_entry_date,
+    check_recipient,
+    spendable_on,
 )
 from sas.models import (
     Attachment,
@@ -123,13 +125,12 @@ def request_disbursement(
             ),
             "occurred_on",
         )
-    if recipient.school_id != school.id or not recipient.active:
-        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+    check_recipient(school, recipient)
     _refuse_outsider(school, recorded_by)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
     _refuse_reused_request_key(form_key)
-    available = min(available_on(school, today), fund.available)
+    available = spendable_on(school, fund, today)
     if amount > available:
         raise InsufficientBalance(available)
     pending = PendingDisbursement(
@@ -174,12 +175,12 @@ def approve(
     pending = _reload_undecided(school, pending)
     if pending.recorded_by_id == approved_by.id:
         raise NotAllowed(_("Penyaluran yang Anda catat sendiri harus disetujui anggota lain."))
-    if not pending.recipient.active:
-        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+    check_recipient(school, pending.recipient)
     # The reserved money is part of the balance; this only fails if the ledger was changed
     # around the rules.
-    if pending.amount > available_on(school, today):
-        raise InsufficientBalance(available_on(school, today))
+    available = available_on(school, today)
+    if pending.amount > available:
+        raise InsufficientBalance(available)
     fund.reserved -= pending.amount  # before the entry lowers the balance (reserved <= balance)
     entry = _append(  # refuses a closed month (today never is)
         school,

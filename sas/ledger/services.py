@@ -172,6 +172,18 @@ def _next_receipt_no(school: School, year: int) -> int:
     return (last or 0) + 1
 
 
+def spendable_on(school: School, fund: Fund, day: date) -> int:
+    """What may leave the (locked) fund on ``day``: no running balance from ``day`` on may go
+    below zero, and money reserved for a disbursement waiting for approval is in the balance
+    but spoken for (it leaves on the day of approval, today or later)."""
+    return min(available_on(school, day), fund.available)
+
+
+def check_recipient(school: School, recipient: Recipient) -> None:
+    if recipient.school_id != school.id or not recipient.active:
+        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+
+
 def _append(school: School, fund: Fund, entry: Entry, original: Entry | None = None) -> Entry:
     """The one place an entry joins the ledger, under the school's fund lock: its number, its
     kuitansi number, its link in the chain, the balance and the running totals."""
@@ -257,14 +269,11 @@ def record_disbursement(
 ) -> Entry:
     check_amount(amount)
     check_entry_date(occurred_on, today)
-    if recipient.school_id != school.id or not recipient.active:
-        raise LedgerError(_("Penerima tidak ditemukan atau tidak aktif."))
+    check_recipient(school, recipient)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
     _refuse_closed_month(fund, occurred_on)
-    # Money held for a disbursement waiting for approval is in the balance but spoken for; it
-    # leaves on the day of approval (today or later), so it limits the balance from today on.
-    available = min(available_on(school, occurred_on), fund.available)
+    available = spendable_on(school, fund, occurred_on)
     if amount > available:
         raise InsufficientBalance(available)
     entry = _append(
@@ -316,7 +325,7 @@ def void_entry(
         raise LedgerError(_("Transaksi ini sudah dibatalkan."))
     direction = Direction.OUT if original.direction == Direction.IN else Direction.IN
     if direction == Direction.OUT:
-        available = min(available_on(school, today), fund.available)  # reservations stay
+        available = spendable_on(school, fund, today)
         if original.amount > available:
             raise LedgerError(
                 _(
