@@ -35,6 +35,9 @@ class Config:
     # Largest amount one entry may carry, in Rupiah.
     MAX_ENTRY_AMOUNT = int(os.environ.get("SAS_MAX_ENTRY_AMOUNT", "100000000"))
     ENTRIES_PER_PAGE = 50
+    # The dashboard walks a school's whole hash chain at most this often per process; in between
+    # it checks only the entries added since (sas.ledger.chain.verify_recent).
+    CHAIN_FULL_WALK_SECONDS = float(os.environ.get("SAS_CHAIN_FULL_WALK_SECONDS", "60"))
     # Evidence files (photos, PDFs), outside static/; default <instance>/evidence. A request may
     # carry a few files of at most 5 MB each; a larger one is answered 413.
     EVIDENCE_FOLDER = os.environ.get("SAS_EVIDENCE_FOLDER")

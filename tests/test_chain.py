@@ -230,3 +230,95 @@ def test_sqlite_triggers_cover_raw_sql_too(book):
     with pytest.raises(DatabaseError):
         db.session.execute(text("UPDATE entries SET note = 'x'"))
     db.session.rollback()
+
+
+@pytest.fixture
+def walks(app, monkeypatch):
+    """verify_recent with a fake clock: returns a function that moves it on."""
+    clock = [1000.0]
+    monkeypatch.setattr(chain.time, "monotonic", lambda: clock[0])
+    app.config["CHAIN_FULL_WALK_SECONDS"] = 60
+    app.extensions.pop("sas_chain_verified", None)
+
+    def later(seconds: float) -> None:
+        clock[0] += seconds
+
+    return later
+
+
+def test_recent_verification_checks_only_what_was_added(book, walks, monkeypatch):
+    a = book["a"]
+    assert chain.verify_recent(a).entries == 5  # a whole walk
+    read: list[int] = []
+    canonical = chain._canonical
+    monkeypatch.setattr(chain, "_canonical", lambda values: read.append(1) or canonical(values))
+    contribute(a, 2_000, book["komite_a"])
+    db.session.commit()
+    read.clear()  # recording hashed it once
+    status = chain.verify_recent(a)
+    assert (status.ok, status.entries, status.head) == (True, 6, entries(a)[-1].hash)
+    assert len(read) == 2  # only the new entry and the one it follows were hashed again
+    walks(61)
+    assert chain.verify_recent(a).entries == 6 and len(read) == 8  # time for a whole walk
+
+
+def test_recent_verification_sees_a_change_at_the_end_at_once(book, walks):
+    a = book["a"]
+    assert chain.verify_recent(a).ok
+    last = entries(a)[-1]
+    reason, digest = last.reason, last.hash
+    with tampering("entries"):
+        db.session.execute(update(Entry).where(Entry.id == last.id).values(reason="Lain"))
+    db.session.commit()
+    try:
+        status = chain.verify_recent(a)  # its content changed, not its stored hash
+        assert (status.ok, status.broken_seq) == (False, 5)
+        with tampering("entries"):
+            db.session.execute(update(Entry).where(Entry.id == last.id).values(hash="f" * 64))
+        db.session.commit()
+        status = chain.verify_recent(a)  # the anchor itself changed: a whole walk names it
+        assert (status.ok, status.broken_seq, status.problem) == (False, 5, "changed")
+    finally:
+        with tampering("entries"):
+            db.session.execute(
+                update(Entry).where(Entry.id == last.id).values(reason=reason, hash=digest)
+            )
+        db.session.commit()
+    assert chain.verify_recent(a).ok
+
+
+def test_recent_verification_sees_a_deleted_last_entry_at_once(book, walks):
+    a = book["a"]
+    assert chain.verify_recent(a).ok
+    last = entries(a)[-1]
+    kept = _row(last)
+    with tampering("entries"):
+        db.session.execute(Entry.__table__.delete().where(Entry.id == last.id))
+    db.session.commit()
+    try:
+        status = chain.verify_recent(a)
+        assert (status.ok, status.broken_seq, status.problem) == (False, 5, "tail")
+    finally:
+        with tampering("entries"):
+            db.session.execute(Entry.__table__.insert().values(**kept))
+        db.session.commit()
+
+
+def test_recent_verification_sees_an_older_change_at_the_next_whole_walk(book, walks):
+    a = book["a"]
+    assert chain.verify_recent(a).ok
+    second = entries(a)[1]
+    with tampering("entries"):
+        db.session.execute(update(Entry).where(Entry.id == second.id).values(class_label="9C"))
+    db.session.commit()
+    try:
+        assert not chain.verify(a).ok  # verify-ledger and the receipts always walk it all
+        assert chain.verify_recent(a).ok  # the dashboard, within the minute: not yet
+        walks(61)
+        status = chain.verify_recent(a)
+        assert (status.ok, status.broken_seq) == (False, 2)
+        assert not chain.verify_recent(a).ok  # a break is never remembered as verified
+    finally:
+        with tampering("entries"):
+            db.session.execute(update(Entry).where(Entry.id == second.id).values(class_label="8B"))
+        db.session.commit()

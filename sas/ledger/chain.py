@@ -14,11 +14,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from sas.extensions import db
@@ -72,6 +74,10 @@ def _plain(value: Any) -> Any:
 def _canonical(values: Sequence[Any]) -> bytes:
     content = dict(zip(CONTENT, map(_plain, values), strict=True))
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _digest(values: Sequence[Any]) -> str:
+    return hashlib.sha256(_canonical(values)).hexdigest()
 
 
 def canonical(entry: Any) -> bytes:
@@ -130,31 +136,71 @@ class ChainStatus:
 
 def verify(school: School) -> ChainStatus:
     """Walk the school's chain from its first entry; stop at the first that does not fit."""
+    return _walk(school, 0, GENESIS)
+
+
+def _walk(school: School, after: int, previous: str) -> ChainStatus:
+    """Check the entries after seq ``after`` and the fund's head. With ``after`` > 0 the entry
+    at ``after`` was verified before, with hash ``previous``: if it is gone or its hash or
+    content changed, the whole chain is walked instead, to name the first entry that breaks."""
     columns = [getattr(Entry, name) for name in CONTENT]  # prev_hash is the last of them
     rows = db.session.execute(
         select(*columns, Entry.hash)
-        .where(Entry.school_id == school.id)
+        .where(Entry.school_id == school.id, Entry.seq >= max(after, 1))
         .order_by(Entry.seq)
         .execution_options(yield_per=2000)
     )
     with rows:  # a server-side cursor on PostgreSQL, left early at a break
-        previous, count = GENESIS, 0
+        count = after
         for row in rows:
-            count += 1
             values, digest = row[:-1], row[-1]
+            if count == after > 0:  # the first row must be the entry verified before, as it was
+                if row.seq != after or digest != previous or _digest(values) != digest:
+                    break
+                after = 0  # anchored: go on with the entries after it
+                continue
+            count += 1
             if row.seq != count:
                 return ChainStatus(school, count - 1, previous, count, "missing")
             if row.prev_hash != previous:
                 return ChainStatus(school, count - 1, previous, row.seq, "prev")
-            if hashlib.sha256(_canonical(values)).hexdigest() != digest:
+            if _digest(values) != digest:
                 return ChainStatus(school, count - 1, previous, row.seq, "changed")
             previous = digest
+    if after > 0:  # never anchored: the entry verified before was changed or deleted
+        return verify(school)
     fund = db.session.get(Fund, school.id)
     head = fund.chain_head if fund is not None else None
     last_seq = fund.last_seq if fund is not None else 0
     if (head or GENESIS) != previous or last_seq != count:
         return ChainStatus(school, count, previous, count + 1, "tail")
     return ChainStatus(school, count, None if count == 0 else previous)
+
+
+@dataclass(frozen=True)
+class _Verified:
+    seq: int
+    hash: str
+    walked_at: float  # time.monotonic() of the whole walk it rests on
+
+
+def verify_recent(school: School) -> ChainStatus:
+    """``verify`` for pages viewed often (the dashboard): the whole chain is walked at most once
+    per ``CHAIN_FULL_WALK_SECONDS`` per school and process; in between only the entries added
+    since the last walk are checked, against the last entry that walk verified (which must still
+    be there, unchanged), and the fund's head. A changed or deleted entry at the end shows at
+    once, one further back within that time; ``flask sas verify-ledger`` always walks it all."""
+    known: dict[int, _Verified] = current_app.extensions.setdefault("sas_chain_verified", {})
+    seen, now = known.get(school.id), time.monotonic()
+    if seen is None or now - seen.walked_at >= current_app.config["CHAIN_FULL_WALK_SECONDS"]:
+        status, walked_at = verify(school), now
+    else:
+        status, walked_at = _walk(school, seen.seq, seen.hash), seen.walked_at
+    if status.ok and status.head is not None:
+        known[school.id] = _Verified(status.entries, status.head, walked_at)
+    else:
+        known.pop(school.id, None)
+    return status
 
 
 def verify_all(npsn: str | None = None) -> list[ChainStatus]:

@@ -58,9 +58,10 @@ def fingerprint_filter(chain_head: str | None) -> str:
 
 
 def _saved(school: School, entry: Entry, message: str) -> Response:
-    db.session.commit()
+    target = url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id)  # before the commit
+    db.session.commit()  # expires both rows: reading them after it would cost two queries
     flash(message, "success")
-    return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id), 303)
+    return redirect(target, 303)
 
 
 def _refused(form: BaseForm, error: services.LedgerError, fallback: str = "amount") -> None:

@@ -188,13 +188,13 @@ def _append(school: School, fund: Fund, entry: Entry, original: Entry | None = N
     """The one place an entry joins the ledger, under the school's fund lock: its number, its
     kuitansi number, its link in the chain, the balance and the running totals."""
     _refuse_closed_month(fund, entry.occurred_on)
-    fund.last_seq += 1
+    entry.receipt_year = school_year_start(entry.occurred_on)
+    entry.receipt_no = _next_receipt_no(school, entry.receipt_year)  # a query: before the fund
+    fund.last_seq += 1  # changes, so that they are written in one UPDATE with the chain head
     fund.balance += entry.signed_amount
     entry.school_id = school.id
     entry.seq = fund.last_seq
     entry.recorded_at = datetime.now(UTC)
-    entry.receipt_year = school_year_start(entry.occurred_on)
-    entry.receipt_no = _next_receipt_no(school, entry.receipt_year)
     entry.prev_hash = fund.chain_head or chain.GENESIS
     entry.hash = chain.entry_hash(entry)
     fund.chain_head = entry.hash
@@ -493,8 +493,9 @@ def pending_lines(school: School, today: date) -> list[PendingLine]:
 
 
 def dashboard(school: School, today: date) -> Dashboard:
+    fund = db.session.get(Fund, school.id)  # held here, so the lookups below reuse it
     year, helped = year_totals(school, today)
-    status = chain.verify(school)  # every view: a change made behind the app shows at once
+    status = chain.verify_recent(school)
     recent = db.session.scalars(
         select(Entry)
         .where(Entry.school_id == school.id)
@@ -503,14 +504,14 @@ def dashboard(school: School, today: date) -> Dashboard:
         .limit(10)
     ).all()
     return Dashboard(
-        balance=balance(school),
+        balance=fund.balance if fund is not None else 0,
         month=month_totals(school, today),
         year=year,
         helped_this_year=helped,
         recent=list(recent),
         chain=status,
         broken_entry=broken_entry(status),
-        reserved=reserved(school),
+        reserved=fund.reserved if fund is not None else 0,
         pending=pending_lines(school, today),
     )
 
