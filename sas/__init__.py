@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -66,6 +66,18 @@ def register_extensions(app: Flask) -> None:
     from sas.extensions import babel, configure_sqlite, csrf, db, login_manager, migrate
 
     db.init_app(app)
+
+    @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
+    def close_session(_error: BaseException | None) -> None:
+        """End the request's session. If the database went away meanwhile (a restart), the
+        closing ROLLBACK fails: a request that already has its answer keeps it (not a 500),
+        and the pool drops the dead connection."""
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            app.logger.warning("database connection lost at the end of a request: %s", error.orig)
+            db.session.registry.clear()
+
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     app.before_request(require_login)  # before the CSRF check: login and role come first
     csrf.init_app(app)

@@ -3,12 +3,16 @@ cannot be reached at all."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from sas import create_app
+from sas.authz import PUBLIC_ENDPOINTS
 from sas.extensions import db
 
 UNREACHABLE = {
@@ -51,3 +55,30 @@ def test_a_page_answers_try_again_when_the_database_is_unreachable(broken_app):
     response = client.get("/schools/20525555")
     assert response.status_code == 503
     assert "coba lagi" in response.text.lower()
+
+
+def test_a_connection_lost_after_the_answer_keeps_the_answer(monkeypatch):
+    """PostgreSQL restarted while a request ran: the session's closing ROLLBACK fails on the
+    dead connection. The request keeps its answer (not a 500) and the next one works."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL), where a server can end a connection")
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    monkeypatch.setattr("sas.authz.PUBLIC_ENDPOINTS", PUBLIC_ENDPOINTS | {"cut"})
+
+    def cut() -> str:
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))  # a transaction is open
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        return "answered"
+
+    app.add_url_rule("/cut", "cut", cut)
+    client = app.test_client()
+    try:
+        response = client.get("/cut")
+        assert (response.status_code, response.text) == (200, "answered")
+        assert client.get("/healthz").status_code == 200
+    finally:
+        with app.app_context():
+            db.engine.dispose()

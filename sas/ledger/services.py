@@ -512,7 +512,8 @@ def dashboard(school: School, today: date) -> Dashboard:
         chain=status,
         broken_entry=broken_entry(status),
         reserved=fund.reserved if fund is not None else 0,
-        pending=pending_lines(school, today),
+        # every waiting disbursement holds its amount: nothing reserved, nothing waiting
+        pending=pending_lines(school, today) if fund is not None and fund.reserved else [],
     )
 
 
