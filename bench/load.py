@@ -9,10 +9,11 @@ For each database (a fresh SQLite file in WAL, then PostgreSQL), ``make load``:
    disbursements (below the approval threshold) and voids through the forms (GET the form for
    its CSRF token and one-time ``form_key``, then POST), 10 teachers read dashboards and cash
    books, 2 district officers read the district, kecamatan and school reports;
-4. measures three saturation phases of ``--phase-seconds`` each with the 40 committee clients:
-   a bare WSGI route (``bench/bare.py`` under the same gunicorn.conf.py), the school dashboard,
-   and recording a contribution (POST only; the client makes the ``form_key`` and, as a browser
-   following the redirect would, drops the "saved" message from its session cookie);
+4. measures four saturation phases of ``--phase-seconds`` each with the 40 committee clients:
+   a bare WSGI route (``bench/bare.py`` under the same gunicorn.conf.py), the smallest signed-in
+   page (``/account``, for scale), the school dashboard, and recording a contribution (POST
+   only; the client makes the ``form_key`` and, as a browser following the redirect would,
+   drops the "saved" message from its session cookie); with the workers' CPU time per request;
 5. checks: no 5xx and no unanswered request; every POST answered with a redirect is in the
    database exactly once, under the entry the redirect named, and no other entry is; every fund
    balance equals its entries and no running balance goes below zero; ``flask sas check-totals``
@@ -327,6 +328,7 @@ class Stats:
     unanswered: set[str] = field(default_factory=set)  # form keys whose POST got no answer
     requests: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the gunicorn workers spent (saturation phases)
     # (monotonic time of the answer, route, status or 0 when there was none): for the faults
     timeline: list[tuple[float, str, int]] = field(default_factory=list)
 
@@ -531,6 +533,8 @@ async def saturate(base: str, route: str, seconds: float, stats: Stats, clients:
                     await u.call(route, "GET", "/")
                 elif route == "GET dashboard":
                     await u.call(route, "GET", f"/schools/{school}")
+                elif route == "GET account":
+                    await u.call(route, "GET", "/account")
                 else:
                     data = {
                         "csrf_token": tokens[n],
@@ -690,6 +694,10 @@ class Result:
         stats = self.phases[route]
         return len(stats.latencies[route]) / stats.seconds if stats.seconds else 0.0
 
+    def cpu_ms(self, stats: Stats) -> float:
+        served = sum(len(v) for v in stats.latencies.values())  # the phase, without logins
+        return 1000 * stats.server_cpu / max(served, 1)
+
     def targets(self) -> list[tuple[str, float, float]]:
         bare = self.rate("GET bare") or 1.0
         return [
@@ -727,15 +735,23 @@ def report(results: list[Result], args: argparse.Namespace, started: datetime, l
             "back (the bare route is `bench/bare.py`, a constant string, on the same "
             "gunicorn.conf.py; recording posts with a client-made form_key):",
             "",
-            "| route | requests | per second | p50 ms | p95 ms | statuses |",
-            "|---|---:|---:|---:|---:|---|",
+            "| route | requests | per second | p50 ms | p95 ms | statuses | server CPU ms |",
+            "|---|---:|---:|---:|---:|---|---:|",
         ]
         for stats in r.phases.values():
-            out += table(stats)[2:-1]
+            for line in table(stats)[2:-1]:
+                out.append(f"{line} {r.cpu_ms(stats):.1f} |")
         out += ["", "| target | measured | wanted | |", "|---|---:|---:|---|"]
         for what, value, wanted in r.targets():
             verdict = "met" if value >= wanted else "NOT met"
             out.append(f"| {what} | {value:.0%} | >= {wanted:.0%} | {verdict} |")
+        out += [
+            "",
+            "For scale: the smallest signed-in page (`GET /account`: the user lookup, the "
+            f"session and the layout) reaches {r.rate('GET account') / r.rate('GET bare'):.0%} "
+            "of the bare route. Server CPU ms is the workers' CPU time in the phase divided by "
+            "its requests (the client's share of the cores is not in it).",
+        ]
         out += ["", "| check | | |", "|---|---|---|"]
         for what, ok, detail in r.checks:
             out.append(f"| {what} | {'pass' if ok else 'FAIL'} | {detail} |")
@@ -766,6 +782,24 @@ def load_average() -> str:
 # --- main ----------------------------------------------------------------------------------
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(server: Server, route: str, seconds: float) -> Stats:
+    """A saturation phase, with the CPU time its workers spent in it (logins included)."""
+    stats, workers = Stats(), server.workers()
+    before = cpu_seconds(workers)
+    asyncio.run(saturate(server.base, route, seconds, stats))
+    stats.server_cpu = cpu_seconds(workers) - before
+    return stats
+
+
 def run_target(target: Target, args: argparse.Namespace) -> Result:
     log(f"\n== {target.name}: {target.url} ==")
     target.create()
@@ -786,13 +820,11 @@ def run_target(target: Target, args: argparse.Namespace) -> Result:
         bare = Server(bare_env, "bare:app", "--pythonpath", str(ROOT / "bench"))
         try:
             bare.wait_ready("/")
-            phases["GET bare"] = Stats()
-            asyncio.run(saturate(bare.base, "GET bare", args.phase_seconds, phases["GET bare"]))
+            phases["GET bare"] = measured(bare, "GET bare", args.phase_seconds)
         finally:
             bare.stop()
-        for route in ("GET dashboard", "POST contribution"):
-            phases[route] = Stats()
-            asyncio.run(saturate(server.base, route, args.phase_seconds, phases[route]))
+        for route in ("GET account", "GET dashboard", "POST contribution"):
+            phases[route] = measured(server, route, args.phase_seconds)
         for p in phases.values():
             log("  " + table(p)[2])
     finally:

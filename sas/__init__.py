@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request, session
+from flask import Flask, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -278,9 +278,31 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime
+    from babel.support import NullTranslations
+    from flask_babel import format_date, format_datetime, get_translations
+    from flask_login import current_user
 
     from sas.money import format_rupiah
+
+    def translations() -> NullTranslations:
+        """This request's catalogue. Flask-Babel's template callables look it up afresh for
+        every string (a page has dozens); the locale does not change within a request."""
+        try:
+            return g.sas_translations
+        except AttributeError:
+            g.sas_translations = found = get_translations()
+            return found
+
+    app.jinja_env.install_gettext_callables(  # replaces Flask-Babel's, same behaviour
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+    )
+
+    @app.context_processor
+    def signed_in_user() -> dict[str, object]:
+        """The user itself rather than Flask-Login's proxy: a page reads it many times."""
+        return {"current_user": current_user._get_current_object()}
 
     app.jinja_env.filters["rupiah"] = format_rupiah
     app.jinja_env.filters["tanggal"] = lambda d: format_date(d, "d MMM y") if d else ""

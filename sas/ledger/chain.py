@@ -186,14 +186,17 @@ class _Verified:
 
 def verify_recent(school: School) -> ChainStatus:
     """``verify`` for pages viewed often (the dashboard): the whole chain is walked at most once
-    per ``CHAIN_FULL_WALK_SECONDS`` per school and process; in between only the entries added
-    since the last walk are checked, against the last entry that walk verified (which must still
-    be there, unchanged), and the fund's head. A changed or deleted entry at the end shows at
-    once, one further back within that time; ``flask sas verify-ledger`` always walks it all."""
+    per ``CHAIN_FULL_WALK_SECONDS`` per school and process. In between, the entries appended
+    since the last walk are checked against the last entry it verified (which must still be
+    there, unchanged) and the fund's head; when nothing was appended, nothing is read. A change
+    made behind the app shows at the next whole walk; ``flask sas verify-ledger`` and the
+    kuitansi check always walk it all."""
     known: dict[int, _Verified] = current_app.extensions.setdefault("sas_chain_verified", {})
     seen, now = known.get(school.id), time.monotonic()
     if seen is None or now - seen.walked_at >= current_app.config["CHAIN_FULL_WALK_SECONDS"]:
         status, walked_at = verify(school), now
+    elif _unchanged(school, seen):
+        return ChainStatus(school, seen.seq, seen.hash)
     else:
         status, walked_at = _walk(school, seen.seq, seen.hash), seen.walked_at
     if status.ok and status.head is not None:
@@ -201,6 +204,12 @@ def verify_recent(school: School) -> ChainStatus:
     else:
         known.pop(school.id, None)
     return status
+
+
+def _unchanged(school: School, seen: _Verified) -> bool:
+    """Nothing appended since ``seen`` (the fund is usually in the session already)."""
+    fund = db.session.get(Fund, school.id)
+    return fund is not None and fund.last_seq == seen.seq and fund.chain_head == seen.hash
 
 
 def verify_all(npsn: str | None = None) -> list[ChainStatus]:

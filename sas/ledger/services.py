@@ -493,8 +493,20 @@ def pending_lines(school: School, today: date) -> list[PendingLine]:
 
 
 def dashboard(school: School, today: date) -> Dashboard:
-    fund = db.session.get(Fund, school.id)  # held here, so the lookups below reuse it
-    year, helped = year_totals(school, today)
+    # The fund and this month's and school year's totals in one query; the fund, held here,
+    # is the one the chain check below finds in the session.
+    fund, month_row, year_row = db.session.execute(
+        select(Fund, MonthTotal, YearTotal)
+        .outerjoin(
+            MonthTotal,
+            (MonthTotal.school_id == Fund.school_id) & (MonthTotal.month == today.replace(day=1)),
+        )
+        .outerjoin(
+            YearTotal,
+            (YearTotal.school_id == Fund.school_id) & (YearTotal.year == school_year_start(today)),
+        )
+        .where(Fund.school_id == school.id)
+    ).one_or_none() or (None, None, None)
     status = chain.verify_recent(school)
     recent = db.session.scalars(
         select(Entry)
@@ -505,9 +517,9 @@ def dashboard(school: School, today: date) -> Dashboard:
     ).all()
     return Dashboard(
         balance=fund.balance if fund is not None else 0,
-        month=month_totals(school, today),
-        year=year,
-        helped_this_year=helped,
+        month=Totals(month_row.collected, month_row.disbursed) if month_row else Totals(0, 0),
+        year=Totals(year_row.collected, year_row.disbursed) if year_row else Totals(0, 0),
+        helped_this_year=year_row.helped if year_row else 0,
         recent=list(recent),
         chain=status,
         broken_entry=broken_entry(status),
