@@ -27,7 +27,7 @@ from sas.models import (
 )
 from sas.reports import services as reports
 from sas.transfers import services as board
-from tests.conftest import contribute, disburse, make_school, make_user
+from tests.conftest import contribute, disburse, login, make_school, make_user
 from tests.test_concurrency import THREADS, run_at_once
 
 
@@ -430,3 +430,126 @@ def test_two_schools_filling_one_request_at_once_never_overfill_it(app, world):
     request = db.session.get(HelpRequest, request_id)
     assert (request.received, request.status) == (20_000, RequestStatus.OPEN)
     assert ledger.balance(world["b"]) == 70_000
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def test_a_committee_answers_a_request_from_the_board(client, world):
+    a, b = world["a"], world["b"]
+    request = ask(b, 60_000, world["komite_b"])
+    login(client, "komite_a")
+    page = client.get("/kabupaten/35.10/bantuan").get_data(as_text=True)
+    assert "SD Negeri 2 Genteng" in page and "Rp60.000" in page and "Genteng" in page
+    page = client.get(f"/bantuan/{request.id}").get_data(as_text=True)
+    assert "Sepatu untuk 4 siswa kelas 1" in page and "Bantu sekolah ini" in page
+    # the request is all another school learns of the receiving school's needs
+    assert "Budi Santoso" not in page and "Rp50.000" not in page
+    form = client.get(f"/schools/{a.npsn}/transfers/new?request={request.id}")
+    assert form.status_code == 200 and "masih dibutuhkan Rp60.000" in form.get_data(as_text=True)
+    data = {
+        "to_school": b.npsn,
+        "amount": "70.000",
+        "occurred_on": today_wib().isoformat(),
+        "request_id": str(request.id),
+        "form_key": uuid.uuid4().hex,
+    }
+    refused = client.post(f"/schools/{a.npsn}/transfers/new", data=data)
+    assert refused.status_code == 422
+    assert "tinggal membutuhkan Rp60.000" in refused.get_data(as_text=True)
+    sent = client.post(f"/schools/{a.npsn}/transfers/new", data={**data, "amount": "60.000"})
+    assert sent.status_code == 303
+    moved = db.session.scalar(select(Transfer))
+    assert sent.location.endswith(f"/schools/{a.npsn}/transfers/{moved.id}")
+    assert (ledger.balance(a), ledger.balance(b)) == (40_000, 110_000)
+    again = client.post(f"/schools/{a.npsn}/transfers/new", data={**data, "amount": "60.000"})
+    assert again.status_code == 303 and db.session.scalar(select(func.count(Transfer.id))) == 1
+    book = client.get(f"/schools/{a.npsn}/ledger").get_data(as_text=True)
+    assert "Transfer keluar ke SD Negeri 2 Genteng" in book and "TRK-0002" in book
+    # the receiving school sees it at once, with its own label, and prints its kuitansi
+    client.post("/logout")
+    login(client, "guru_b")
+    board_page = client.get(f"/schools/{b.npsn}").get_data(as_text=True)
+    assert "Transfer masuk dari SMP Negeri 1 Banyuwangi" in board_page
+    detail = client.get(f"/schools/{b.npsn}/transfers/{moved.id}").get_data(as_text=True)
+    assert "Batalkan kedua sisi" not in detail and "TRM-0002" in detail
+    into = db.session.scalar(select(Entry).where(Entry.kind == EntryKind.TRANSFER_IN))
+    kuitansi = client.get(f"/schools/{b.npsn}/entries/{into.id}/kuitansi")
+    assert kuitansi.status_code == 200
+    assert "Tim SAS SMP Negeri 1 Banyuwangi" in kuitansi.get_data(as_text=True)
+    entry_page = client.get(f"/schools/{b.npsn}/entries/{into.id}").get_data(as_text=True)
+    assert "berpasangan" in entry_page and "Batalkan dengan koreksi" not in entry_page
+
+
+def test_a_request_is_posted_withdrawn_and_fulfilled_by_its_own_committee(client, world):
+    b = world["b"]
+    login(client, "komite_b")
+    form = client.get(f"/schools/{b.npsn}/bantuan/baru").get_data(as_text=True)
+    assert "Jangan tulis nama" in form
+    data = {
+        "amount": "250.000",
+        "category": "seragam",
+        "description": "Seragam untuk 5 siswa",
+        "form_key": uuid.uuid4().hex,
+    }
+    posted = client.post(f"/schools/{b.npsn}/bantuan/baru", data=data)
+    assert posted.status_code == 303
+    first = db.session.scalar(select(HelpRequest))
+    assert (first.amount, first.status) == (250_000, RequestStatus.OPEN)
+    page = client.get(f"/bantuan/{first.id}").get_data(as_text=True)
+    assert "Tarik permintaan" in page and "Bantu sekolah ini" not in page
+    # another school's committee cannot close it
+    client.post("/logout")
+    login(client, "komite_a")
+    assert "Tarik permintaan" not in client.get(f"/bantuan/{first.id}").get_data(as_text=True)
+    assert client.post(f"/schools/{b.npsn}/bantuan/{first.id}/tarik").status_code == 404
+    assert client.post(f"/schools/{world['a'].npsn}/bantuan/{first.id}/tarik").status_code == 404
+    client.post("/logout")
+    login(client, "komite_b")
+    assert client.post(f"/schools/{b.npsn}/bantuan/{first.id}/tarik").status_code == 303
+    db.session.refresh(first)
+    assert first.status == RequestStatus.WITHDRAWN
+    assert "Rp250.000" not in client.get("/kabupaten/35.10/bantuan").get_data(as_text=True)
+    second = ask(b, 10_000, world["komite_b"])
+    assert client.post(f"/schools/{b.npsn}/bantuan/{second.id}/terpenuhi").status_code == 303
+    db.session.refresh(second)
+    assert second.status == RequestStatus.FULFILLED
+
+
+def test_transfer_scope(client, world):
+    a, b = world["a"], world["b"]
+    far = make_school("20530001", "35.09.01", name="SMP Negeri 1 Jember")
+    make_user("komite_far", Role.COMMITTEE, far)
+    data = {
+        "to_school": b.npsn,
+        "amount": "10.000",
+        "occurred_on": today_wib().isoformat(),
+        "form_key": uuid.uuid4().hex,
+    }
+    login(client, "komite_a")
+    # only from its own school
+    assert client.post(f"/schools/{b.npsn}/transfers/new", data=data).status_code == 404
+    # only to a school of the same kabupaten
+    response = client.post(f"/schools/{a.npsn}/transfers/new", data={**data, "to_school": far.npsn})
+    assert response.status_code == 422
+    assert "20530001" not in client.get(f"/schools/{a.npsn}/transfers/new").get_data(as_text=True)
+    assert entry_count() == 2
+    moved = send(a, b, 10_000, world["komite_a"])
+    # the receiving school's committee sees the pair but cannot void it; nobody else sees it
+    client.post("/logout")
+    login(client, "komite_b")
+    assert client.get(f"/schools/{b.npsn}/transfers/{moved.id}").status_code == 200
+    void = {"reason": "salah", "form_key": uuid.uuid4().hex}
+    assert client.post(f"/schools/{b.npsn}/transfers/{moved.id}/void", data=void).status_code == 403
+    client.post("/logout")
+    login(client, "komite_far")
+    assert client.get(f"/schools/{far.npsn}/transfers/{moved.id}").status_code == 404
+    assert client.get("/kabupaten/35.10/bantuan").status_code == 404
+    assert client.get("/kabupaten/35.09/bantuan").status_code == 200
+    client.post("/logout")
+    login(client, "guru_a")
+    assert client.post(f"/schools/{a.npsn}/transfers/{moved.id}/void", data=void).status_code == 403
+    client.post("/logout")
+    login(client, "komite_a")
+    assert client.post(f"/schools/{a.npsn}/transfers/{moved.id}/void", data=void).status_code == 303
+    assert (ledger.balance(a), ledger.balance(b)) == (100_000, 50_000)

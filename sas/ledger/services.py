@@ -407,17 +407,23 @@ class Totals:
 
     collected: int
     disbursed: int
+    transferred_in: int = 0  # from other schools (Sekolah Asuh Sekolah)
+    transferred_out: int = 0
 
 
 def month_totals(school: School, day: date) -> Totals:
     row = db.session.get(MonthTotal, (school.id, day.replace(day=1)))
-    return Totals(row.collected, row.disbursed) if row else Totals(0, 0)
+    if row is None:
+        return Totals(0, 0)
+    return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out)
 
 
 def year_totals(school: School, day: date) -> tuple[Totals, int]:
     """Money in and out of the school year of ``day``, and the students helped in it."""
     row = db.session.get(YearTotal, (school.id, school_year_start(day)))
-    return (Totals(row.collected, row.disbursed), row.helped) if row else (Totals(0, 0), 0)
+    if row is None:
+        return Totals(0, 0), 0
+    return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out), row.helped
 
 
 def balance(school: School) -> int:
