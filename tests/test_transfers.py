@@ -553,3 +553,39 @@ def test_transfer_scope(client, world):
     login(client, "komite_a")
     assert client.post(f"/schools/{a.npsn}/transfers/{moved.id}/void", data=void).status_code == 303
     assert (ledger.balance(a), ledger.balance(b)) == (100_000, 50_000)
+
+
+def test_exports_and_the_api_carry_transfers(client, world):
+    a, b = world["a"], world["b"]
+    send(a, b, 30_000, world["komite_a"])
+    year = reports.school_year_label(reports.current_school_year(today_wib()))
+    login(client, "dinas")
+    page = client.get("/district/35.10").get_data(as_text=True)
+    assert 'id="moved">Rp30.000' in page and 'id="flows"' in page
+    assert 'id="collected">Rp150.000' in page and 'id="disbursed">Rp0' in page
+    flows = client.get("/district/35.10/export.csv?table=flows").get_data(as_text=True)
+    assert "35.10.16,Banyuwangi,35.10.09" in flows and ",30000,1" in flows
+    kecamatan = client.get("/district/35.10/export.csv").get_data(as_text=True).splitlines()
+    assert kecamatan[0].endswith("Transfer masuk (Rp),Transfer keluar (Rp)")
+    assert kecamatan[-1].endswith(",30000,30000")
+    summary = client.get(f"/schools/{b.npsn}/summary").get_data(as_text=True)
+    assert 'id="transferred-in">Rp30.000' in summary
+    api = client.get(f"/api/v1/transfers?school_year={year}").get_json()
+    assert api["total"] == 30_000
+    assert api["flows"] == [
+        {"from": "35.10.16", "to": "35.10.09", "amount": 30_000, "transfers": 1}
+    ]
+    assert api["top_receiving"][0]["npsn"] == b.npsn
+    figures = client.get("/api/v1/summary").get_json()["figures"]
+    assert (figures["collected"], figures["transferred_in"], figures["transferred_out"]) == (
+        150_000,
+        30_000,
+        30_000,
+    )
+    months = client.get(f"/api/v1/schools/{a.npsn}/months").get_json()
+    assert months["figures"]["transferred_out"] == 30_000
+    assert sum(m["transferred_out"] for m in months["months"]) == 30_000
+    # the public page: aggregates only, and never counts a transfer as collected or given
+    client.post("/logout")
+    public = client.get("/").get_data(as_text=True)
+    assert "Rp150.000" in public and "Rp180.000" not in public
