@@ -589,3 +589,24 @@ def test_exports_and_the_api_carry_transfers(client, world):
     client.post("/logout")
     public = client.get("/").get_data(as_text=True)
     assert "Rp150.000" in public and "Rp180.000" not in public
+
+
+def test_rebuild_totals_keeps_the_transfer_columns(app, world):
+    a, b = world["a"], world["b"]
+    moved = send(a, b, 40_000, world["komite_a"])
+    send(b, a, 5_000, world["komite_b"])
+    void_pair(moved, world["komite_a"])
+    year = today_wib().year - (today_wib().month < 7)
+    stored = {
+        s.id: (t.transferred_in, t.transferred_out)
+        for s in (a, b)
+        for t in [db.session.get(YearTotal, (s.id, year))]
+    }
+    assert stored == {a.id: (5_000, 0), b.id: (0, 5_000)}
+    totals.rebuild()
+    db.session.commit()
+    db.session.expire_all()
+    assert totals.differences() == []
+    for s in (a, b):
+        t = db.session.get(YearTotal, (s.id, year))
+        assert (t.transferred_in, t.transferred_out) == stored[s.id]
