@@ -142,8 +142,9 @@ def test_the_kecamatan_export_agrees_with_the_ledger(dinas, params, fmt):
         "Aktif",
         "Laporan tepat waktu",
     ]
-    assert lines[0][9:-4] == [m.strftime("%Y-%m") for m in months]  # then the evidence
-    assert lines[0][-2:] == ["Transfer masuk (Rp)", "Transfer keluar (Rp)"]
+    # then money moved between schools, then the evidence
+    assert lines[0][9:-4] == [m.strftime("%Y-%m") for m in months]
+    assert lines[0][-4:-2] == ["Transfer masuk (Rp)", "Transfer keluar (Rp)"]
     schools = schools_in("35.10.16", jenjang)
     assert [line[0] for line in lines[1:-1]] == [s.npsn for s in schools]
     total = Sum()

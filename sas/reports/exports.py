@@ -192,13 +192,13 @@ def kecamatan_table(
             *([""] * len(months)),
         ]
     )
-    if evidence is not None:
-        _add_evidence(header, lines, evidence)
-    # money moved between schools last, after every other column
+    # money moved between schools after the months (the evidence counts stay last)
     moved = len(header)
     header += _transfer_header()
     for line, f in zip(lines, [*(r.figures for r in rows_list), t], strict=True):
         line += [f.transferred_in, f.transferred_out]
+    if evidence is not None:
+        _add_evidence(header, lines, evidence)
     return Table(_("Sekolah"), header, lines, frozenset({3, 4, 5, moved, moved + 1}))
 
 
