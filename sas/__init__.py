@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     from sas.months.routes import bp as months_bp
     from sas.receipts.routes import bp as receipts_bp
     from sas.recipients.routes import bp as recipients_bp
+    from sas.transfers.routes import bp as transfers_bp
 
     for bp in (main_bp, auth_bp, ledger_bp, recipients_bp, months_bp, district_bp, api_bp):
         app.register_blueprint(bp)
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(receipts_bp)
+    app.register_blueprint(transfers_bp)
 
 
 def register_login_protection(app: Flask) -> None:

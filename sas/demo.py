@@ -591,14 +591,16 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
     db.session.flush()
     closings = close_past_months(rng, schools, funds, recorders, books, start, today)
     totals.rebuild()  # from the entries and the closings just written
+    requests, moved = help_between_schools(schools, recorders, today)
 
     users = len(accounts) + len(recorders)
     children = sum(map(len, recipients.values()))
-    entries = len(rows)
+    entries = len(rows) + 2 * moved
     total = sum(b.balance for b in books)
     return (
         f"demo loaded: {len(kecamatan) + 1} regions, {len(schools)} schools, {users} users, "
         f"{children} recipients, {entries} entries, {closings} closed months, "
+        f"{requests} requests for help, {moved} transfers between schools, "
         f"total balance {format_rupiah(total)}"
     )
 
@@ -645,3 +647,63 @@ def close_past_months(
         db.session.execute(insert(MonthClosing), rows)
     db.session.flush()
     return len(rows)
+
+
+# Sekolah Asuh Sekolah: (index of the asking school, category, amount, days ago, description)
+REQUESTS = [
+    (1, Category.SEPATU, 600_000, 12, "Sepatu sekolah untuk 8 siswa kelas 1 dan 2"),
+    (5, Category.SERAGAM, 450_000, 5, "Seragam olahraga untuk 5 siswa"),
+    (9, Category.MUSIBAH, 1_000_000, 2, "Rumah 3 keluarga siswa rusak karena banjir"),
+]
+# (giving school, index into REQUESTS or None with the receiving school, amount)
+TRANSFERS = [(0, 0, 250_000), (2, 0, 150_000), (3, 2, 300_000), (0, ("school", 7), 100_000)]
+
+
+def help_between_schools(
+    schools: list[School], recorders: list[User], today: date
+) -> tuple[int, int]:
+    """A few open requests on the kabupaten's board and a few transfers, written through the
+    ledger's own transfer (both halves, chain, totals), dated today: every earlier month may
+    be closed. A transfer that does not fit a school's balance is left out."""
+    from sas.ledger.services import LedgerError
+    from sas.ledger.transfers import transfer
+    from sas.transfers.services import post_request
+
+    posted = []
+    for i, (school_index, category, amount, days_ago, text) in enumerate(REQUESTS):
+        item = post_request(
+            schools[school_index],
+            amount=amount,
+            category=category,
+            description=text,
+            deadline=today + timedelta(days=30 - days_ago),
+            created_by=recorders[school_index],
+            form_key=f"demo-request-{i}",
+            today=today,
+        )
+        item.created_at = datetime.combine(
+            today - timedelta(days=days_ago), time(9), WIB
+        ).astimezone(UTC)
+        posted.append(item)
+    moved = 0
+    for i, (giver, target, amount) in enumerate(TRANSFERS):
+        request = posted[target] if isinstance(target, int) else None
+        receiver = request.school if request is not None else schools[target[1]]
+        try:
+            with db.session.begin_nested():
+                transfer(
+                    schools[giver],
+                    receiver,
+                    amount=amount,
+                    occurred_on=today,
+                    request=request,
+                    note="Sekolah Asuh Sekolah",
+                    recorded_by=recorders[giver],
+                    form_key=f"demo-transfer-{i}",
+                    today=today,
+                )
+            moved += 1
+        except LedgerError:
+            continue
+    db.session.flush()
+    return len(posted), moved

@@ -11,6 +11,10 @@ import uuid
 import pytest
 
 from sas.dates import today_wib
+from sas.extensions import db
+from sas.ledger.transfers import transfer
+from sas.models import Category
+from sas.transfers.services import post_request
 from tests.conftest import PASSWORD, login
 
 ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
@@ -18,6 +22,8 @@ ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 READ = [302, 200, 404, 200, 404, 403, 403]  # a school page
 WRITE_FORM = [302, 200, 404, 403, 403, 403, 403]  # the GET of a committee form
 WRITE = [302, 303, 404, 403, 403, 403, 403]  # the POST of a committee form
+
+BOARD = [302, 200, 200, 200, 200, 200, 200]  # every school of the kabupaten, its district
 
 MATRIX = [
     # method, url, expected per actor
@@ -42,6 +48,20 @@ MATRIX = [
     ("GET", "/schools/{a}/recipients/{recipient}/edit", WRITE_FORM),
     ("POST", "/schools/{a}/recipients/{recipient}/edit", WRITE),
     ("GET", "/schools/99999999", [302, 404, 404, 404, 404, 403, 403]),
+    # Sekolah Asuh Sekolah: the board is the kabupaten's; writes are school A's committee's
+    ("GET", "/kabupaten/35.10/bantuan", [302, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/kabupaten/35.10/bantuan?kecamatan=35.10.16&category=sepatu&sort=amount", BOARD),
+    ("GET", "/kabupaten/35.99/bantuan", [302, 404, 404, 404, 404, 404, 404]),
+    ("GET", "/bantuan/{request}", BOARD),
+    ("GET", "/schools/{a}/antar-sekolah", READ),
+    ("GET", "/schools/{a}/bantuan/baru", WRITE_FORM),
+    ("POST", "/schools/{a}/bantuan/baru", WRITE),
+    ("POST", "/schools/{a}/bantuan/{request}/tarik", WRITE),
+    ("POST", "/schools/{a}/bantuan/{request}/terpenuhi", WRITE),
+    ("GET", "/schools/{a}/transfers/new", WRITE_FORM),
+    ("POST", "/schools/{a}/transfers/new", WRITE),
+    ("GET", "/schools/{a}/transfers/{transfer}", READ),
+    ("POST", "/schools/{a}/transfers/{transfer}/void", WRITE),
 ]
 
 CASES = [
@@ -74,6 +94,20 @@ def valid_form(url: str, world) -> dict:
         }
     if url.endswith("/void"):
         return {"reason": "Dicatat dua kali", "form_key": key}
+    if url.endswith("/transfers/new"):
+        return {
+            "to_school": world["b"].npsn,
+            "amount": "10.000",
+            "occurred_on": today,
+            "form_key": key,
+        }
+    if url.endswith("/bantuan/baru"):
+        return {
+            "amount": "100.000",
+            "category": "sepatu",
+            "description": "Sepatu untuk 2 siswa",
+            "form_key": key,
+        }
     if url == "/login":
         return {"username": "komite_a", "password": PASSWORD}
     if "/recipients/" in url:
@@ -81,10 +115,40 @@ def valid_form(url: str, world) -> dict:
     return {}
 
 
+def sas_ids(world) -> dict:  # type: ignore[no-untyped-def]
+    """A request for help of school A and a transfer from A to B, for the URLs naming them."""
+    request = post_request(
+        world["a"],
+        amount=50_000,
+        category=Category.SEPATU,
+        description="Sepatu untuk 2 siswa",
+        deadline=None,
+        created_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    moved = transfer(
+        world["a"],
+        world["b"],
+        amount=10_000,
+        occurred_on=today_wib(),
+        request=None,
+        note=None,
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    db.session.commit()
+    return {"request": request.id, "transfer": moved.id}
+
+
 @pytest.mark.parametrize(("method", "url", "actor", "expected"), CASES)
 def test_role_route_matrix(client, world, method, url, actor, expected):
     url = url.format(
-        a=world["a"].npsn, entry=world["entry_a"].id, recipient=world["recipient_a"].id
+        a=world["a"].npsn,
+        entry=world["entry_a"].id,
+        recipient=world["recipient_a"].id,
+        **(sas_ids(world) if "{request}" in url or "{transfer}" in url else {}),
     )
     if actor != "anon":
         assert login(client, actor).status_code == 303
@@ -102,6 +166,8 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
         "/schools/{a}/entries/{entry}/void",
         "/schools/{a}/recipients/new",
         "/schools/{a}/recipients/{recipient}/edit",
+        "/schools/{a}/transfers/new",
+        "/schools/{a}/bantuan/baru",
     ],
 )
 @pytest.mark.parametrize("payload", ["empty", "garbage", "valid"])

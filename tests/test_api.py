@@ -225,9 +225,9 @@ def expected(schools: list[School], first: date, last: date) -> dict:
     """Figures of ``schools`` for the months ``first`` to ``last``, from Entry rows alone.
 
     Money: contributions minus voided contributions, disbursements minus voided disbursements,
-    each counted on the date it carries (a void where the void is dated). Students helped:
-    distinct recipients of a disbursement in the period that was never voided. Balance: every
-    entry up to the end of the period.
+    transfers in and out minus their voids, each counted on the date it carries (a void where
+    the void is dated). Students helped: distinct recipients of a disbursement in the period
+    that was never voided. Balance: every entry up to the end of the period.
     """
     end = month_bounds(last)[1]
     ids = [s.id for s in schools]
@@ -271,6 +271,8 @@ def expected(schools: list[School], first: date, last: date) -> dict:
         "schools": len(schools),
         "active_schools": len({e.school_id for e in period}),
         "on_time_schools": on_time,
+        "transferred_in": sum(signed(e) for e in period if kind(e) == EntryKind.TRANSFER_IN),
+        "transferred_out": sum(signed(e) for e in period if kind(e) == EntryKind.TRANSFER_OUT),
     }
 
 
@@ -410,6 +412,8 @@ def test_the_school_year_boundary_of_30_june_and_1_july(client, history):
         "collected": 120_000,
         "disbursed": 50_000,
         "balance": 350_000,
+        "transferred_in": 0,
+        "transferred_out": 0,
         "closed": False,
         "closed_on_time": False,
     }
@@ -713,6 +717,9 @@ MATRIX = [
     ("GET", "/schools/{b}/months?school_year=2024/2025", [401, 404, 200, 404, 200, 404, 200]),
     ("GET", "/schools/{e}/months", [401, 404, 404, 404, 404, 200, 200]),
     ("GET", "/schools/99999999/months", [401, 404, 404, 404, 404, 404, 404]),
+    ("GET", "/transfers", [401, 403, 403, 403, 200, 200, 200]),
+    ("GET", "/transfers?kabupaten=35.09", [401, 403, 403, 403, 404, 200, 200]),
+    ("GET", "/transfers?jenjang=SD", [401, 403, 403, 403, 400, 400, 400]),
     ("GET", "/nope", [404] * 7),
     ("POST", "/summary", [405] * 7),
     ("POST", "/schools/{a}/months", [405] * 7),
@@ -805,6 +812,8 @@ def test_real_responses_match_the_documented_schemas(client, history):
         ("/regions", "/regions?school_year=2024/2025&jenjang=SD", token, 200),
         ("/regions/{code}/schools", "/regions/35.10.16/schools?school_year=2023/2024", token, 200),
         ("/schools/{npsn}/months", f"/schools/{history['a'].npsn}/months", own, 200),
+        ("/transfers", "/transfers?school_year=2024/2025", token, 200),
+        ("/transfers", "/transfers", own, 403),
         ("/summary", "/summary?school_year=2025", token, 400),
         ("/summary", "/summary", None, 401),
         ("/regions", "/regions", own, 403),

@@ -108,6 +108,8 @@ def test_the_district_export_agrees_with_the_ledger(dinas, params, fmt):
         "Sekolah",
         "Sekolah aktif",
         "Laporan tepat waktu",
+        "Transfer masuk (Rp)",
+        "Transfer keluar (Rp)",
     ]
     by_code = {line[0]: line for line in lines[1:-1]}
     assert set(by_code) == set(KECAMATAN)
@@ -116,7 +118,8 @@ def test_the_district_export_agrees_with_the_ledger(dinas, params, fmt):
         want = expected_kecamatan(code, months, jenjang)
         assert by_code[code][1] == name
         assert by_code[code][2:6] == expected_line(want), code
-        assert by_code[code][6:] == [want.schools, want.active, want.on_time], code
+        assert by_code[code][6:9] == [want.schools, want.active, want.on_time], code
+        assert by_code[code][9:] == [0, 0], code  # no transfers between schools here
         for key in ("collected", "disbursed", "balance", "helped"):
             setattr(total, key, getattr(total, key) + getattr(want, key))
     assert lines[-1][1] == "Jumlah"
@@ -139,7 +142,9 @@ def test_the_kecamatan_export_agrees_with_the_ledger(dinas, params, fmt):
         "Aktif",
         "Laporan tepat waktu",
     ]
-    assert lines[0][9:-2] == [m.strftime("%Y-%m") for m in months]  # then the evidence
+    # then money moved between schools, then the evidence
+    assert lines[0][9:-4] == [m.strftime("%Y-%m") for m in months]
+    assert lines[0][-4:-2] == ["Transfer masuk (Rp)", "Transfer keluar (Rp)"]
     schools = schools_in("35.10.16", jenjang)
     assert [line[0] for line in lines[1:-1]] == [s.npsn for s in schools]
     total = Sum()
@@ -172,6 +177,8 @@ def test_the_school_export_agrees_with_the_ledger(client, district, viewer, para
         "Keluar (Rp)",
         "Saldo akhir bulan (Rp)",
         "Laporan bulanan",
+        "Transfer masuk (Rp)",
+        "Transfer keluar (Rp)",
     ]
     balance = want.balance - sum(i - o for i, o in want.months.values())
     for m, line in zip(months, lines[1:-1], strict=True):
@@ -227,20 +234,23 @@ def test_the_region_months_and_categories_tables(dinas):
                 per_category[c][1] += kind
     lines, name = download(dinas, "/district/35.10/export.csv?school_year=2025/2026&table=months")
     assert name == "sas-35.10-2025-2026-months.csv"
-    assert lines[1:-1] == [[m.strftime("%Y-%m"), i, o] for m, (i, o) in per_month.items()]
+    # then money moved between schools (none here)
+    assert lines[1:-1] == [[m.strftime("%Y-%m"), i, o, 0, 0] for m, (i, o) in per_month.items()]
     assert lines[-1] == [
         "Jumlah",
         sum(i for i, _ in per_month.values()),
         sum(o for _, o in per_month.values()),
+        0,
+        0,
     ]
     lines, _ = download(dinas, "/district/35.10/export.csv?school_year=2025/2026&table=categories")
     assert {line[0]: line[1:3] for line in lines[1:-1]} == {
         str(CATEGORY_LABELS[c]): v for c, v in per_category.items()
     }
     book = sheets(dinas.get("/district/35.10/export.xlsx?school_year=2025/2026").data)
-    assert list(book) == ["Kecamatan", "Per bulan", "Kebutuhan"]
+    assert list(book) == ["Kecamatan", "Per bulan", "Kebutuhan", "Antar sekolah"]
     assert table_of(book["Per bulan"])[1:-1] == [
-        [m.strftime("%Y-%m"), i, o] for m, (i, o) in per_month.items()
+        [m.strftime("%Y-%m"), i, o, 0, 0] for m, (i, o) in per_month.items()
     ]
 
 

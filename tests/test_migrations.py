@@ -1,7 +1,10 @@
 """The schema comes from migrations everywhere but the unit tests: they must match the models."""
 
+import hashlib
+import json
 import os
-from datetime import date
+import uuid
+from datetime import date, datetime
 
 import flask_migrate
 import pytest
@@ -156,4 +159,100 @@ def test_upgrade_chains_the_entries_already_there(empty_database_url):
         with pytest.raises(DatabaseError), db.engine.begin() as conn:
             conn.execute(text("DELETE FROM entries WHERE id = 3"))
         db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_a_ledger_chained_before_transfers_still_verifies_and_takes_them(empty_database_url):
+    """a91c3e5f7d20 adds ``transfer_id`` to the entries (and the chain content, when set): the
+    hashes sealed before it stay valid, and the new kinds pass the table's CHECK constraints."""
+    from sas.ledger import chain, transfers
+    from sas.models import Entry, School, User
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with app.app_context():
+        flask_migrate.upgrade(revision="7b4e19c2d8a5")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO regions (id, code, name, level) VALUES (1, '35.10', 'B', 'kabupaten')",
+                "INSERT INTO regions (id, code, name, level, parent_id)"
+                " VALUES (2, '35.10.01', 'P', 'kecamatan', 1)",
+                "INSERT INTO schools (id, npsn, name, jenjang, status, kecamatan_id, active)"
+                " VALUES (1, '20525555', 'S', 'SMP', 'negeri', 2, true),"
+                " (2, '20526666', 'T', 'SD', 'negeri', 2, true)",
+                "INSERT INTO users (id, username, password_hash, display_name, role, active,"
+                " session_version, created_at, school_id)"
+                " VALUES (1, 'komite', 'x', 'K', 'committee', true, 1, '2026-01-01', 1)",
+                "INSERT INTO funds (school_id, balance, last_seq, reserved) VALUES (1, 0, 0, 0),"
+                " (2, 0, 0, 0)",
+            ):
+                conn.execute(text(statement))
+        # entries written by the app as it was at 7b4e19c2d8a5: the same canonical JSON
+        old_content = [n for n in chain.CONTENT if n != "transfer_id"]
+        before = []
+        with db.engine.begin() as conn:
+            head = chain.GENESIS
+            for seq, amount in ((1, 50_000), (2, 30_000)):
+                row = {
+                    "school_id": 1,
+                    "seq": seq,
+                    "kind": "contribution",
+                    "direction": "in",
+                    "amount": amount,
+                    "occurred_on": date(2025, 8, seq),
+                    "recorded_at": None,
+                    "recorded_by_id": 1,
+                    "approved_by_id": None,
+                    "form_key": f"k{seq}",
+                    "source": "class",
+                    "class_label": "7A",
+                    "receipt_year": 2025,
+                    "receipt_no": seq,
+                    "prev_hash": head,
+                }
+                row["recorded_at"] = datetime(2025, 8, seq, 1, 0)
+                body = {n: chain._plain(row.get(n)) for n in old_content}
+                row["hash"] = head = hashlib.sha256(
+                    json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+                ).hexdigest()
+                before.append(head)
+                conn.execute(
+                    text(
+                        "INSERT INTO entries (school_id, seq, kind, direction, amount,"
+                        " occurred_on, recorded_at, recorded_by_id, form_key, source,"
+                        " class_label, receipt_year, receipt_no, prev_hash, hash) VALUES"
+                        " (:school_id, :seq, :kind, :direction, :amount, :occurred_on,"
+                        " :recorded_at, :recorded_by_id, :form_key, :source, :class_label,"
+                        " :receipt_year, :receipt_no, :prev_hash, :hash)"
+                    ),
+                    row,
+                )
+            conn.execute(
+                text(
+                    "UPDATE funds SET balance = 80000, last_seq = 2, chain_head = :h"
+                    " WHERE school_id = 1"
+                ),
+                {"h": head},
+            )
+        flask_migrate.upgrade()
+        school, other = db.session.get(School, 1), db.session.get(School, 2)
+        assert chain.verify(school).ok
+        assert [e.hash for e in db.session.scalars(select(Entry).order_by(Entry.seq))] == before
+        transfers.transfer(
+            school,
+            other,
+            amount=20_000,
+            occurred_on=date(2025, 9, 1),
+            request=None,
+            note=None,
+            recorded_by=db.session.get(User, 1),
+            form_key=uuid.uuid4().hex,
+            today=date(2025, 9, 2),
+        )
+        db.session.commit()
+        assert chain.verify(school).ok and chain.verify(other).ok
+        assert chain.verify(school).entries == 3
+        db.session.remove()
+        with pytest.raises(SystemExit):  # a ledger with transfers cannot go back
+            flask_migrate.downgrade(revision="7b4e19c2d8a5")
         db.engine.dispose()

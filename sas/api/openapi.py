@@ -106,6 +106,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Every monthly report due in the period was closed by the 10th "
                 "of the next month.",
             },
+            "transferred_in": {
+                **RUPIAH,
+                "description": "Received from other schools' funds (Sekolah Asuh Sekolah), net "
+                "of voids; not in collected.",
+            },
+            "transferred_out": {
+                **RUPIAH,
+                "description": "Sent to other schools' funds, net of voids; not in disbursed. "
+                "Across a whole kabupaten equal to transferred_in.",
+            },
         },
         "Figures of a period. Money is in whole Rupiah; counts are integers.",
     ),
@@ -176,6 +186,8 @@ SCHEMAS: dict[str, Any] = {
                         "collected": RUPIAH,
                         "disbursed": RUPIAH,
                         "balance": {**RUPIAH, "description": "Held at the end of the month."},
+                        "transferred_in": RUPIAH,
+                        "transferred_out": RUPIAH,
                         "closed": {"type": "boolean"},
                         "closed_on_time": {"type": "boolean"},
                     }
@@ -193,6 +205,31 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+_SCHOOL_FLOW = _object(
+    {"npsn": NPSN, "name": {"type": "string"}, "amount": RUPIAH, "transfers": COUNT}
+)
+SCHEMAS["Transfers"] = _object(
+    {
+        "filter": _ref("Filter"),
+        "kabupaten": _ref("Place"),
+        "total": {**RUPIAH, "description": "Moved between schools in the period, net of voids."},
+        "flows": _array(
+            _object(
+                {
+                    "from": KECAMATAN_CODE,
+                    "to": KECAMATAN_CODE,
+                    "amount": RUPIAH,
+                    "transfers": {"type": "integer"},
+                }
+            )
+        ),
+        "top_giving": _array(_SCHOOL_FLOW),
+        "top_receiving": _array(_SCHOOL_FLOW),
+    },
+    "Money moved between the kabupaten's schools (Sekolah Asuh Sekolah): never counted as "
+    "collected or disbursed.",
+)
 
 PARAMETERS: dict[str, Any] = {
     "school_year": {
@@ -349,6 +386,20 @@ OPENAPI: dict[str, Any] = {
             "SchoolMonths",
             ["npsn", "school_year", "from", "to"],
             [("400", "BadParameter"), ("401", "Unauthorized"), ("404", "NotFound")],
+        ),
+        "/transfers": _operation(
+            "Money moved between schools",
+            "Transfers between the kabupaten's schools (Sekolah Asuh Sekolah) per pair of "
+            "kecamatan, net of voids dated in the period, and the five schools that gave and "
+            "received most. District and admin; jenjang does not apply (400).",
+            "Transfers",
+            ["school_year", "from", "to", "kabupaten"],
+            [
+                ("400", "BadParameter"),
+                ("401", "Unauthorized"),
+                ("403", "Forbidden"),
+                ("404", "NotFound"),
+            ],
         ),
     },
     "components": {

@@ -29,12 +29,14 @@ from sas.models.people import SCHOOL_ROLES
 from sas.reports.services import (
     Figures,
     ReportFilter,
+    SchoolFlow,
     district_report,
     is_suppressed,
     kecamatan_report,
     parse_school_year,
     school_summary,
     school_year_label,
+    transfer_flows,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -141,6 +143,8 @@ def figures_json(figures: Figures, *, above_school: bool) -> dict[str, Any]:
         "schools": figures.schools,
         "active_schools": figures.active_schools,
         "on_time_schools": figures.on_time_schools,
+        "transferred_in": figures.transferred_in,
+        "transferred_out": figures.transferred_out,
     }
 
 
@@ -259,6 +263,8 @@ def school_months(npsn: str) -> Response:
                 "collected": m.collected,
                 "disbursed": m.disbursed,
                 "balance": m.balance,
+                "transferred_in": m.transferred_in,
+                "transferred_out": m.transferred_out,
                 "closed": closings[m.month].closed,
                 "closed_on_time": closings[m.month].on_time,
             }
@@ -268,6 +274,36 @@ def school_months(npsn: str) -> Response:
             {"category": c.category.value, "disbursed": c.amount, "disbursed_in_kind": c.in_kind}
             for c in result.categories
         ],
+    )
+
+
+@bp.get("/transfers")
+def transfers() -> Response:
+    """Sekolah Asuh Sekolah: money moved between the kabupaten's schools, per kecamatan pair,
+    and the schools that gave and received most."""
+    user = caller(*ABOVE_SCHOOL)
+    flt = report_filter(request.args, with_jenjang=False)
+    kabupaten = _kabupaten(user, request.args.get("kabupaten"))
+    flows = transfer_flows(kabupaten, flt)
+
+    def school(row: SchoolFlow) -> dict[str, Any]:
+        return {"npsn": row.npsn, "name": row.name, "amount": row.amount, "transfers": row.count}
+
+    return jsonify(
+        filter=filter_json(flt),
+        kabupaten=region_json(kabupaten),
+        total=flows.total,
+        flows=[
+            {
+                "from": f.from_code,
+                "to": f.to_code,
+                "amount": f.amount,
+                "transfers": f.count,
+            }
+            for f in flows.pairs
+        ],
+        top_giving=[school(s) for s in flows.top_giving],
+        top_receiving=[school(s) for s in flows.top_receiving],
     )
 
 

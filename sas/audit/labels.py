@@ -34,4 +34,8 @@ ACTION_LABELS = {
     "disbursement.approved": _l("Penyaluran disetujui"),
     "disbursement.rejected": _l("Penyaluran ditolak"),
     "school.threshold_changed": _l("Batas persetujuan diubah"),
+    "transfer.recorded": _l("Transfer antarsekolah dicatat"),
+    "transfer.voided": _l("Transfer antarsekolah dibatalkan"),
+    "help_request.posted": _l("Permintaan bantuan dipasang"),
+    "help_request.closed": _l("Permintaan bantuan ditutup"),
 }

@@ -52,6 +52,10 @@ ACTIONS = (
     "disbursement.approved",
     "disbursement.rejected",
     "school.threshold_changed",
+    "transfer.recorded",
+    "transfer.voided",
+    "help_request.posted",
+    "help_request.closed",
 )
 
 

@@ -36,6 +36,7 @@ from sas.reports.services import (
     kecamatan_report,
     school_summary,
     school_years,
+    transfer_flows,
 )
 
 bp = Blueprint("district", __name__)
@@ -199,7 +200,8 @@ def report(code: str) -> str:
     query = _region_query(kabupaten, REGION_SORTS)
     data = district_report(kabupaten, query.filter, today_wib())
     rows = exports.sort_rows(data.rows, query.sort, query.descending)
-    return render_template("district/report.html", report=data, rows=rows, query=query)
+    flows = transfer_flows(kabupaten, query.filter)
+    return render_template("district/report.html", report=data, rows=rows, query=query, flows=flows)
 
 
 @bp.get("/district/<code>/export.<any(csv, xlsx):fmt>")
@@ -213,6 +215,7 @@ def report_export(code: str, fmt: str) -> Response:
         "kecamatan": exports.district_table(data, rows),
         "months": exports.region_months_table(data.months),
         "categories": exports.categories_table(data.categories),
+        "flows": exports.flows_table(transfer_flows(kabupaten, query.filter)),
     }
     title = _("Kabupaten %(name)s (%(code)s)", name=kabupaten.name, code=kabupaten.code)
     return _download(tables, fmt, kabupaten.code, title, query.filter)

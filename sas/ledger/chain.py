@@ -52,8 +52,12 @@ CONTENT = (
     "reason",
     "receipt_year",
     "receipt_no",
+    "transfer_id",
     "prev_hash",
 )
+# Columns added after entries were first chained: named in the content only when set, so the
+# entries written before them keep the hashes they were sealed with.
+SPARSE = frozenset({"transfer_id"})
 
 
 def _plain(value: Any) -> Any:
@@ -72,7 +76,11 @@ def _plain(value: Any) -> Any:
 
 
 def _canonical(values: Sequence[Any]) -> bytes:
-    content = dict(zip(CONTENT, map(_plain, values), strict=True))
+    content = {
+        name: value
+        for name, value in zip(CONTENT, map(_plain, values), strict=True)
+        if value is not None or name not in SPARSE
+    }
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

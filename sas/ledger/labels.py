@@ -8,6 +8,8 @@ KIND_LABELS = {
     EntryKind.CONTRIBUTION: _l("Pemasukan"),
     EntryKind.DISBURSEMENT: _l("Penyaluran"),
     EntryKind.VOID: _l("Koreksi"),
+    EntryKind.TRANSFER_OUT: _l("Transfer keluar"),
+    EntryKind.TRANSFER_IN: _l("Transfer masuk"),
 }
 
 SOURCE_LABELS = {

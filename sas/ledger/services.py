@@ -320,6 +320,10 @@ def void_entry(
     _refuse_reused_key(form_key)
     if original.kind == EntryKind.VOID:
         raise LedgerError(_("Koreksi tidak dapat dibatalkan."))
+    if original.is_transfer:
+        raise LedgerError(
+            _("Transfer antarsekolah hanya dapat dibatalkan berpasangan, dari halaman transfernya.")
+        )
     already = db.session.scalar(select(Entry.id).where(Entry.voids_entry_id == original.id))
     if already is not None:
         raise LedgerError(_("Transaksi ini sudah dibatalkan."))
@@ -403,17 +407,23 @@ class Totals:
 
     collected: int
     disbursed: int
+    transferred_in: int = 0  # from other schools (Sekolah Asuh Sekolah)
+    transferred_out: int = 0
 
 
 def month_totals(school: School, day: date) -> Totals:
     row = db.session.get(MonthTotal, (school.id, day.replace(day=1)))
-    return Totals(row.collected, row.disbursed) if row else Totals(0, 0)
+    if row is None:
+        return Totals(0, 0)
+    return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out)
 
 
 def year_totals(school: School, day: date) -> tuple[Totals, int]:
     """Money in and out of the school year of ``day``, and the students helped in it."""
     row = db.session.get(YearTotal, (school.id, school_year_start(day)))
-    return (Totals(row.collected, row.disbursed), row.helped) if row else (Totals(0, 0), 0)
+    if row is None:
+        return Totals(0, 0), 0
+    return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out), row.helped
 
 
 def balance(school: School) -> int:
@@ -580,7 +590,12 @@ class CashBookPage:
     total_out: int
 
 
-LINE_LOADS = (joinedload(Entry.recipient), joinedload(Entry.voids), joinedload(Entry.voided_by))
+LINE_LOADS = (
+    joinedload(Entry.recipient),
+    joinedload(Entry.voids),
+    joinedload(Entry.voided_by),
+    joinedload(Entry.transfer),
+)
 
 
 def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
@@ -598,10 +613,15 @@ def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
         stmt = stmt.where(Entry.kind == EntryKind.VOID)
     elif flt.kind is not None:
         # a kind comes with the corrections of its entries, so the filtered totals net out
-        reverses = Direction.OUT if flt.kind == EntryKind.CONTRIBUTION else Direction.IN
+        incoming = flt.kind in (EntryKind.CONTRIBUTION, EntryKind.TRANSFER_IN)
+        moved = flt.kind in (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN)
         stmt = stmt.where(
             (Entry.kind == flt.kind)
-            | ((Entry.kind == EntryKind.VOID) & (Entry.direction == reverses))
+            | (
+                (Entry.kind == EntryKind.VOID)
+                & (Entry.direction == (Direction.OUT if incoming else Direction.IN))
+                & (Entry.transfer_id.is_not(None) if moved else Entry.transfer_id.is_(None))
+            )
         )
     if flt.start is not None:
         stmt = stmt.where(Entry.occurred_on >= flt.start)
@@ -625,9 +645,7 @@ def cash_book_page(school: School, flt: CashBookFilter, page: int, per_page: int
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
     rows = db.session.execute(
-        stmt.options(
-            joinedload(Entry.recipient), joinedload(Entry.voids), joinedload(Entry.voided_by)
-        )
+        stmt.options(*LINE_LOADS)
         .order_by(Entry.occurred_on, Entry.seq)
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -671,6 +689,14 @@ def describe(entry: Entry) -> str:
             how=_("barang") if entry.in_kind else _("tunai"),
         )
         return f"{text} — {entry.description}" if entry.description else text
+    if entry.kind == EntryKind.TRANSFER_OUT:
+        moved = entry.transfer
+        text = _("Transfer keluar ke %(school)s", school=moved.to_school.name if moved else "?")
+        return f"{text} — {moved.note}" if moved and moved.note else text
+    if entry.kind == EntryKind.TRANSFER_IN:
+        moved = entry.transfer
+        text = _("Transfer masuk dari %(school)s", school=moved.from_school.name if moved else "?")
+        return f"{text} — {moved.note}" if moved and moved.note else text
     original = entry.voids.number if entry.voids else "?"
     return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
 

@@ -75,6 +75,10 @@ def apply(entry: Entry, original: Entry | None = None) -> None:
         row.entries += 1
         if kind == EntryKind.CONTRIBUTION:
             row.collected += sign * entry.amount
+        elif kind == EntryKind.TRANSFER_IN:  # between schools: never collected nor given
+            row.transferred_in += sign * entry.amount
+        elif kind == EntryKind.TRANSFER_OUT:
+            row.transferred_out += sign * entry.amount
         else:
             row.disbursed += sign * entry.amount
             if entry.in_kind:
@@ -128,6 +132,8 @@ def _zeros() -> dict[str, int]:
         "collected": 0,
         "disbursed": 0,
         "disbursed_in_kind": 0,
+        "transferred_in": 0,
+        "transferred_out": 0,
         "entries": 0,
         "helped": 0,
         "on_time_months": 0,
@@ -139,6 +145,8 @@ def expected_totals(school_id: int | None = None) -> Expected:
     no stored totals)."""
     scope = [Entry.school_id == school_id] if school_id is not None else []
     month = month_of(Entry.occurred_on).label("month")
+    # a transfer's halves and their voids carry its id: a void is told apart by it and direction
+    moved = Entry.transfer_id.is_not(None).label("moved")
     grouped = db.session.execute(
         select(
             Entry.school_id,
@@ -147,27 +155,46 @@ def expected_totals(school_id: int | None = None) -> Expected:
             Entry.direction,
             Entry.category,
             Entry.in_kind,
+            moved,
             func.sum(Entry.amount),
             func.count(),
         )
         .where(*scope)
         .group_by(
-            Entry.school_id, month, Entry.kind, Entry.direction, Entry.category, Entry.in_kind
+            Entry.school_id,
+            month,
+            Entry.kind,
+            Entry.direction,
+            Entry.category,
+            Entry.in_kind,
+            moved,
         )
     )
     out = Expected()
-    for school, first_day, kind, direction, category, in_kind, amount, count in grouped:
+    for school, first_day, kind, direction, category, in_kind, moved_, amount, count in grouped:
         year = school_year_start(first_day)
-        reverses_gift = kind == EntryKind.VOID and direction == Direction.OUT
         sign = -1 if kind == EntryKind.VOID else 1
+        if kind == EntryKind.VOID:  # the kind of the entry it reverses
+            if moved_:
+                kind = (
+                    EntryKind.TRANSFER_IN if direction == Direction.OUT else EntryKind.TRANSFER_OUT
+                )
+            else:
+                kind = (
+                    EntryKind.CONTRIBUTION if direction == Direction.OUT else EntryKind.DISBURSEMENT
+                )
         for row in (out.months[(school, first_day)], out.years[(school, year)]):
             row["entries"] += count
-            if kind == EntryKind.CONTRIBUTION or reverses_gift:
+            if kind == EntryKind.CONTRIBUTION:
                 row["collected"] += sign * amount
+            elif kind == EntryKind.TRANSFER_IN:
+                row["transferred_in"] += sign * amount
+            elif kind == EntryKind.TRANSFER_OUT:
+                row["transferred_out"] += sign * amount
             else:
                 row["disbursed"] += sign * amount
                 row["disbursed_in_kind"] += sign * amount if in_kind else 0
-        if kind == EntryKind.DISBURSEMENT or (kind == EntryKind.VOID and not reverses_gift):
+        if kind == EntryKind.DISBURSEMENT:
             for cat in (
                 out.categories[(school, first_day, category)],
                 out.year_categories[(school, year, category)],

@@ -17,6 +17,7 @@ from sas.models.totals import (
     YearCategoryTotal,
     YearTotal,
 )
+from sas.models.transfers import HelpRequest, RequestStatus, Transfer
 
 __all__ = [
     "ApiToken",
@@ -29,6 +30,7 @@ __all__ = [
     "Entry",
     "EntryKind",
     "Fund",
+    "HelpRequest",
     "Jenjang",
     "MonthClosing",
     "MonthTotal",
@@ -38,10 +40,12 @@ __all__ = [
     "RecipientMonth",
     "Region",
     "RegionLevel",
+    "RequestStatus",
     "Role",
     "School",
     "SchoolStatus",
     "Source",
+    "Transfer",
     "User",
     "YearCategoryTotal",
     "YearTotal",

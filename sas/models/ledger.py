@@ -21,12 +21,16 @@ from sas.models.places import School, str_enum
 if TYPE_CHECKING:
     from sas.models.people import User
     from sas.models.recipients import Recipient
+    from sas.models.transfers import Transfer
 
 
 class EntryKind(enum.StrEnum):
     CONTRIBUTION = "contribution"  # pemasukan
     DISBURSEMENT = "disbursement"  # penyaluran
     VOID = "void"  # koreksi: reverses one earlier entry
+    # Sekolah Asuh Sekolah: one transfer is two entries, one in each school's ledger
+    TRANSFER_OUT = "transfer_out"  # transfer keluar, at the giving school
+    TRANSFER_IN = "transfer_in"  # transfer masuk, at the receiving school
 
 
 class Direction(enum.StrEnum):
@@ -117,6 +121,9 @@ class Entry(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     # a disbursement approved by a second committee member (``sas.ledger.approvals``)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the transfer between two schools (``sas.ledger.transfers``) that this entry is one half
+    # of, or whose half it voids; None for everything else
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
 
     # The kuitansi number: per school and school year (of ``occurred_on``), from 1, no gaps.
     receipt_year: Mapped[int]
@@ -136,6 +143,7 @@ class Entry(db.Model):
     voided_by: Mapped[Entry | None] = relationship(
         back_populates="voids", foreign_keys=[voids_entry_id], uselist=False
     )
+    transfer: Mapped[Transfer | None] = relationship(foreign_keys=[transfer_id])
 
     __table_args__ = (
         UniqueConstraint("school_id", "seq", name="uq_entries_school_seq"),
@@ -148,15 +156,26 @@ class Entry(db.Model):
             "(kind = 'contribution' AND direction = 'in' AND source IS NOT NULL)"
             " OR (kind = 'disbursement' AND direction = 'out' AND recipient_id IS NOT NULL"
             "     AND category IS NOT NULL AND in_kind IS NOT NULL)"
-            " OR (kind = 'void' AND voids_entry_id IS NOT NULL AND reason IS NOT NULL)",
+            " OR (kind = 'void' AND voids_entry_id IS NOT NULL AND reason IS NOT NULL)"
+            " OR (kind = 'transfer_out' AND direction = 'out' AND transfer_id IS NOT NULL)"
+            " OR (kind = 'transfer_in' AND direction = 'in' AND transfer_id IS NOT NULL)",
             name="kind_fields",
         ),
+        # a transfer has one half in each school and at most one void of each half
+        UniqueConstraint("transfer_id", "kind", "direction", name="uq_entries_transfer_half"),
     )
 
     @property
     def number(self) -> str:
-        """The No Bukti: BKM (kas masuk), BKK (kas keluar) or KOR (koreksi) and the sequence."""
-        prefix = {"contribution": "BKM", "disbursement": "BKK", "void": "KOR"}[self.kind]
+        """The No Bukti: BKM (kas masuk), BKK (kas keluar), KOR (koreksi), TRK (transfer keluar)
+        or TRM (transfer masuk) and the sequence."""
+        prefix = {
+            "contribution": "BKM",
+            "disbursement": "BKK",
+            "void": "KOR",
+            "transfer_out": "TRK",
+            "transfer_in": "TRM",
+        }[self.kind]
         return f"{prefix}-{self.seq:04d}"
 
     @property
@@ -170,8 +189,13 @@ class Entry(db.Model):
         return self.kind == EntryKind.VOID
 
     @property
+    def is_transfer(self) -> bool:
+        """One half of a transfer between schools: voided only as a pair, from the transfer."""
+        return self.kind in (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN)
+
+    @property
     def can_be_voided(self) -> bool:
-        return not self.is_void and self.voided_by is None
+        return not self.is_void and not self.is_transfer and self.voided_by is None
 
     @property
     def signed_amount(self) -> int:

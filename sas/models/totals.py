@@ -28,6 +28,9 @@ class MonthTotal(db.Model):
     collected: Mapped[int] = mapped_column(default=0)
     disbursed: Mapped[int] = mapped_column(default=0)
     disbursed_in_kind: Mapped[int] = mapped_column(default=0)
+    # money moved between schools (Sekolah Asuh Sekolah): neither collected nor given to students
+    transferred_in: Mapped[int] = mapped_column(default=0, server_default="0")
+    transferred_out: Mapped[int] = mapped_column(default=0, server_default="0")
     entries: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (Index("ix_month_totals_month", "month"),)
@@ -43,6 +46,9 @@ class YearTotal(db.Model):
     collected: Mapped[int] = mapped_column(default=0)
     disbursed: Mapped[int] = mapped_column(default=0)
     disbursed_in_kind: Mapped[int] = mapped_column(default=0)
+    # money moved between schools (Sekolah Asuh Sekolah): neither collected nor given to students
+    transferred_in: Mapped[int] = mapped_column(default=0, server_default="0")
+    transferred_out: Mapped[int] = mapped_column(default=0, server_default="0")
     entries: Mapped[int] = mapped_column(default=0)
     # distinct recipients with at least one disbursement of the year that was not voided
     helped: Mapped[int] = mapped_column(default=0)

@@ -71,6 +71,8 @@ def _parties(entry: Entry) -> tuple[str, str]:
     """(payer, receiver) of a contribution or a disbursement."""
     if entry.kind == EntryKind.CONTRIBUTION:
         return _contributor(entry), team(entry.school)
+    if entry.is_transfer and entry.transfer is not None:  # school to school
+        return team(entry.transfer.from_school), team(entry.transfer.to_school)
     recipient = entry.recipient
     name = f"{recipient.name} ({recipient.class_label})" if recipient else "?"
     return team(entry.school), name
@@ -86,6 +88,10 @@ def _purpose(entry: Entry) -> str:
             how=_("barang") if entry.in_kind else _("tunai"),
         )
         return f"{label}: {entry.description}" if entry.description else label
+    if entry.is_transfer:
+        label = _("Transfer Sekolah Asuh Sekolah")
+        note = entry.transfer.note if entry.transfer is not None else None
+        return f"{label}: {note}" if note else label
     original = entry.voids.number if entry.voids else "?"
     return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
 

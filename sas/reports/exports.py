@@ -25,6 +25,7 @@ from sas.models import Jenjang
 from sas.reports.services import (
     CategoryFigure,
     Figures,
+    Flows,
     MonthFigure,
     MonthStatus,
     Report,
@@ -102,6 +103,11 @@ def _money_header() -> list[str]:
     return [_("Masuk (Rp)"), _("Keluar (Rp)"), _("Saldo (Rp)")]
 
 
+def _transfer_header() -> list[str]:
+    """Money moved between schools (Sekolah Asuh Sekolah): neither in nor out above."""
+    return [_("Transfer masuk (Rp)"), _("Transfer keluar (Rp)")]
+
+
 def district_table(report: Report, rows: Iterable[Row] | None = None) -> Table:
     """One line per kecamatan, then the total."""
     header = [
@@ -112,6 +118,7 @@ def district_table(report: Report, rows: Iterable[Row] | None = None) -> Table:
         _("Sekolah"),
         _("Sekolah aktif"),
         _("Laporan tepat waktu"),
+        *_transfer_header(),
     ]
 
     def line(key: str, name: str, f: Figures) -> list[Cell]:
@@ -125,11 +132,13 @@ def district_table(report: Report, rows: Iterable[Row] | None = None) -> Table:
             f.schools,
             f.active_schools,
             f.on_time_schools,
+            f.transferred_in,
+            f.transferred_out,
         ]
 
     lines = [line(r.key, r.name, r.figures) for r in (report.rows if rows is None else rows)]
     lines.append(line("", _("Jumlah"), report.total))
-    return Table(_("Kecamatan"), header, lines, frozenset({2, 3, 4}))
+    return Table(_("Kecamatan"), header, lines, frozenset({2, 3, 4, 9, 10}))
 
 
 def kecamatan_table(
@@ -151,7 +160,8 @@ def kecamatan_table(
         *(m.strftime("%Y-%m") for m in months),
     ]
     lines: list[list[Cell]] = []
-    for r in report.rows if rows is None else rows:
+    rows_list = list(report.rows if rows is None else rows)
+    for r in rows_list:
         f = r.figures
         lines.append(
             [
@@ -182,9 +192,14 @@ def kecamatan_table(
             *([""] * len(months)),
         ]
     )
+    # money moved between schools after the months (the evidence counts stay last)
+    moved = len(header)
+    header += _transfer_header()
+    for line, f in zip(lines, [*(r.figures for r in rows_list), t], strict=True):
+        line += [f.transferred_in, f.transferred_out]
     if evidence is not None:
         _add_evidence(header, lines, evidence)
-    return Table(_("Sekolah"), header, lines, frozenset({3, 4, 5}))
+    return Table(_("Sekolah"), header, lines, frozenset({3, 4, 5, moved, moved + 1}))
 
 
 def _add_evidence(
@@ -204,11 +219,20 @@ def _add_evidence(
 def region_months_table(months: list[MonthFigure]) -> Table:
     """Money in and out per month of a district or kecamatan."""
     lines: list[list[Cell]] = [
-        [m.month.strftime("%Y-%m"), m.collected, m.disbursed] for m in months
+        [m.month.strftime("%Y-%m"), m.collected, m.disbursed, m.transferred_in, m.transferred_out]
+        for m in months
     ]
-    lines.append([_("Jumlah"), sum(m.collected for m in months), sum(m.disbursed for m in months)])
-    header = [_("Bulan"), _("Masuk (Rp)"), _("Keluar (Rp)")]
-    return Table(_("Per bulan"), header, lines, frozenset({1, 2}))
+    lines.append(
+        [
+            _("Jumlah"),
+            sum(m.collected for m in months),
+            sum(m.disbursed for m in months),
+            sum(m.transferred_in for m in months),
+            sum(m.transferred_out for m in months),
+        ]
+    )
+    header = [_("Bulan"), _("Masuk (Rp)"), _("Keluar (Rp)"), *_transfer_header()]
+    return Table(_("Per bulan"), header, lines, frozenset({1, 2, 3, 4}))
 
 
 def school_months_table(summary: SchoolSummary) -> Table:
@@ -219,6 +243,7 @@ def school_months_table(summary: SchoolSummary) -> Table:
         _("Keluar (Rp)"),
         _("Saldo akhir bulan (Rp)"),
         _("Laporan bulanan"),
+        *_transfer_header(),
     ]
     lines: list[list[Cell]] = [
         [
@@ -227,12 +252,16 @@ def school_months_table(summary: SchoolSummary) -> Table:
             m.disbursed,
             m.balance,
             str(STATUS_LABELS[month_status(s)]),
+            m.transferred_in,
+            m.transferred_out,
         ]
         for m, s in zip(summary.months, summary.closings, strict=True)
     ]
     f = summary.figures
-    lines.append([_("Jumlah"), f.collected, f.disbursed, f.balance, ""])
-    return Table(_("Per bulan"), header, lines, frozenset({1, 2, 3}))
+    lines.append(
+        [_("Jumlah"), f.collected, f.disbursed, f.balance, "", f.transferred_in, f.transferred_out]
+    )
+    return Table(_("Per bulan"), header, lines, frozenset({1, 2, 3, 5, 6}))
 
 
 def categories_table(categories: list[CategoryFigure]) -> Table:
@@ -245,6 +274,23 @@ def categories_table(categories: list[CategoryFigure]) -> Table:
     total, in_kind = sum(c.amount for c in categories), sum(c.in_kind for c in categories)
     lines.append([_("Jumlah"), total, in_kind, total - in_kind])
     return Table(_("Kebutuhan"), header, lines, frozenset({1, 2, 3}))
+
+
+def flows_table(flows: Flows) -> Table:
+    """Money moved between schools per pair of kecamatan (from, to), then the total."""
+    header = [
+        _("Kode asal"),
+        _("Dari kecamatan"),
+        _("Kode tujuan"),
+        _("Ke kecamatan"),
+        _("Jumlah (Rp)"),
+        _("Transfer"),
+    ]
+    lines: list[list[Cell]] = [
+        [f.from_code, f.from_name, f.to_code, f.to_name, f.amount, f.count] for f in flows.pairs
+    ]
+    lines.append(["", _("Jumlah"), "", "", flows.total, sum(f.count for f in flows.pairs)])
+    return Table(_("Antar sekolah"), header, lines, frozenset({4}))
 
 
 # --- files -------------------------------------------------------------------------------------

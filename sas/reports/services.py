@@ -13,7 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, or_, select
+from sqlalchemy.orm import aliased
 
 from sas.dates import month_bounds, next_month, report_deadline, school_year_start
 from sas.extensions import db
@@ -30,6 +31,7 @@ from sas.models import (
     Region,
     School,
     Source,
+    Transfer,
     YearCategoryTotal,
     YearTotal,
 )
@@ -126,6 +128,10 @@ class Figures:
     schools: int = 0
     active_schools: int = 0  # with at least one entry in the period
     on_time_schools: int = 0  # every report due in the period was closed by its deadline
+    # money moved between schools (Sekolah Asuh Sekolah), net of voids: neither collected from
+    # students nor given to them; across a whole kabupaten the two are equal
+    transferred_in: int = 0
+    transferred_out: int = 0
 
     @property
     def disbursed_cash(self) -> int:
@@ -144,6 +150,8 @@ class Figures:
             self.schools,
             self.active_schools,
             self.on_time_schools,
+            self.transferred_in,
+            self.transferred_out,
         )
 
 
@@ -174,6 +182,13 @@ class MonthFigure:
     collected: int
     disbursed: int
     balance: int | None = None  # at the end of the month (school summary only)
+    transferred_in: int = 0
+    transferred_out: int = 0
+
+    @property
+    def change(self) -> int:
+        """What the month added to the balance."""
+        return self.collected - self.disbursed + self.transferred_in - self.transferred_out
 
 
 @dataclass(frozen=True)
@@ -228,6 +243,18 @@ def _one_school(school: School) -> Subquery:
     )
 
 
+# What a year or month added to the balance: transfers move it as much as gifts and aid do.
+_year_change = (
+    YearTotal.collected - YearTotal.disbursed + YearTotal.transferred_in - YearTotal.transferred_out
+)
+_month_change = (
+    MonthTotal.collected
+    - MonthTotal.disbursed
+    + MonthTotal.transferred_in
+    - MonthTotal.transferred_out
+)
+
+
 def _grouped_figures(
     schools: Subquery, key: ColumnElement, flt: ReportFilter, today: date
 ) -> dict[int, Figures]:
@@ -242,7 +269,15 @@ def _grouped_figures(
                 figures[group][name] += int(value or 0)
 
     add(("schools",), select(key, func.count()))
-    money = ("collected", "disbursed", "disbursed_in_kind", "helped", "active_schools")
+    money = (
+        "collected",
+        "disbursed",
+        "disbursed_in_kind",
+        "transferred_in",
+        "transferred_out",
+        "helped",
+        "active_schools",
+    )
     if flt.whole_year:
         add(
             money,
@@ -251,18 +286,22 @@ def _grouped_figures(
                 func.sum(YearTotal.collected),
                 func.sum(YearTotal.disbursed),
                 func.sum(YearTotal.disbursed_in_kind),
+                func.sum(YearTotal.transferred_in),
+                func.sum(YearTotal.transferred_out),
                 func.sum(YearTotal.helped),
                 func.count(case((YearTotal.entries > 0, 1))),
             ).join(YearTotal, and_(YearTotal.school_id == school_id, YearTotal.year == flt.year)),
         )
     else:
         add(
-            money[:3] + money[4:],
+            money[:5] + money[6:],
             select(
                 key,
                 func.sum(MonthTotal.collected),
                 func.sum(MonthTotal.disbursed),
                 func.sum(MonthTotal.disbursed_in_kind),
+                func.sum(MonthTotal.transferred_in),
+                func.sum(MonthTotal.transferred_out),
                 func.count(distinct(case((MonthTotal.entries > 0, MonthTotal.school_id)))),
             ).join(
                 MonthTotal,
@@ -279,19 +318,19 @@ def _grouped_figures(
     # Balance at the end of the period: the school years before whole, then this one to its end.
     add(
         ("balance",),
-        select(key, func.sum(YearTotal.collected - YearTotal.disbursed))
+        select(key, func.sum(_year_change))
         .join(YearTotal, YearTotal.school_id == school_id)
         .where(YearTotal.year < flt.year),
     )
     if last == date(flt.year + 1, 6, 1):
         this_year = (
-            select(key, func.sum(YearTotal.collected - YearTotal.disbursed))
+            select(key, func.sum(_year_change))
             .join(YearTotal, YearTotal.school_id == school_id)
             .where(YearTotal.year == flt.year)
         )
     else:
         this_year = (
-            select(key, func.sum(MonthTotal.collected - MonthTotal.disbursed))
+            select(key, func.sum(_month_change))
             .join(MonthTotal, MonthTotal.school_id == school_id)
             .where(MonthTotal.month.between(date(flt.year, 7, 1), last))
         )
@@ -344,16 +383,22 @@ def _series(schools: Subquery, flt: ReportFilter) -> tuple[list[MonthFigure], li
     """Money in and out per month, and given per need category, of all the schools."""
     # IN rather than a join: SQLite then walks each school's rows by primary key (3x faster)
     ids = select(schools.c.school_id)
-    by_month = dict.fromkeys(flt.months(), (0, 0))
-    for month, collected, disbursed in db.session.execute(
-        select(MonthTotal.month, func.sum(MonthTotal.collected), func.sum(MonthTotal.disbursed))
+    by_month = dict.fromkeys(flt.months(), (0, 0, 0, 0))
+    for month, *values in db.session.execute(
+        select(
+            MonthTotal.month,
+            func.sum(MonthTotal.collected),
+            func.sum(MonthTotal.disbursed),
+            func.sum(MonthTotal.transferred_in),
+            func.sum(MonthTotal.transferred_out),
+        )
         .where(
             MonthTotal.school_id.in_(ids),
             MonthTotal.month.between(flt.first_month, flt.last_month),
         )
         .group_by(MonthTotal.month)
     ):
-        by_month[month] = (int(collected), int(disbursed))
+        by_month[month] = tuple(int(v or 0) for v in values)
     if flt.whole_year:
         t = YearCategoryTotal
         period = t.year == flt.year
@@ -368,7 +413,10 @@ def _series(schools: Subquery, flt: ReportFilter) -> tuple[list[MonthFigure], li
     ):
         by_category[category] = (int(amount), int(in_kind))
     return (
-        [MonthFigure(m, c, d) for m, (c, d) in by_month.items()],
+        [
+            MonthFigure(m, c, d, transferred_in=i, transferred_out=o)
+            for m, (c, d, i, o) in by_month.items()
+        ],
         [CategoryFigure(c, a, k) for c, (a, k) in by_category.items()],
     )
 
@@ -422,10 +470,10 @@ def school_summary(school: School, flt: ReportFilter, today: date) -> SchoolSumm
     figures = _grouped_figures(one, one.c.school_id, unfiltered, today).get(school.id, Figures())
     statuses = _month_statuses([school.id], unfiltered, today)[school.id]
     months, categories = _series(one, unfiltered)
-    opening = figures.balance - sum(m.collected - m.disbursed for m in months)
+    opening = figures.balance - sum(m.change for m in months)
     with_balance = []
     for m in months:
-        opening += m.collected - m.disbursed
+        opening += m.change
         with_balance.append(replace(m, balance=opening))
     return SchoolSummary(school, unfiltered, figures, with_balance, categories, statuses)
 
@@ -451,6 +499,8 @@ class MonthlyReport:
     disbursed: int
     closing: int
     closed: MonthClosing | None
+    transferred_in: int = 0  # from other schools (Sekolah Asuh Sekolah), net of voids
+    transferred_out: int = 0
 
 
 def _class_order(label: str | None) -> tuple:
@@ -465,12 +515,13 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
     """Opening balance, money in by class, money out by category, closing balance."""
     first, last = month_bounds(month)
     opening = db.session.scalar(
-        select(func.coalesce(func.sum(MonthTotal.collected - MonthTotal.disbursed), 0)).where(
+        select(func.coalesce(func.sum(_month_change), 0)).where(
             MonthTotal.school_id == school.id, MonthTotal.month < first
         )
     )
     row = db.session.get(MonthTotal, (school.id, first))
     collected, disbursed = (row.collected, row.disbursed) if row else (0, 0)
+    moved_in, moved_out = (row.transferred_in, row.transferred_out) if row else (0, 0)
     # Money in by class reads this one month of this one school's ledger (a few dozen lines).
     # class collections per class first, then the other sources (a class typed there is ignored)
     label = case((Entry.source == Source.CLASS, Entry.class_label), else_=None)
@@ -495,6 +546,7 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
             Entry.school_id == school.id,
             Entry.kind == EntryKind.VOID,
             Entry.direction == Direction.OUT,
+            Entry.transfer_id.is_(None),
             Entry.occurred_on.between(first, last),
         )
     )
@@ -517,8 +569,10 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
         collected=collected,
         spending=spending,
         disbursed=disbursed,
-        closing=int(opening or 0) + collected - disbursed,
+        closing=int(opening or 0) + collected - disbursed + moved_in - moved_out,
         closed=db.session.get(MonthClosing, (school.id, first)),
+        transferred_in=moved_in,
+        transferred_out=moved_out,
     )
 
 
@@ -544,11 +598,13 @@ def all_time_figures(region: Region) -> Figures:
     now; ``active_schools`` had at least one entry ever; ``on_time_schools`` is left at 0.
     """
     ids = select(_schools(region).c.school_id)
-    collected, disbursed, in_kind, helped, active = db.session.execute(
+    collected, disbursed, in_kind, moved_in, moved_out, helped, active = db.session.execute(
         select(
             func.coalesce(func.sum(YearTotal.collected), 0),
             func.coalesce(func.sum(YearTotal.disbursed), 0),
             func.coalesce(func.sum(YearTotal.disbursed_in_kind), 0),
+            func.coalesce(func.sum(YearTotal.transferred_in), 0),
+            func.coalesce(func.sum(YearTotal.transferred_out), 0),
             func.coalesce(func.sum(YearTotal.helped), 0),
             func.count(distinct(case((YearTotal.entries > 0, YearTotal.school_id)))),
         ).where(YearTotal.school_id.in_(ids))
@@ -558,12 +614,113 @@ def all_time_figures(region: Region) -> Figures:
         collected=int(collected),
         disbursed=int(disbursed),
         disbursed_in_kind=int(in_kind),
-        balance=int(collected) - int(disbursed),
+        balance=int(collected) - int(disbursed) + int(moved_in) - int(moved_out),
         helped=int(helped),
         schools=int(schools or 0),
         active_schools=int(active),
+        transferred_in=int(moved_in),
+        transferred_out=int(moved_out),
     )
 
 
 def current_school_year(today: date) -> int:
     return school_year_start(today)
+
+
+# --- Sekolah Asuh Sekolah: money moved between schools ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Money moved from the schools of one kecamatan to those of another (maybe the same)."""
+
+    from_code: str
+    from_name: str
+    to_code: str
+    to_name: str
+    amount: int
+    count: int
+
+
+@dataclass(frozen=True)
+class SchoolFlow:
+    npsn: str
+    name: str
+    kecamatan: str
+    amount: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Flows:
+    pairs: list[Flow]  # largest amount first
+    top_giving: list[SchoolFlow]
+    top_receiving: list[SchoolFlow]
+
+    @property
+    def total(self) -> int:
+        return sum(f.amount for f in self.pairs)
+
+
+TOP_SCHOOLS = 5
+
+
+def transfer_flows(kabupaten: Region, flt: ReportFilter, top: int = TOP_SCHOOLS) -> Flows:
+    """Transfers between the kabupaten's schools in the period, net of voids dated in it (as
+    the totals count them), per kecamatan pair, and the schools that gave and received most.
+    Read from the transfers table (a few rows per school), not the ledger. The jenjang of the
+    filter is not applied: a flow joins two schools that may differ in jenjang."""
+    first, last = flt.first_month, month_bounds(flt.last_month)[1]
+    giver, receiver = aliased(School), aliased(School)
+    from_k, to_k = aliased(Region), aliased(Region)
+    base = (
+        select(
+            from_k.code,
+            from_k.name,
+            to_k.code,
+            to_k.name,
+            giver.npsn,
+            giver.name,
+            receiver.npsn,
+            receiver.name,
+            Transfer.amount,
+            Transfer.occurred_on,
+            Transfer.voided_on,
+        )
+        .join(giver, Transfer.from_school_id == giver.id)
+        .join(receiver, Transfer.to_school_id == receiver.id)
+        .join(from_k, giver.kecamatan_id == from_k.id)
+        .join(to_k, receiver.kecamatan_id == to_k.id)
+        .where(
+            from_k.parent_id == kabupaten.id,
+            or_(
+                Transfer.occurred_on.between(first, last),
+                Transfer.voided_on.between(first, last),
+            ),
+        )
+    )
+    pairs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    gave: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    got: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for fk, fkn, tk, tkn, fn, fname, tn, tname, amount, on, voided_on in db.session.execute(base):
+        sign = (first <= on <= last) - (voided_on is not None and first <= voided_on <= last)
+        for bucket, key in (
+            (pairs, (fk, fkn, tk, tkn)),
+            (gave, (fn, fname, fkn)),
+            (got, (tn, tname, tkn)),
+        ):
+            bucket[key][0] += sign * amount
+            bucket[key][1] += sign
+
+    def ranked(bucket: dict[tuple, list[int]]) -> list[SchoolFlow]:
+        rows = [SchoolFlow(*key, amount, n) for key, (amount, n) in bucket.items() if amount]
+        return sorted(rows, key=lambda r: (-r.amount, r.name))[:top]
+
+    return Flows(
+        pairs=sorted(
+            (Flow(*key, amount, n) for key, (amount, n) in pairs.items() if amount),
+            key=lambda f: (-f.amount, f.from_code, f.to_code),
+        ),
+        top_giving=ranked(gave),
+        top_receiving=ranked(got),
+    )

@@ -128,7 +128,7 @@ def seal_existing_entries(bind) -> None:
         "entries",
         *[sa.column(name) for name in ("id", "receipt_year", "receipt_no", "prev_hash", "hash")],
     )
-    columns = [Entry.__table__.c[name] for name in CONTENT if name not in ("receipt_year", "receipt_no", "prev_hash", "approved_by_id")]
+    columns = [Entry.__table__.c[name] for name in CONTENT if name not in ("receipt_year", "receipt_no", "prev_hash", "approved_by_id", "transfer_id")]
     school_ids = bind.execute(sa.text("SELECT school_id FROM funds ORDER BY school_id")).scalars().all()
     for school_id in school_ids:
         rows = [

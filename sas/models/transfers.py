@@ -1,0 +1,115 @@
+"""Sekolah Asuh Sekolah: requests for help posted to the kabupaten, and transfers between two
+schools' funds.
+
+A transfer is written as two ledger entries (``Entry.transfer_id``): a transfer out in the
+giving school's ledger and a transfer in in the receiving school's, appended in one transaction
+by ``sas.ledger.transfers``. The row here ties them together and says where the money went; it
+changes only when the pair is voided. A request's ``received`` is the sum of the transfers
+against it that were not voided, kept under a lock on the request row.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sas.extensions import db
+from sas.models.ledger import Category
+from sas.models.places import School, str_enum
+
+if TYPE_CHECKING:
+    from sas.models.people import User
+
+
+class RequestStatus(enum.StrEnum):
+    OPEN = "open"
+    WITHDRAWN = "withdrawn"  # ditarik by the school that asked
+    FULFILLED = "fulfilled"  # terpenuhi: covered by transfers, or marked so by the school
+
+
+class HelpRequest(db.Model):
+    """A school's need posted to every school of its kabupaten. The description is shown to
+    other schools: it must not name a child (the form says so)."""
+
+    __tablename__ = "help_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    amount: Mapped[int]  # asked for, whole Rupiah
+    received: Mapped[int] = mapped_column(default=0)  # transfers against it, net of voids
+    category: Mapped[Category] = mapped_column(str_enum(Category, "help_request_category"))
+    description: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date | None]
+    status: Mapped[RequestStatus] = mapped_column(
+        str_enum(RequestStatus, "help_request_status"), default=RequestStatus.OPEN
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # who withdrew it or marked it fulfilled; None while open or when transfers covered it
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    school: Mapped[School] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("received >= 0 AND received <= amount", name="received_within_amount"),
+        Index("ix_help_requests_status", "status", "school_id"),
+    )
+
+    @property
+    def remaining(self) -> int:
+        return self.amount - self.received
+
+
+class Transfer(db.Model):
+    """Money moved from one school's fund to another's of the same kabupaten."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    to_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    amount: Mapped[int]
+    occurred_on: Mapped[date]  # the date in Asia/Jakarta of both halves
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    # the form that sent it; its halves carry ``<form_key>:out`` and ``<form_key>:in``
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # a voided pair: both halves reversed by two corrections dated ``voided_on``
+    voided_on: Mapped[date | None]
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    from_school: Mapped[School] = relationship(foreign_keys=[from_school_id])
+    to_school: Mapped[School] = relationship(foreign_keys=[to_school_id])
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    request: Mapped[HelpRequest | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("from_school_id <> to_school_id", name="between_two_schools"),
+        CheckConstraint(
+            "(voided_on IS NULL AND voided_at IS NULL AND void_reason IS NULL)"
+            " OR (voided_on IS NOT NULL AND voided_at IS NOT NULL AND void_reason IS NOT NULL)",
+            name="voided_with_reason",
+        ),
+        Index("ix_transfers_occurred_on", "occurred_on"),
+    )
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_on is not None

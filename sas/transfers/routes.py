@@ -1,0 +1,338 @@
+"""Sekolah Asuh Sekolah pages: the board of open requests of a kabupaten, a school's requests
+and transfers, the transfer form and a transfer's page.
+
+Committees write for their own school only (``school_for``); the receiving school must be of the
+same kabupaten (the ledger refuses otherwise); teachers and the district read.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from sas.authz import MAX_ID, REGION_CODE, roles, school_for
+from sas.dates import today_wib
+from sas.extensions import db
+from sas.ledger import services as ledger
+from sas.ledger import transfers as moving
+from sas.ledger.labels import CATEGORY_LABELS
+from sas.models import (
+    Category,
+    HelpRequest,
+    Region,
+    RegionLevel,
+    RequestStatus,
+    Role,
+    School,
+    Transfer,
+    User,
+)
+from sas.transfers import services
+from sas.transfers.forms import (
+    BoardFilterForm,
+    CloseRequestForm,
+    RequestForm,
+    TransferForm,
+    VoidTransferForm,
+)
+
+bp = Blueprint("transfers", __name__)
+
+SCHOOL = (Role.COMMITTEE, Role.TEACHER)
+BOARD = (Role.COMMITTEE, Role.TEACHER, Role.DISTRICT, Role.ADMIN)
+
+
+REQUEST_STATUS_LABELS = {
+    RequestStatus.OPEN: _l("Terbuka"),
+    RequestStatus.WITHDRAWN: _l("Ditarik"),
+    RequestStatus.FULFILLED: _l("Terpenuhi"),
+}
+
+
+@bp.context_processor
+def transfer_helpers() -> dict[str, object]:
+    return {"category_labels": CATEGORY_LABELS, "request_status_labels": REQUEST_STATUS_LABELS}
+
+
+# --- scoped lookups ------------------------------------------------------------------------------
+
+
+def _kabupaten_for(code: str, user: User) -> Region:
+    """A kabupaten whose board the user may see; otherwise 404."""
+    region = None
+    if REGION_CODE.match(code):
+        region = db.session.scalar(
+            select(Region).where(Region.code == code, Region.level == RegionLevel.KABUPATEN)
+        )
+    if region is None or not services.sees_board(user, region):
+        abort(404)
+    return region
+
+
+def _request_seen_by(request_id: int, user: User) -> HelpRequest:
+    """A request of a school of a kabupaten whose board the user sees; otherwise 404."""
+    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
+    if item is None or not services.sees_board(user, services.kabupaten_of(item.school)):
+        abort(404)
+    return item
+
+
+def _request_of(school: School, request_id: int) -> HelpRequest:
+    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
+    if item is None or item.school_id != school.id:
+        abort(404)
+    return item
+
+
+def _transfer_of(school: School, transfer_id: int) -> Transfer:
+    """A transfer the school gave or received; otherwise 404."""
+    item = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= MAX_ID else None
+    if item is None or school.id not in (item.from_school_id, item.to_school_id):
+        abort(404)
+    return item
+
+
+# --- the board -----------------------------------------------------------------------------------
+
+
+@bp.get("/kabupaten/<code>/bantuan")
+@roles(*BOARD)
+def board(code: str) -> str:
+    kabupaten = _kabupaten_for(code, current_user)
+    kecamatan = services.kecamatan_of(kabupaten)
+    form = BoardFilterForm(request.args)
+    form.kecamatan.choices = [form.kecamatan.choices[0]] + [  # type: ignore[index]
+        SelectChoice(k.code, k.name) for k in kecamatan
+    ]
+    form.validate()
+    chosen = {k.code: k for k in kecamatan}.get(form.kecamatan.data or "")
+    flt = services.BoardFilter(
+        kecamatan=chosen if not form.kecamatan.errors else None,
+        category=(
+            Category(form.category.data)
+            if form.category.data and not form.category.errors
+            else None
+        ),
+        sort=form.sort.data if form.sort.data in services.SORTS else "age",
+    )
+    own = current_user.school if current_user.role in SCHOOL else None
+    return render_template(
+        "transfers/board.html",
+        kabupaten=kabupaten,
+        form=form,
+        lines=services.board(kabupaten, flt, today_wib()),
+        own=own,
+    )
+
+
+@bp.get("/bantuan/<int:request_id>")
+@roles(*BOARD)
+def request_page(request_id: int) -> str:
+    item = _request_seen_by(request_id, current_user)
+    own = current_user.role in SCHOOL and current_user.school_id == item.school_id
+    return render_template(
+        "transfers/request.html",
+        item=item,
+        own=own,
+        posted_on=services.posted_on(item),
+        kabupaten=services.kabupaten_of(item.school),
+        close_form=CloseRequestForm(),
+    )
+
+
+# --- a school's requests and transfers -----------------------------------------------------------
+
+
+@bp.get("/schools/<npsn>/antar-sekolah")
+@roles(*SCHOOL)
+def school_page(npsn: str) -> str:
+    school = school_for(npsn, current_user)
+    return render_template(
+        "transfers/school.html",
+        school=school,
+        requests=services.open_requests_of(school),
+        moved=services.transfers_of(school),
+        kabupaten=services.kabupaten_of(school),
+        close_form=CloseRequestForm(),
+    )
+
+
+@bp.route("/schools/<npsn>/bantuan/baru", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def new_request(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = RequestForm()
+    if form.validate_on_submit():
+        try:
+            item = services.post_request(
+                school,
+                amount=form.amount.data,
+                category=Category(form.category.data),
+                description=form.description.data,
+                deadline=form.deadline.data,
+                created_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            target = url_for("transfers.request_page", request_id=item.id)
+            db.session.commit()
+            flash(_("Permintaan bantuan dipasang di papan kabupaten."), "success")
+            return redirect(target, 303)
+        except ledger.LedgerError as error:
+            db.session.rollback()
+            field = form._fields.get(error.field) or form.amount
+            field.errors = [*field.errors, str(error)]
+    status = 422 if form.is_submitted() else 200
+    return render_template("transfers/request_form.html", school=school, form=form), status
+
+
+def _close(npsn: str, request_id: int, status: RequestStatus, message: str) -> Response:
+    school = school_for(npsn, current_user)
+    item = _request_of(school, request_id)
+    if CloseRequestForm().validate_on_submit():
+        try:
+            services.close_request(item, status, closed_by=current_user)
+            db.session.commit()
+            flash(message, "success")
+        except ledger.LedgerError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+    return redirect(url_for("transfers.request_page", request_id=request_id), 303)
+
+
+@bp.post("/schools/<npsn>/bantuan/<int:request_id>/tarik")
+@roles(Role.COMMITTEE)
+def withdraw_request(npsn: str, request_id: int) -> Response:
+    return _close(npsn, request_id, RequestStatus.WITHDRAWN, _("Permintaan bantuan ditarik."))
+
+
+@bp.post("/schools/<npsn>/bantuan/<int:request_id>/terpenuhi")
+@roles(Role.COMMITTEE)
+def fulfil_request(npsn: str, request_id: int) -> Response:
+    return _close(
+        npsn, request_id, RequestStatus.FULFILLED, _("Permintaan bantuan ditandai terpenuhi.")
+    )
+
+
+# --- transfers -----------------------------------------------------------------------------------
+
+
+@bp.route("/schools/<npsn>/transfers/new", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def new_transfer(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = TransferForm()
+    answering = None
+    asked = request.args.get("request", type=int) or (
+        int(form.request_id.data) if (form.request_id.data or "").isdigit() else None
+    )
+    if asked:
+        answering = _request_seen_by(asked, current_user)
+        if answering.school_id == school.id:
+            abort(404)
+        form.request_id.data = str(answering.id)
+        form.to_school.choices = [SelectChoice(answering.school.npsn, answering.school.name)]
+        form.to_school.data = answering.school.npsn
+    else:
+        form.to_school.choices = [
+            SelectChoice(s.npsn, f"{s.name} ({s.kecamatan.name})")
+            for s in services.receivers(school)
+        ]
+    if form.validate_on_submit():
+        receiver = db.session.scalar(select(School).where(School.npsn == form.to_school.data))
+        if receiver is None:
+            abort(404)
+        try:
+            moved = moving.transfer(
+                school,
+                receiver,
+                amount=form.amount.data,
+                occurred_on=form.occurred_on.data,
+                request=answering,
+                note=form.note.data,
+                recorded_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            target = url_for("transfers.transfer", npsn=school.npsn, transfer_id=moved.id)
+            db.session.commit()
+            flash(_("Transfer tercatat di buku kas kedua sekolah."), "success")
+            return redirect(target, 303)
+        except moving.DuplicateTransfer as dup:
+            db.session.rollback()
+            if dup.transfer.from_school_id != school.id:
+                abort(404)
+            flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
+            return redirect(
+                url_for("transfers.transfer", npsn=school.npsn, transfer_id=dup.transfer.id), 303
+            )
+        except ledger.LedgerError as error:
+            db.session.rollback()
+            field = form._fields.get(error.field) or form.amount
+            if error.field == "request":
+                field = form.amount
+            field.errors = [*field.errors, str(error)]
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "transfers/transfer_form.html",
+        school=school,
+        form=form,
+        answering=answering,
+        available=services.balance_of(school),
+    ), status
+
+
+@bp.get("/schools/<npsn>/transfers/<int:transfer_id>")
+@roles(*SCHOOL)
+def transfer(npsn: str, transfer_id: int) -> str:
+    school = school_for(npsn, current_user)
+    item = _transfer_of(school, transfer_id)
+    return _transfer_page(school, item, VoidTransferForm())
+
+
+def _transfer_page(school: School, item: Transfer, form: VoidTransferForm) -> str:
+    pair = moving.halves(item)
+    own = next(e for e in pair.values() if e.school_id == school.id)
+    return render_template(
+        "transfers/transfer.html",
+        school=school,
+        item=item,
+        own=own,
+        giving=item.from_school_id == school.id,
+        form=form,
+    )
+
+
+@bp.post("/schools/<npsn>/transfers/<int:transfer_id>/void")
+@roles(Role.COMMITTEE)
+def void_transfer(npsn: str, transfer_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    item = _transfer_of(school, transfer_id)
+    if item.from_school_id != school.id:  # only the giving school voids the pair
+        abort(403)
+    form = VoidTransferForm()
+    if form.validate_on_submit():
+        try:
+            moving.void_transfer(
+                item,
+                reason=form.reason.data,
+                recorded_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            db.session.commit()
+            flash(_("Transfer dibatalkan di kedua buku kas."), "success")
+            return redirect(url_for("transfers.transfer", npsn=npsn, transfer_id=transfer_id), 303)
+        except ledger.DuplicateSubmission:
+            db.session.rollback()
+            flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
+            return redirect(url_for("transfers.transfer", npsn=npsn, transfer_id=transfer_id), 303)
+        except ledger.LedgerError as error:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(error)]
+    item = _transfer_of(school, transfer_id)
+    return _transfer_page(school, item, form), 422
