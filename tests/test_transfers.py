@@ -610,3 +610,21 @@ def test_rebuild_totals_keeps_the_transfer_columns(app, world):
     for s in (a, b):
         t = db.session.get(YearTotal, (s.id, year))
         assert (t.transferred_in, t.transferred_out) == stored[s.id]
+
+
+def test_both_dashboards_show_the_transfer_at_once(client, world):
+    a, b = world["a"], world["b"]
+    send(a, b, 40_000, world["komite_a"])
+    login(client, "komite_a")
+    page = client.get(f"/schools/{a.npsn}").get_data(as_text=True)
+    assert 'id="balance">Rp60.000' in page
+    assert 'id="transferred-out"' in page and "Rp40.000" in page
+    assert "Transfer keluar ke SD Negeri 2 Genteng" in page
+    client.post("/logout")
+    login(client, "guru_b")
+    page = client.get(f"/schools/{b.npsn}").get_data(as_text=True)
+    assert 'id="balance">Rp90.000' in page
+    assert "Transfer masuk dari SMP Negeri 1 Banyuwangi" in page
+    stat = page.split('id="transferred-in"', 1)[1].split("</div>", 1)[0]
+    assert "Rp40.000" in stat
+    assert "Buku kas terverifikasi: 2 transaksi" in page

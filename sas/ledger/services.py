@@ -411,19 +411,20 @@ class Totals:
     transferred_out: int = 0
 
 
-def month_totals(school: School, day: date) -> Totals:
-    row = db.session.get(MonthTotal, (school.id, day.replace(day=1)))
+def _totals(row: MonthTotal | YearTotal | None) -> Totals:
     if row is None:
         return Totals(0, 0)
     return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out)
 
 
+def month_totals(school: School, day: date) -> Totals:
+    return _totals(db.session.get(MonthTotal, (school.id, day.replace(day=1))))
+
+
 def year_totals(school: School, day: date) -> tuple[Totals, int]:
     """Money in and out of the school year of ``day``, and the students helped in it."""
     row = db.session.get(YearTotal, (school.id, school_year_start(day)))
-    if row is None:
-        return Totals(0, 0), 0
-    return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out), row.helped
+    return _totals(row), row.helped if row is not None else 0
 
 
 def balance(school: School) -> int:
@@ -527,8 +528,8 @@ def dashboard(school: School, today: date) -> Dashboard:
     ).all()
     return Dashboard(
         balance=fund.balance if fund is not None else 0,
-        month=Totals(month_row.collected, month_row.disbursed) if month_row else Totals(0, 0),
-        year=Totals(year_row.collected, year_row.disbursed) if year_row else Totals(0, 0),
+        month=_totals(month_row),
+        year=_totals(year_row),
         helped_this_year=year_row.helped if year_row else 0,
         recent=list(recent),
         chain=status,
