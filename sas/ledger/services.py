@@ -301,6 +301,37 @@ def record_disbursement(
     return entry
 
 
+def append_reversal(
+    school: School,
+    fund: Fund,
+    original: Entry,
+    reason: str,
+    recorded_by: User,
+    form_key: str,
+    today: date,
+) -> Entry:
+    """The correction of ``original``: the same amount the other way, dated ``today``, under
+    the fund lock the caller holds (a transfer's half keeps its transfer)."""
+    return _append(
+        school,
+        fund,
+        Entry(
+            kind=EntryKind.VOID,
+            direction=Direction.OUT if original.direction == Direction.IN else Direction.IN,
+            amount=original.amount,
+            occurred_on=today,
+            category=original.category,
+            in_kind=original.in_kind,
+            voids_entry_id=original.id,
+            transfer_id=original.transfer_id,
+            reason=reason,
+            recorded_by_id=recorded_by.id,
+            form_key=form_key,
+        ),
+        original,
+    )
+
+
 def void_entry(
     school: School,
     original: Entry,
@@ -338,23 +369,7 @@ def void_entry(
                     balance=format_rupiah(available),
                 )
             )
-    reversal = _append(
-        school,
-        fund,
-        Entry(
-            kind=EntryKind.VOID,
-            direction=direction,
-            amount=original.amount,
-            occurred_on=today,
-            category=original.category,
-            in_kind=original.in_kind,
-            voids_entry_id=original.id,
-            reason=reason,
-            recorded_by_id=recorded_by.id,
-            form_key=form_key,
-        ),
-        original,
-    )
+    reversal = append_reversal(school, fund, original, reason, recorded_by, form_key, today)
     # The reason is free text and may name a child; it stays in the book, not in the log.
     audit.record(
         "entry.voided",

@@ -24,6 +24,7 @@ from sas.ledger.services import (
     _lock_fund,
     _refuse_closed_month,
     _refuse_reused_key,
+    append_reversal,
     check_amount,
     check_entry_date,
     spendable_on,
@@ -72,7 +73,8 @@ def _lock_both(first: School, second: School) -> dict[int, Fund]:
     return funds
 
 
-def _lock_request(request_id: int) -> HelpRequest:
+def lock_request(request_id: int) -> HelpRequest:
+    """The request row, locked for this transaction (after any fund locks)."""
     request = db.session.scalar(
         select(HelpRequest)
         .where(HelpRequest.id == request_id)
@@ -122,7 +124,7 @@ def transfer(
     if amount > available:
         raise InsufficientBalance(available)
     if request is not None:
-        request = _lock_request(request.id)
+        request = lock_request(request.id)
         if request.status != RequestStatus.OPEN:
             raise LedgerError(_("Permintaan bantuan ini sudah tidak terbuka."), "request")
         if amount > request.remaining:
@@ -229,21 +231,8 @@ def void_transfer(
         (receiver, pair[EntryKind.TRANSFER_IN], in_key),
         (giver, pair[EntryKind.TRANSFER_OUT], out_key),
     ):
-        reversal = _append(
-            school,
-            funds[school.id],
-            Entry(
-                kind=EntryKind.VOID,
-                direction=Direction.OUT if original.direction == Direction.IN else Direction.IN,
-                amount=original.amount,
-                occurred_on=today,
-                voids_entry_id=original.id,
-                transfer_id=moved.id,
-                reason=reason,
-                recorded_by_id=recorded_by.id,
-                form_key=key,
-            ),
-            original,
+        reversal = append_reversal(
+            school, funds[school.id], original, reason, recorded_by, key, today
         )
         audit.record(
             "transfer.voided",
@@ -258,7 +247,7 @@ def void_transfer(
     moved.voided_by_id = recorded_by.id
     moved.void_reason = reason
     if moved.request_id is not None:
-        request = _lock_request(moved.request_id)
+        request = lock_request(moved.request_id)
         request.received -= moved.amount
         if request.status == RequestStatus.FULFILLED and request.closed_by_id is None:
             request.status = RequestStatus.OPEN  # covered by transfers only: needed again

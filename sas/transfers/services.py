@@ -18,6 +18,7 @@ from sas import audit
 from sas.dates import WIB
 from sas.extensions import db
 from sas.ledger.services import LedgerError, check_amount
+from sas.ledger.transfers import lock_request
 from sas.models import (
     Category,
     Fund,
@@ -86,13 +87,7 @@ def post_request(
 def close_request(request: HelpRequest, status: RequestStatus, *, closed_by: User) -> HelpRequest:
     """Withdraw a request, or mark it fulfilled: it leaves the board; transfers already made
     against it stay as they are."""
-    locked = db.session.scalar(
-        select(HelpRequest)
-        .where(HelpRequest.id == request.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    assert locked is not None
+    locked = lock_request(request.id)
     if locked.status != RequestStatus.OPEN:
         raise LedgerError(_("Permintaan bantuan ini sudah tidak terbuka."), "status")
     locked.status = status
