@@ -38,6 +38,7 @@ from sas.models import (
     Recipient,
     School,
     Source,
+    Transfer,
     User,
     YearTotal,
 )
@@ -537,7 +538,7 @@ def dashboard(school: School, today: date) -> Dashboard:
     recent = db.session.scalars(
         select(Entry)
         .where(Entry.school_id == school.id)
-        .options(joinedload(Entry.recipient), joinedload(Entry.voided_by))
+        .options(*LINE_LOADS)
         .order_by(Entry.seq.desc())
         .limit(10)
     ).all()
@@ -606,11 +607,13 @@ class CashBookPage:
     total_out: int
 
 
+# What a line of the book reads (``describe_line``): loaded with the entries, not one by one.
 LINE_LOADS = (
     joinedload(Entry.recipient),
     joinedload(Entry.voids),
     joinedload(Entry.voided_by),
-    joinedload(Entry.transfer),
+    joinedload(Entry.transfer).joinedload(Transfer.from_school),
+    joinedload(Entry.transfer).joinedload(Transfer.to_school),
 )
 
 
