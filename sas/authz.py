@@ -189,6 +189,22 @@ def report_school_for(npsn: str, user: User) -> School:
     return school
 
 
+def board_kabupaten_for(code: str, user: User) -> Region:
+    """A kabupaten whose board of requests for help the user may see; otherwise 404."""
+    region = _region(code, RegionLevel.KABUPATEN)
+    if region is None or not sees_board(user, region.id):
+        abort(404)
+    return region
+
+
+def sees_board(user: User, kabupaten_id: int | None) -> bool:
+    """The board of requests for help: its district office and admins, and the committees
+    and teachers of the kabupaten's schools."""
+    if user.role in (Role.COMMITTEE, Role.TEACHER):
+        return user.school is not None and user.school.kecamatan.parent_id == kabupaten_id
+    return _sees_kabupaten(user, kabupaten_id)
+
+
 def _sees_kabupaten(user: User, kabupaten_id: int | None) -> bool:
     if user.role == Role.ADMIN:
         return True

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from sas.authz import MAX_ID, REGION_CODE, roles, school_for
+from sas.authz import MAX_ID, board_kabupaten_for, roles, school_for, sees_board
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
@@ -23,8 +23,6 @@ from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
     HelpRequest,
-    Region,
-    RegionLevel,
     RequestStatus,
     Role,
     School,
@@ -61,22 +59,10 @@ def transfer_helpers() -> dict[str, object]:
 # --- scoped lookups ------------------------------------------------------------------------------
 
 
-def _kabupaten_for(code: str, user: User) -> Region:
-    """A kabupaten whose board the user may see; otherwise 404."""
-    region = None
-    if REGION_CODE.match(code):
-        region = db.session.scalar(
-            select(Region).where(Region.code == code, Region.level == RegionLevel.KABUPATEN)
-        )
-    if region is None or not services.sees_board(user, region):
-        abort(404)
-    return region
-
-
 def _request_seen_by(request_id: int, user: User) -> HelpRequest:
     """A request of a school of a kabupaten whose board the user sees; otherwise 404."""
     item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
-    if item is None or not services.sees_board(user, services.kabupaten_of(item.school)):
+    if item is None or not sees_board(user, item.school.kecamatan.parent_id):
         abort(404)
     return item
 
@@ -102,7 +88,7 @@ def _transfer_of(school: School, transfer_id: int) -> Transfer:
 @bp.get("/kabupaten/<code>/bantuan")
 @roles(*BOARD)
 def board(code: str) -> str:
-    kabupaten = _kabupaten_for(code, current_user)
+    kabupaten = board_kabupaten_for(code, current_user)
     kecamatan = services.kecamatan_of(kabupaten)
     form = BoardFilterForm(request.args)
     form.kecamatan.choices = [form.kecamatan.choices[0]] + [  # type: ignore[index]

@@ -25,7 +25,6 @@ from sas.models import (
     HelpRequest,
     Region,
     RequestStatus,
-    Role,
     School,
     Transfer,
     User,
@@ -111,17 +110,6 @@ def kabupaten_of(school: School) -> Region:
     kabupaten = school.kecamatan.parent
     assert kabupaten is not None
     return kabupaten
-
-
-def sees_board(user: User, kabupaten: Region) -> bool:
-    """Committees and teachers of the kabupaten's schools, its district office, admins."""
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.DISTRICT:
-        return user.region_id == kabupaten.id
-    if user.role in (Role.COMMITTEE, Role.TEACHER) and user.school is not None:
-        return user.school.kecamatan.parent_id == kabupaten.id
-    return False
 
 
 SORTS = ("age", "amount", "deadline")
