@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from sas.extensions import db, login_manager
@@ -37,7 +38,8 @@ def load_user(user_id: str) -> User | None:
         uid, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, uid)
+    # with the user's school, which every page of that school asks for (school_for)
+    user = db.session.get(User, uid, options=[joinedload(User.school)])
     if user is None or not user.active or user.session_version != version:
         return None
     return user
@@ -146,8 +148,8 @@ def _school_by_npsn(npsn: str) -> School | None:
 
 def school_for(npsn: str, user: User) -> School:
     """The school named in the URL, if it is the user's own; otherwise 404."""
-    school = _school_by_npsn(npsn)
-    if school is None or user.school_id != school.id:
+    school = user.school  # loaded with the user: no query
+    if school is None or school.npsn != npsn:
         abort(404)
     return school
 
@@ -177,14 +179,10 @@ def kecamatan_for(code: str, user: User) -> Region:
 def report_school_for(npsn: str, user: User) -> School:
     """A school whose numbers the user may see: their own (committee, teacher), one of their
     kabupaten (district), any (admin); otherwise 404."""
-    school = _school_by_npsn(npsn)
-    if school is None:
-        abort(404)
     if user.role in (Role.COMMITTEE, Role.TEACHER):
-        allowed = user.school_id == school.id
-    else:
-        allowed = _sees_kabupaten(user, school.kecamatan.parent_id)
-    if not allowed:
+        return school_for(npsn, user)
+    school = _school_by_npsn(npsn)
+    if school is None or not _sees_kabupaten(user, school.kecamatan.parent_id):
         abort(404)
     return school
 

@@ -7,7 +7,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class Base(DeclarativeBase):
@@ -51,3 +51,40 @@ def configure_sqlite(engine: Engine) -> None:
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
         reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def keep_prepared_statements(engine: Engine) -> None:
+    """Mark each transaction that writes, so that one that only read can end with COMMIT.
+
+    psycopg prepares a statement run often on a connection (PostgreSQL then reuses its plan)
+    but forgets them all at every ROLLBACK, since a rollback may have undone what they refer
+    to. Every request ends its transaction, and a ROLLBACK after each page view would mean a
+    fresh plan for every query: the dashboard's joins cost more to plan than to run.
+    """
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _execute(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info["wrote"] = True
+
+
+def end_session(session: Session) -> None:
+    """Close the request's session. A transaction that ran only SELECTs and holds no unsaved
+    change ends with COMMIT (the same as a rollback for the database, see
+    ``keep_prepared_statements``); any other, a failed one too, is rolled back by the close."""
+    transaction = session.get_transaction()
+    if (
+        transaction is not None
+        and transaction.is_active
+        and not (session.new or session.dirty or session.deleted)
+        and session.connection().info.get("wrote") is False
+    ):
+        # Objects read stay as they were, as after a close: a streamed response (CSV) may
+        # still read one after the request's context has ended.
+        session.expire_on_commit = False
+        session.commit()
+    session.close()
