@@ -38,6 +38,9 @@ class Config:
     # The dashboard walks a school's whole hash chain at most this often per process; in between
     # it checks only the entries added since (sas.ledger.chain.verify_recent).
     CHAIN_FULL_WALK_SECONDS = float(os.environ.get("SAS_CHAIN_FULL_WALK_SECONDS", "60"))
+    # A page part kept rendered (sas.fragments: the dashboard's body) is drawn again when what
+    # it shows changes, and at least this often; 0 draws it for every view.
+    PAGE_CACHE_SECONDS = float(os.environ.get("SAS_PAGE_CACHE_SECONDS", "60"))
     # Evidence files (photos, PDFs), outside static/; default <instance>/evidence. A request may
     # carry a few files of at most 5 MB each; a larger one is answered 413.
     EVIDENCE_FOLDER = os.environ.get("SAS_EVIDENCE_FOLDER")

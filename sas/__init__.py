@@ -62,17 +62,29 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
+    from sas import fragments
     from sas.authz import require_login
-    from sas.extensions import babel, configure_sqlite, csrf, db, login_manager, migrate
+    from sas.extensions import (
+        babel,
+        configure_sqlite,
+        csrf,
+        db,
+        end_session,
+        keep_prepared_statements,
+        login_manager,
+        migrate,
+    )
 
     db.init_app(app)
+    fragments.init_app(app)
 
     @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
     def close_session(_error: BaseException | None) -> None:
         """End the request's session. If the database went away meanwhile (a restart), the
-        closing ROLLBACK fails: a request that already has its answer keeps it (not a 500),
-        and the pool drops the dead connection."""
+        closing COMMIT or ROLLBACK fails: a request that already has its answer keeps it (not
+        a 500), and the pool drops the dead connection."""
         try:
+            end_session(db.session())
             db.session.remove()
         except DBAPIError as error:
             app.logger.warning("database connection lost at the end of a request: %s", error.orig)
@@ -88,6 +100,9 @@ def register_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             configure_sqlite(db.engine)
+    else:
+        with app.app_context():
+            keep_prepared_statements(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -25,6 +25,7 @@ from werkzeug.security import generate_password_hash
 from sas import create_app
 from sas.dates import today_wib
 from sas.extensions import db
+from sas.fragments import Fragments
 from sas.ledger import services as ledger
 from sas.models import (
     Category,
@@ -82,6 +83,7 @@ def app(_app: Flask) -> Iterator[Flask]:
             db.session.rollback()
             empty_tables()
             db.session.remove()
+            _app.extensions["sas_fragments"].clear()  # pages drawn from the emptied tables
     _app.config.clear()
     _app.config.update(saved)
 
@@ -119,6 +121,15 @@ def tampering(*tables: str) -> Iterator[None]:
 def assert_ledger_invariant() -> None:
     """The shown balance equals contributions minus disbursements, voids netted, never < 0."""
     assert ledger.check_totals() == []
+
+
+@pytest.fixture
+def page_cache_off(app: Flask) -> Iterator[None]:
+    """Page parts drawn for every view (sas.fragments): a test that counts what drawing costs."""
+    saved = app.extensions["sas_fragments"]
+    app.extensions["sas_fragments"] = Fragments(0)
+    yield
+    app.extensions["sas_fragments"] = saved
 
 
 class IsolatedClient(FlaskClient):

@@ -14,6 +14,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -23,6 +24,7 @@ from sas.dates import school_year_label, today_wib
 from sas.evidence.services import attach
 from sas.extensions import db
 from sas.forms import BaseForm
+from sas.fragments import fragment
 from sas.ledger import approval_routes, approvals, chain, services
 from sas.ledger.forms import (
     CashBookFilterForm,
@@ -85,13 +87,20 @@ def dashboard(npsn: str) -> str:
     school = school_for(npsn, current_user)
     today = today_wib()
     board = services.dashboard(school, today)
-    return render_template(
-        "ledger/dashboard.html",
-        school=school,
-        board=board,
-        school_year=school_year_label(today),
-        decisions=approval_routes.decision_forms(board.pending, current_user),
+    can_record = current_user.can_record
+    version = board.version()
+    body = fragment(
+        None if version is None else ("dashboard", version, str(get_locale()), can_record),
+        lambda: render_template(
+            "ledger/_dashboard.html",
+            school=school,
+            board=board,
+            can_record=can_record,
+            school_year=school_year_label(today),
+            decisions=approval_routes.decision_forms(board.pending, current_user),
+        ),
     )
+    return render_template("ledger/dashboard.html", school=school, body=body)
 
 
 def _filter_from(form: CashBookFilterForm) -> services.CashBookFilter:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 from flask import current_app
 from flask_babel import format_date
@@ -474,19 +475,68 @@ def balance_from_entries(school: School) -> int:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """A school's dashboard: the figures are read at once (one query), the lists when the page
+    first asks for them; ``version`` says when a page drawn earlier shows the same."""
+
+    school: School
+    today: date
     balance: int
     month: Totals
     year: Totals
     helped_this_year: int
-    recent: list[Entry]
     chain: chain.ChainStatus
-    broken_entry: Entry | None  # the first entry that breaks the chain, if it still exists
     reserved: int = 0  # part of the balance held for disbursements waiting for approval
-    pending: list[PendingLine] = field(default_factory=list)
 
     @property
     def available(self) -> int:
         return self.balance - self.reserved
+
+    @cached_property
+    def recent(self) -> list[Entry]:
+        return list(
+            db.session.scalars(
+                select(Entry)
+                .where(Entry.school_id == self.school.id)
+                .options(*LINE_LOADS)
+                .order_by(Entry.seq.desc())
+                .limit(10)
+            )
+        )
+
+    @cached_property
+    def pending(self) -> list[PendingLine]:
+        # every waiting disbursement holds its amount: nothing reserved, nothing waiting
+        return pending_lines(self.school, self.today) if self.reserved else []
+
+    @cached_property
+    def broken_entry(self) -> Entry | None:
+        """The first entry that breaks the chain, if it still exists."""
+        return broken_entry(self.chain)
+
+    def version(self) -> tuple[object, ...] | None:
+        """Everything the page shows, as a key; None when it must be drawn for each view.
+
+        The figures are in it, and the chain head, which names every entry of the school
+        (entries never change: a new one, a void included, moves the head). Not in it: the
+        names a line shows (the recipient, the other school of a transfer), which can be
+        corrected without a new entry. Drawn for each view: a page with disbursements waiting
+        (each viewer gets their own approval forms) or with a broken chain."""
+        if self.reserved or not self.chain.ok:
+            return None
+        school = self.school
+        return (
+            school.id,
+            school.npsn,
+            school.name,
+            school.approval_threshold,
+            self.today,
+            self.balance,
+            self.month,
+            self.year,
+            self.helped_this_year,
+            self.chain.entries,
+            self.chain.head,
+        )
 
 
 STALE_AFTER_DAYS = 14  # a disbursement waiting longer than this is flagged on the dashboard
@@ -534,25 +584,15 @@ def dashboard(school: School, today: date) -> Dashboard:
         )
         .where(Fund.school_id == school.id)
     ).one_or_none() or (None, None, None)
-    status = chain.verify_recent(school)
-    recent = db.session.scalars(
-        select(Entry)
-        .where(Entry.school_id == school.id)
-        .options(*LINE_LOADS)
-        .order_by(Entry.seq.desc())
-        .limit(10)
-    ).all()
     return Dashboard(
+        school=school,
+        today=today,
         balance=fund.balance if fund is not None else 0,
         month=_totals(month_row),
         year=_totals(year_row),
         helped_this_year=year_row.helped if year_row else 0,
-        recent=list(recent),
-        chain=status,
-        broken_entry=broken_entry(status),
+        chain=chain.verify_recent(school),
         reserved=fund.reserved if fund is not None else 0,
-        # every waiting disbursement holds its amount: nothing reserved, nothing waiting
-        pending=pending_lines(school, today) if fund is not None and fund.reserved else [],
     )
 
 
