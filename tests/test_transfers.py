@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from sas.dates import today_wib
 from sas.extensions import db
@@ -589,6 +589,21 @@ def test_exports_and_the_api_carry_transfers(client, world):
     client.post("/logout")
     public = client.get("/").get_data(as_text=True)
     assert "Rp150.000" in public and "Rp180.000" not in public
+
+
+def test_check_totals_compares_what_a_request_received_with_its_transfers(app, world):
+    a, b = world["a"], world["b"]
+    request = ask(b, 30_000, world["komite_b"])
+    send(a, b, 10_000, world["komite_a"], request=request)
+    void_pair(send(a, b, 5_000, world["komite_a"], request=request), world["komite_a"])
+    assert ledger.check_totals() == []  # 10.000 received: the voided 5.000 is given back
+    db.session.execute(
+        update(HelpRequest).where(HelpRequest.id == request.id).values(received=15_000)
+    )
+    assert ledger.check_totals() == [
+        f"help request {request.id}: received 15000 != transfers 10000"
+    ]
+    db.session.rollback()
 
 
 def test_rebuild_totals_keeps_the_transfer_columns(app, world):

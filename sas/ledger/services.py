@@ -32,6 +32,7 @@ from sas.models import (
     Entry,
     EntryKind,
     Fund,
+    HelpRequest,
     MonthClosing,
     MonthTotal,
     PendingDisbursement,
@@ -843,4 +844,19 @@ def check_totals() -> list[str]:
         held, waiting = reserved(school), reserved_from_pending(school)
         if held != waiting:
             problems.append(f"{school.npsn}: reserved {held} != pending {waiting}")
-    return problems
+    return problems + received_differences()
+
+
+def received_differences() -> list[str]:
+    """Each request for help's ``received`` against the transfers made for it, net of voids."""
+    moved = (
+        select(func.coalesce(func.sum(Transfer.amount), 0))
+        .where(Transfer.request_id == HelpRequest.id, Transfer.voided_on.is_(None))
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(HelpRequest.id, HelpRequest.received, moved)
+        .where(HelpRequest.received != moved)
+        .order_by(HelpRequest.id)
+    )
+    return [f"help request {id_}: received {got} != transfers {sent}" for id_, got, sent in rows]
