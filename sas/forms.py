@@ -2,14 +2,22 @@
 
 WTForms ships no Indonesian catalog, so its built-in messages (a bad date, a missing field)
 go through our catalog instead: each English message is mapped to an Indonesian msgid here.
+A rule the ledger refuses is shown next to the field it is about (``show_refusal``).
 """
 
+from __future__ import annotations
+
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+from sas.extensions import db
+
+if TYPE_CHECKING:
+    from sas.ledger.services import LedgerError
 
 WTFORMS_MESSAGES = {
     "This field is required.": _l("Wajib diisi."),
@@ -51,3 +59,11 @@ class BaseForm(FlaskForm):
         def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
             filters = (*unbound_field.kwargs.get("filters", ()), strip_control_characters)
             return unbound_field.bind(form=form, filters=filters, **options)
+
+
+def show_refusal(form: BaseForm, error: LedgerError, fallback: str = "amount") -> None:
+    """Show a ledger rule's refusal next to the field it names, or next to ``fallback`` when
+    the form has no such field; nothing was saved."""
+    db.session.rollback()
+    field = form._fields.get(error.field) or form._fields[fallback]
+    field.errors = [*field.errors, str(error)]

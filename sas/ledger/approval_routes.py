@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sas.authz import MAX_ID, roles, school_for
 from sas.dates import today_wib
 from sas.extensions import db
-from sas.forms import BaseForm
+from sas.forms import show_refusal
 from sas.ledger import approvals, services
 from sas.ledger.forms import ApproveForm, RejectForm, ThresholdForm
 from sas.models import PendingDisbursement, Role, School, User
@@ -98,12 +98,6 @@ def _page(
     ), status
 
 
-def _refused(form: BaseForm, error: services.LedgerError, fallback: str) -> None:
-    db.session.rollback()
-    field = form._fields.get(error.field) or form._fields[fallback]
-    field.errors = [*field.errors, str(error)]
-
-
 @bp.get("/pending/<int:pending_id>")
 @roles(*READERS)
 def pending(npsn: str, pending_id: int) -> tuple[str, int]:
@@ -143,7 +137,7 @@ def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             db.session.rollback()
             abort(403)
         except services.LedgerError as error:
-            _refused(form, error, "form_key")
+            show_refusal(form, error, "form_key")
     return _page(school, item, approve_form=form, status=422)
 
 
@@ -167,7 +161,7 @@ def reject(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             db.session.rollback()
             abort(403)
         except services.LedgerError as error:
-            _refused(form, error, "reason")
+            show_refusal(form, error, "reason")
     return _page(school, item, reject_form=form, status=422)
 
 
@@ -198,6 +192,6 @@ def threshold(npsn: str) -> Response | tuple[str, int]:
             db.session.rollback()
             abort(403)
         except services.LedgerError as error:
-            _refused(form, error, "threshold")
+            show_refusal(form, error, "threshold")
     status = 422 if form.is_submitted() else 200
     return render_template("ledger/threshold.html", school=school, form=form), status

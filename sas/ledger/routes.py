@@ -23,7 +23,7 @@ from sas.authz import entry_for, recipient_for, roles, school_for
 from sas.dates import school_year_label, today_wib
 from sas.evidence.services import attach
 from sas.extensions import db
-from sas.forms import BaseForm
+from sas.forms import show_refusal
 from sas.fragments import fragment
 from sas.ledger import approval_routes, approvals, chain, services
 from sas.ledger.forms import (
@@ -64,13 +64,6 @@ def _saved(school: School, entry: Entry, message: str) -> Response:
     db.session.commit()  # expires both rows: reading them after it would cost two queries
     flash(message, "success")
     return redirect(target, 303)
-
-
-def _refused(form: BaseForm, error: services.LedgerError, fallback: str = "amount") -> None:
-    """Show a rule's refusal next to the field it is about; nothing was saved."""
-    db.session.rollback()
-    field = form._fields.get(error.field) or form._fields[fallback]
-    field.errors = [*field.errors, str(error)]
 
 
 def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
@@ -167,7 +160,7 @@ def new_contribution(npsn: str) -> Response | tuple[str, int]:
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
         except services.LedgerError as error:
-            _refused(form, error)
+            show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("ledger/contribution_form.html", school=school, form=form), status
 
@@ -217,7 +210,7 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
         except approvals.DuplicateRequest as dup:
             return approval_routes.duplicate_request(school, dup)
         except services.LedgerError as error:
-            _refused(form, error)
+            show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template(
         "ledger/disbursement_form.html",
@@ -256,5 +249,5 @@ def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
         except services.DuplicateSubmission as dup:
             return _duplicate(school, dup)
         except services.LedgerError as error:
-            _refused(form, error, fallback="reason")
+            show_refusal(form, error, fallback="reason")
     return render_template("ledger/entry.html", school=school, entry=original, form=form), 422

@@ -17,6 +17,7 @@ from wtforms import SelectChoice
 from sas.authz import MAX_ID, board_kabupaten_for, roles, school_for, sees_board
 from sas.dates import today_wib
 from sas.extensions import db
+from sas.forms import show_refusal
 from sas.ledger import services as ledger
 from sas.ledger import transfers as moving
 from sas.ledger.labels import CATEGORY_LABELS
@@ -169,9 +170,7 @@ def new_request(npsn: str) -> Response | tuple[str, int]:
             flash(_("Permintaan bantuan dipasang di papan kabupaten."), "success")
             return redirect(target, 303)
         except ledger.LedgerError as error:
-            db.session.rollback()
-            field = form._fields.get(error.field) or form.amount
-            field.errors = [*field.errors, str(error)]
+            show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("transfers/request_form.html", school=school, form=form), status
 
@@ -257,11 +256,7 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
                 url_for("transfers.transfer", npsn=school.npsn, transfer_id=dup.transfer.id), 303
             )
         except ledger.LedgerError as error:
-            db.session.rollback()
-            field = form._fields.get(error.field) or form.amount
-            if error.field == "request":
-                field = form.amount
-            field.errors = [*field.errors, str(error)]
+            show_refusal(form, error)  # one about the request shows next to the amount
     status = 422 if form.is_submitted() else 200
     return render_template(
         "transfers/transfer_form.html",
@@ -318,7 +313,6 @@ def void_transfer(npsn: str, transfer_id: int) -> Response | tuple[str, int]:
             flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
             return redirect(url_for("transfers.transfer", npsn=npsn, transfer_id=transfer_id), 303)
         except ledger.LedgerError as error:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(error)]
+            show_refusal(form, error, "reason")
     item = _transfer_of(school, transfer_id)
     return _transfer_page(school, item, form), 422
