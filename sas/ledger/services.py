@@ -435,10 +435,6 @@ def _totals(row: MonthTotal | YearTotal | None) -> Totals:
     return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out)
 
 
-def month_totals(school: School, day: date) -> Totals:
-    return _totals(db.session.get(MonthTotal, (school.id, day.replace(day=1))))
-
-
 def year_totals(school: School, day: date) -> tuple[Totals, int]:
     """Money in and out of the school year of ``day``, and the students helped in it."""
     row = db.session.get(YearTotal, (school.id, school_year_start(day)))
@@ -749,13 +745,14 @@ def describe(entry: Entry) -> str:
             how=_("barang") if entry.in_kind else _("tunai"),
         )
         return f"{text} — {entry.description}" if entry.description else text
-    if entry.kind == EntryKind.TRANSFER_OUT:
+    if entry.kind in (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN):
         moved = entry.transfer
-        text = _("Transfer keluar ke %(school)s", school=moved.to_school.name if moved else "?")
-        return f"{text} — {moved.note}" if moved and moved.note else text
-    if entry.kind == EntryKind.TRANSFER_IN:
-        moved = entry.transfer
-        text = _("Transfer masuk dari %(school)s", school=moved.from_school.name if moved else "?")
+        if entry.kind == EntryKind.TRANSFER_OUT:
+            text = _("Transfer keluar ke %(school)s", school=moved.to_school.name if moved else "?")
+        else:
+            text = _(
+                "Transfer masuk dari %(school)s", school=moved.from_school.name if moved else "?"
+            )
         return f"{text} — {moved.note}" if moved and moved.note else text
     original = entry.voids.number if entry.voids else "?"
     return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
