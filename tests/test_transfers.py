@@ -292,6 +292,19 @@ def test_a_transfer_is_voided_only_as_a_pair(app, world):
     db.session.rollback()
 
 
+def test_a_void_form_sent_twice_voids_once_and_says_so(client, world):
+    a, b = world["a"], world["b"]
+    moved = send(a, b, 10_000, world["komite_a"])
+    login(client, "komite_a")
+    url = f"/schools/{a.npsn}/transfers/{moved.id}/void"
+    void = {"reason": "Salah sekolah", "form_key": uuid.uuid4().hex}
+    assert client.post(url, data=void).status_code == 303
+    again = client.post(url, data=void)
+    assert again.status_code == 303
+    assert "sudah tersimpan sebelumnya" in client.get(again.headers["Location"]).text
+    assert (ledger.balance(a), ledger.balance(b)) == (100_000, 50_000)
+
+
 def test_a_pair_cannot_be_voided_once_the_receiver_spent_it(app, world):
     a, b = world["a"], world["b"]
     moved = send(a, b, 40_000, world["komite_a"])

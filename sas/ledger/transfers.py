@@ -212,10 +212,10 @@ def void_transfer(
     giver, receiver = moved.from_school, moved.to_school
     funds = _lock_both(giver, receiver)
     db.session.refresh(moved)
+    _refuse_reused_key(out_key)  # the same form sent twice: saved once, said so (not refused)
+    _refuse_reused_key(in_key)
     if moved.voided:
         raise LedgerError(_("Transfer ini sudah dibatalkan."), "reason")
-    _refuse_reused_key(out_key)
-    _refuse_reused_key(in_key)
     available = spendable_on(receiver, funds[receiver.id], today)
     if moved.amount > available:
         raise LedgerError(
