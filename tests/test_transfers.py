@@ -318,6 +318,21 @@ def test_a_pair_cannot_be_voided_once_the_receiver_spent_it(app, world):
 # --- reports -----------------------------------------------------------------------------------
 
 
+def test_a_transfer_voided_in_a_later_month_makes_no_top_school_of_that_month(app, world):
+    """Net of voids, that month moved -Rp20.000 from A to B: a flow, never a top giver."""
+    a, b = world["a"], world["b"]
+    this_month = today_wib().replace(day=1)
+    earlier = (this_month - timedelta(days=1)).replace(day=1)
+    contribute(a, 20_000, world["komite_a"], on=earlier)
+    void_pair(send(a, b, 20_000, world["komite_a"], on=earlier), world["komite_a"])
+    flt = reports.ReportFilter(
+        reports.current_school_year(this_month), month_from=this_month, month_to=this_month
+    )
+    flows = reports.transfer_flows(a.kecamatan.parent, flt)
+    assert [(f.amount, f.count) for f in flows.pairs] == [(-20_000, -1)]
+    assert flows.top_giving == [] and flows.top_receiving == []
+
+
 def test_district_totals_do_not_count_money_moved_between_schools(app, world):
     a, b = world["a"], world["b"]
     disburse(a, 20_000, world["komite_a"], world["recipient_a"])

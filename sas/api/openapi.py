@@ -206,8 +206,9 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
+NET_COUNT = {"type": "integer", "description": "Transfers in the period less those voided in it."}
 _SCHOOL_FLOW = _object(
-    {"npsn": NPSN, "name": {"type": "string"}, "amount": RUPIAH, "transfers": COUNT}
+    {"npsn": NPSN, "name": {"type": "string"}, "amount": RUPIAH, "transfers": NET_COUNT}
 )
 SCHEMAS["Transfers"] = _object(
     {
@@ -220,7 +221,7 @@ SCHEMAS["Transfers"] = _object(
                     "from": KECAMATAN_CODE,
                     "to": KECAMATAN_CODE,
                     "amount": RUPIAH,
-                    "transfers": {"type": "integer"},
+                    "transfers": NET_COUNT,
                 }
             )
         ),

@@ -713,7 +713,8 @@ def transfer_flows(kabupaten: Region, flt: ReportFilter, top: int = TOP_SCHOOLS)
             bucket[key][1] += sign
 
     def ranked(bucket: dict[tuple, list[int]]) -> list[SchoolFlow]:
-        rows = [SchoolFlow(*key, amount, n) for key, (amount, n) in bucket.items() if amount]
+        # a school whose transfers the period's voids outweigh gave or received nothing in it
+        rows = [SchoolFlow(*key, amount, n) for key, (amount, n) in bucket.items() if amount > 0]
         return sorted(rows, key=lambda r: (-r.amount, r.name))[:top]
 
     return Flows(
