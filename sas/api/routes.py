@@ -95,7 +95,7 @@ def report_filter(args: Mapping[str, str], *, with_jenjang: bool = True) -> Repo
     jenjang = None
     if "jenjang" in args:
         if not with_jenjang:
-            raise bad_parameter("jenjang", "jenjang does not apply to one school's figures.")
+            raise bad_parameter("jenjang", f"jenjang does not apply to {request.path}.")
         jenjang = _jenjang(args["jenjang"])
     return ReportFilter(year, months["from"], months["to"], jenjang)
 
