@@ -520,8 +520,13 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
         )
     )
     row = db.session.get(MonthTotal, (school.id, first))
-    collected, disbursed = (row.collected, row.disbursed) if row else (0, 0)
-    moved_in, moved_out = (row.transferred_in, row.transferred_out) if row else (0, 0)
+    figure = (
+        MonthFigure(
+            first, row.collected, row.disbursed, None, row.transferred_in, row.transferred_out
+        )
+        if row
+        else MonthFigure(first, 0, 0)
+    )
     # Money in by class reads this one month of this one school's ledger (a few dozen lines).
     # class collections per class first, then the other sources (a class typed there is ignored)
     label = case((Entry.source == Source.CLASS, Entry.class_label), else_=None)
@@ -566,13 +571,13 @@ def monthly_report(school: School, month: date) -> MonthlyReport:
         month=first,
         opening=int(opening or 0),
         income=income,
-        collected=collected,
+        collected=figure.collected,
         spending=spending,
-        disbursed=disbursed,
-        closing=int(opening or 0) + collected - disbursed + moved_in - moved_out,
+        disbursed=figure.disbursed,
+        closing=int(opening or 0) + figure.change,
         closed=db.session.get(MonthClosing, (school.id, first)),
-        transferred_in=moved_in,
-        transferred_out=moved_out,
+        transferred_in=figure.transferred_in,
+        transferred_out=figure.transferred_out,
     )
 
 
@@ -598,13 +603,14 @@ def all_time_figures(region: Region) -> Figures:
     now; ``active_schools`` had at least one entry ever; ``on_time_schools`` is left at 0.
     """
     ids = select(_schools(region).c.school_id)
-    collected, disbursed, in_kind, moved_in, moved_out, helped, active = db.session.execute(
+    collected, disbursed, in_kind, moved_in, moved_out, held, helped, active = db.session.execute(
         select(
             func.coalesce(func.sum(YearTotal.collected), 0),
             func.coalesce(func.sum(YearTotal.disbursed), 0),
             func.coalesce(func.sum(YearTotal.disbursed_in_kind), 0),
             func.coalesce(func.sum(YearTotal.transferred_in), 0),
             func.coalesce(func.sum(YearTotal.transferred_out), 0),
+            func.coalesce(func.sum(_year_change), 0),
             func.coalesce(func.sum(YearTotal.helped), 0),
             func.count(distinct(case((YearTotal.entries > 0, YearTotal.school_id)))),
         ).where(YearTotal.school_id.in_(ids))
@@ -614,7 +620,7 @@ def all_time_figures(region: Region) -> Figures:
         collected=int(collected),
         disbursed=int(disbursed),
         disbursed_in_kind=int(in_kind),
-        balance=int(collected) - int(disbursed) + int(moved_in) - int(moved_out),
+        balance=int(held),
         helped=int(helped),
         schools=int(schools or 0),
         active_schools=int(active),
