@@ -19,7 +19,17 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from sas.extensions import db, login_manager
-from sas.models import Entry, Recipient, Region, RegionLevel, Role, School, User
+from sas.models import (
+    Entry,
+    HelpRequest,
+    Recipient,
+    Region,
+    RegionLevel,
+    Role,
+    School,
+    Transfer,
+    User,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -229,3 +239,27 @@ def recipient_for(school: School, recipient_id: int) -> Recipient:
     if recipient is None:
         abort(404)
     return recipient
+
+
+def request_for(school: School, request_id: int) -> HelpRequest:
+    """A request for help the school posted; otherwise 404."""
+    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
+    if item is None or item.school_id != school.id:
+        abort(404)
+    return item
+
+
+def request_seen_by(request_id: int, user: User) -> HelpRequest:
+    """A request of a school of a kabupaten whose board the user sees; otherwise 404."""
+    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
+    if item is None or not sees_board(user, item.school.kecamatan.parent_id):
+        abort(404)
+    return item
+
+
+def transfer_for(school: School, transfer_id: int) -> Transfer:
+    """A transfer the school gave or received; otherwise 404."""
+    item = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= MAX_ID else None
+    if item is None or school.id not in (item.from_school_id, item.to_school_id):
+        abort(404)
+    return item

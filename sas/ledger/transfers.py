@@ -51,15 +51,11 @@ class DuplicateTransfer(Exception):
         super().__init__(transfer.id)
 
 
-def kabupaten_id(school: School) -> int | None:
-    return school.kecamatan.parent_id
-
-
 def check_receiver(giver: School, receiver: School) -> None:
     """The schools a transfer may join: two different active schools of one kabupaten."""
     if giver.id == receiver.id:
         raise LedgerError(_("Sekolah tidak dapat mentransfer ke dirinya sendiri."), "to_school")
-    if kabupaten_id(giver) != kabupaten_id(receiver):
+    if giver.kecamatan.parent_id != receiver.kecamatan.parent_id:
         raise LedgerError(_("Sekolah tujuan harus di kabupaten yang sama."), "to_school")
     if not giver.active or not receiver.active:
         raise LedgerError(_("Sekolah pengirim dan penerima harus aktif."), "to_school")

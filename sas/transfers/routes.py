@@ -14,7 +14,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from sas.authz import MAX_ID, board_kabupaten_for, roles, school_for, sees_board
+from sas.authz import (
+    board_kabupaten_for,
+    request_for,
+    request_seen_by,
+    roles,
+    school_for,
+    transfer_for,
+)
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.forms import show_refusal
@@ -23,12 +30,10 @@ from sas.ledger import transfers as moving
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
-    HelpRequest,
     RequestStatus,
     Role,
     School,
     Transfer,
-    User,
 )
 from sas.transfers import services
 from sas.transfers.forms import (
@@ -55,32 +60,6 @@ REQUEST_STATUS_LABELS = {
 @bp.context_processor
 def transfer_helpers() -> dict[str, object]:
     return {"category_labels": CATEGORY_LABELS, "request_status_labels": REQUEST_STATUS_LABELS}
-
-
-# --- scoped lookups ------------------------------------------------------------------------------
-
-
-def _request_seen_by(request_id: int, user: User) -> HelpRequest:
-    """A request of a school of a kabupaten whose board the user sees; otherwise 404."""
-    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
-    if item is None or not sees_board(user, item.school.kecamatan.parent_id):
-        abort(404)
-    return item
-
-
-def _request_of(school: School, request_id: int) -> HelpRequest:
-    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
-    if item is None or item.school_id != school.id:
-        abort(404)
-    return item
-
-
-def _transfer_of(school: School, transfer_id: int) -> Transfer:
-    """A transfer the school gave or received; otherwise 404."""
-    item = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= MAX_ID else None
-    if item is None or school.id not in (item.from_school_id, item.to_school_id):
-        abort(404)
-    return item
 
 
 # --- the board -----------------------------------------------------------------------------------
@@ -119,7 +98,7 @@ def board(code: str) -> str:
 @bp.get("/bantuan/<int:request_id>")
 @roles(*BOARD)
 def request_page(request_id: int) -> str:
-    item = _request_seen_by(request_id, current_user)
+    item = request_seen_by(request_id, current_user)
     own = current_user.role in SCHOOL and current_user.school_id == item.school_id
     return render_template(
         "transfers/request.html",
@@ -177,7 +156,7 @@ def new_request(npsn: str) -> Response | tuple[str, int]:
 
 def _close(npsn: str, request_id: int, status: RequestStatus, message: str) -> Response:
     school = school_for(npsn, current_user)
-    item = _request_of(school, request_id)
+    item = request_for(school, request_id)
     if CloseRequestForm().validate_on_submit():
         try:
             services.close_request(item, status, closed_by=current_user)
@@ -216,7 +195,7 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
         int(form.request_id.data) if (form.request_id.data or "").isdigit() else None
     )
     if asked:
-        answering = _request_seen_by(asked, current_user)
+        answering = request_seen_by(asked, current_user)
         if answering.school_id == school.id:
             abort(404)
         form.request_id.data = str(answering.id)
@@ -263,7 +242,7 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
         school=school,
         form=form,
         answering=answering,
-        available=services.balance_of(school),
+        available=school.fund.available,
     ), status
 
 
@@ -271,7 +250,7 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
 @roles(*SCHOOL)
 def transfer(npsn: str, transfer_id: int) -> str:
     school = school_for(npsn, current_user)
-    item = _transfer_of(school, transfer_id)
+    item = transfer_for(school, transfer_id)
     return _transfer_page(school, item, VoidTransferForm())
 
 
@@ -292,7 +271,7 @@ def _transfer_page(school: School, item: Transfer, form: VoidTransferForm) -> st
 @roles(Role.COMMITTEE)
 def void_transfer(npsn: str, transfer_id: int) -> Response | tuple[str, int]:
     school = school_for(npsn, current_user)
-    item = _transfer_of(school, transfer_id)
+    item = transfer_for(school, transfer_id)
     if item.from_school_id != school.id:  # only the giving school voids the pair
         abort(403)
     form = VoidTransferForm()
@@ -314,5 +293,5 @@ def void_transfer(npsn: str, transfer_id: int) -> Response | tuple[str, int]:
             return redirect(url_for("transfers.transfer", npsn=npsn, transfer_id=transfer_id), 303)
         except ledger.LedgerError as error:
             show_refusal(form, error, "reason")
-    item = _transfer_of(school, transfer_id)
+    item = transfer_for(school, transfer_id)
     return _transfer_page(school, item, form), 422

@@ -21,7 +21,6 @@ from sas.ledger.services import LedgerError, check_amount
 from sas.ledger.transfers import lock_request
 from sas.models import (
     Category,
-    Fund,
     HelpRequest,
     Region,
     RequestStatus,
@@ -218,8 +217,3 @@ def transfers_of(school: School, limit: int = 50) -> list[Transfer]:
 def request_count(kabupaten: Region) -> int:
     sub = _board_select(kabupaten).subquery()
     return int(db.session.scalar(select(func.count()).select_from(sub)) or 0)
-
-
-def balance_of(school: School) -> int:
-    fund = db.session.get(Fund, school.id)
-    return fund.available if fund is not None else 0
