@@ -120,7 +120,7 @@ def school_page(npsn: str) -> str:
     return render_template(
         "transfers/school.html",
         school=school,
-        requests=services.open_requests_of(school),
+        requests=services.requests_of(school),
         moved=services.transfers_of(school),
         kabupaten=services.kabupaten_of(school),
         close_form=CloseRequestForm(),

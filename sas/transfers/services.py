@@ -166,7 +166,8 @@ def posted_on(request: HelpRequest) -> date:
     return moment.astimezone(WIB).date()
 
 
-def open_requests_of(school: School) -> list[HelpRequest]:
+def requests_of(school: School) -> list[HelpRequest]:
+    """Every request the school posted, the open ones first, newest first."""
     return list(
         db.session.scalars(
             select(HelpRequest)
