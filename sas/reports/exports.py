@@ -159,9 +159,11 @@ def kecamatan_table(
         _("Laporan tepat waktu"),
         *(m.strftime("%Y-%m") for m in months),
     ]
+    # money moved between schools after the months (the evidence counts stay last)
+    moved = len(header)
+    header += _transfer_header()
     lines: list[list[Cell]] = []
-    rows_list = list(report.rows if rows is None else rows)
-    for r in rows_list:
+    for r in report.rows if rows is None else rows:
         f = r.figures
         lines.append(
             [
@@ -175,6 +177,8 @@ def kecamatan_table(
                 f.active_schools,
                 f.on_time_schools,
                 *(str(STATUS_LABELS[month_status(s)]) for s in r.months),
+                f.transferred_in,
+                f.transferred_out,
             ]
         )
     t = report.total
@@ -190,13 +194,10 @@ def kecamatan_table(
             t.active_schools,
             t.on_time_schools,
             *([""] * len(months)),
+            t.transferred_in,
+            t.transferred_out,
         ]
     )
-    # money moved between schools after the months (the evidence counts stay last)
-    moved = len(header)
-    header += _transfer_header()
-    for line, f in zip(lines, [*(r.figures for r in rows_list), t], strict=True):
-        line += [f.transferred_in, f.transferred_out]
     if evidence is not None:
         _add_evidence(header, lines, evidence)
     return Table(_("Sekolah"), header, lines, frozenset({3, 4, 5, moved, moved + 1}))
