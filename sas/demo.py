@@ -27,7 +27,8 @@ from sqlalchemy import func, insert, select
 from sas.dates import PROGRAMME_START, WIB, school_year_label, school_year_start, today_wib
 from sas.extensions import db
 from sas.ledger import chain, totals
-from sas.ledger.services import ensure_fund
+from sas.ledger.services import LedgerError, ensure_fund
+from sas.ledger.transfers import transfer
 from sas.models import (
     Category,
     Direction,
@@ -46,6 +47,7 @@ from sas.models import (
     User,
 )
 from sas.money import format_rupiah
+from sas.transfers.services import post_request
 
 DEMO_PASSWORD = "sas-demo-2026"  # noqa: S105 - published with the demo, never in production
 
@@ -655,8 +657,13 @@ REQUESTS = [
     (5, Category.SERAGAM, 450_000, 5, "Seragam olahraga untuk 5 siswa"),
     (9, Category.MUSIBAH, 1_000_000, 2, "Rumah 3 keluarga siswa rusak karena banjir"),
 ]
-# (giving school, index into REQUESTS or None with the receiving school, amount)
-TRANSFERS = [(0, 0, 250_000), (2, 0, 150_000), (3, 2, 300_000), (0, ("school", 7), 100_000)]
+# (giving school, index into REQUESTS, or None and the receiving school; amount)
+TRANSFERS = [
+    (0, 0, None, 250_000),
+    (2, 0, None, 150_000),
+    (3, 2, None, 300_000),
+    (0, None, 7, 100_000),
+]
 
 
 def help_between_schools(
@@ -665,10 +672,6 @@ def help_between_schools(
     """A few open requests on the kabupaten's board and a few transfers, written through the
     ledger's own transfer (both halves, chain, totals), dated today: every earlier month may
     be closed. A transfer that does not fit a school's balance is left out."""
-    from sas.ledger.services import LedgerError
-    from sas.ledger.transfers import transfer
-    from sas.transfers.services import post_request
-
     posted = []
     for i, (school_index, category, amount, days_ago, text) in enumerate(REQUESTS):
         item = post_request(
@@ -686,9 +689,9 @@ def help_between_schools(
         ).astimezone(UTC)
         posted.append(item)
     moved = 0
-    for i, (giver, target, amount) in enumerate(TRANSFERS):
-        request = posted[target] if isinstance(target, int) else None
-        receiver = request.school if request is not None else schools[target[1]]
+    for i, (giver, asked, receiver_index, amount) in enumerate(TRANSFERS):
+        request = posted[asked] if asked is not None else None
+        receiver = request.school if request is not None else schools[receiver_index]
         try:
             with db.session.begin_nested():
                 transfer(
