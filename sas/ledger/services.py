@@ -435,6 +435,10 @@ def _totals(row: MonthTotal | YearTotal | None) -> Totals:
     return Totals(row.collected, row.disbursed, row.transferred_in, row.transferred_out)
 
 
+def month_totals(school: School, day: date) -> Totals:
+    return _totals(db.session.get(MonthTotal, (school.id, day.replace(day=1))))
+
+
 def year_totals(school: School, day: date) -> tuple[Totals, int]:
     """Money in and out of the school year of ``day``, and the students helped in it."""
     row = db.session.get(YearTotal, (school.id, school_year_start(day)))
