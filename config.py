@@ -17,13 +17,11 @@ def database_url(default: str) -> str:
 
 
 def engine_options(url: str) -> dict:
-    """SQLite waits for a busy writer; PostgreSQL gives up on a held row lock after a while."""
+    """SQLite waits for a busy writer; PostgreSQL gives up on a held row lock after a while.
+    PostgreSQL's pool checks its connections in ``sas.extensions.check_pooled_connections``."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "10"))}}
-    return {
-        "pool_pre_ping": True,
-        "connect_args": {"options": "-c lock_timeout=10000 -c statement_timeout=30000"},
-    }
+    return {"connect_args": {"options": "-c lock_timeout=10000 -c statement_timeout=30000"}}
 
 
 class Config:
@@ -38,6 +36,8 @@ class Config:
     # The dashboard walks a school's whole hash chain at most this often per process; in between
     # it checks only the entries added since (sas.ledger.chain.verify_recent).
     CHAIN_FULL_WALK_SECONDS = float(os.environ.get("SAS_CHAIN_FULL_WALK_SECONDS", "60"))
+    # PostgreSQL: a pooled connection unused for this long is pinged before it is handed out.
+    DB_PING_IDLE_SECONDS = float(os.environ.get("SAS_DB_PING_IDLE_SECONDS", "1"))
     # A page part kept rendered (sas.fragments: the dashboard's body) is drawn again when what
     # it shows changes, and at least this often; 0 draws it for every view.
     PAGE_CACHE_SECONDS = float(os.environ.get("SAS_PAGE_CACHE_SECONDS", "60"))

@@ -557,7 +557,7 @@ def _pg_admin(url: str) -> Any:
 def make_app(target: Target) -> Flask:
     overrides: dict[str, Any] = {"SQLALCHEMY_DATABASE_URI": target.url}
     if not target.is_sqlite:  # the app's 30 s statement timeout would stop a rebuild at 3M
-        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     return create_app("development", overrides)
 
 

@@ -66,13 +66,13 @@ def register_extensions(app: Flask) -> None:
     from sas.authz import require_login
     from sas.extensions import (
         babel,
+        check_pooled_connections,
         configure_sqlite,
         csrf,
         db,
-        end_session,
-        keep_prepared_statements,
         login_manager,
         migrate,
+        read_without_transactions,
     )
 
     db.init_app(app)
@@ -81,10 +81,9 @@ def register_extensions(app: Flask) -> None:
     @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
     def close_session(_error: BaseException | None) -> None:
         """End the request's session. If the database went away meanwhile (a restart), the
-        closing COMMIT or ROLLBACK fails: a request that already has its answer keeps it (not
-        a 500), and the pool drops the dead connection."""
+        closing ROLLBACK fails: a request that already has its answer keeps it (not a 500),
+        and the pool drops the dead connection."""
         try:
-            end_session(db.session())
             db.session.remove()
         except DBAPIError as error:
             app.logger.warning("database connection lost at the end of a request: %s", error.orig)
@@ -101,7 +100,8 @@ def register_extensions(app: Flask) -> None:
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             configure_sqlite(db.engine)
         else:
-            keep_prepared_statements(db.engine)
+            read_without_transactions(db.engine)
+            check_pooled_connections(db.engine, app.config["DB_PING_IDLE_SECONDS"])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -152,7 +152,7 @@ def is_busy(error: OperationalError) -> bool:
 
 def is_unreachable(error: OperationalError) -> bool:
     """The database server is gone for now (restarting, refusing connections, a connection cut
-    mid-request): ``pool_pre_ping`` reconnects once it is back, so "try again" is the answer."""
+    mid-request): the pool connects afresh once it is back, so "try again" is the answer."""
     if error.connection_invalidated:
         return True
     sqlstate = getattr(error.orig, "sqlstate", None) or ""

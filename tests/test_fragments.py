@@ -1,22 +1,17 @@
 """The dashboard's body kept rendered (``sas.fragments``): drawn again as soon as what it shows
 changes, never shared between viewers with different rights or languages, and never kept when
-it carries a viewer's own forms. And, on PostgreSQL, read-only requests that keep psycopg's
-prepared statements (``sas.extensions.end_session``)."""
+it carries a viewer's own forms."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import event
 
-from sas import create_app
 from sas.dates import today_wib
-from sas.extensions import db, end_session
+from sas.extensions import db
 from sas.fragments import Fragments
 from sas.ledger import services as ledger
 from sas.models import Recipient
@@ -147,66 +142,3 @@ def test_the_kept_bodies_are_bounded_and_a_key_of_none_is_never_kept():
     off.get("k", draw("k"))
     assert drawn[-2:] == ["k", "k"]
     assert str(fragments.get("c", draw("never"))) == "<p>c</p>"
-
-
-# --- PostgreSQL: a read-only request keeps the connection's prepared statements -----------
-
-
-@pytest.fixture
-def pg_app() -> Iterator[Flask]:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): psycopg's prepared statements")
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
-    app.add_url_rule("/probe", "probe", lambda: str(db.session.scalar(text("SELECT 1"))))
-    app.add_url_rule("/prepared", "prepared", prepared_statements)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def prepared_statements() -> str:
-    return str(db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
-
-
-def test_read_only_requests_end_with_commit_and_keep_prepared_statements(pg_app, monkeypatch):
-    from sas.authz import PUBLIC_ENDPOINTS
-
-    monkeypatch.setattr("sas.authz.PUBLIC_ENDPOINTS", PUBLIC_ENDPOINTS | {"probe", "prepared"})
-    client = pg_app.test_client()
-    for _ in range(8):  # psycopg prepares a statement at its fifth run on a connection
-        assert client.get("/probe").text == "1"
-    assert int(client.get("/prepared").text) >= 1  # a ROLLBACK would have dropped it
-
-
-def test_a_session_that_wrote_or_failed_is_rolled_back_not_committed(app, world):
-    """What a request did not commit is undone when its session ends, also when it was
-    flushed already (the session then holds no change of its own) or the flush failed; only
-    a read-only transaction ends with COMMIT, and only on PostgreSQL."""
-    school_id = world["a"].id
-    db.session.commit()  # the test's own session holds no lock (SQLite: one writer)
-    commits: list[int] = []
-
-    def count(_conn) -> None:  # type: ignore[no-untyped-def]
-        commits.append(1)
-
-    event.listen(db.engine, "commit", count)
-    try:
-        with Session(db.engine) as wrote:
-            wrote.add(Recipient(school_id=school_id, name="Tidak tersimpan"))
-            wrote.flush()
-            end_session(wrote)
-        with Session(db.engine) as failed:
-            failed.add(Recipient(school_id=school_id, name=None))  # NOT NULL
-            with pytest.raises(IntegrityError):
-                failed.flush()
-            end_session(failed)  # no error of its own
-        assert commits == []
-        with Session(db.engine) as read:
-            assert read.scalar(text("SELECT count(*) FROM recipients")) == 2
-            end_session(read)
-        assert commits == ([1] if db.engine.dialect.name == "postgresql" else [])
-    finally:
-        event.remove(db.engine, "commit", count)
-    names = db.session.scalars(text("SELECT name FROM recipients")).all()
-    assert sorted(names) == ["Budi Santoso", "Siti Aminah"]
