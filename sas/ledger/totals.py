@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, cast, delete, exists, func, insert, select, type_coerce
+from sqlalchemy import Date, cast, delete, exists, func, insert, select, type_coerce, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -33,16 +33,16 @@ from sas.models import (
 TOTAL_MODELS = (MonthTotal, YearTotal, CategoryTotal, YearCategoryTotal, RecipientMonth)
 
 
-def _get(model, key: tuple, **defaults):  # type: ignore[no-untyped-def]
-    row = db.session.get(model, key, populate_existing=True)
-    if row is None:
-        names = [c.key for c in model.__mapper__.primary_key]
-        row = model(**dict(zip(names, key, strict=True)), **defaults)
-        for column in model.__table__.columns:  # counters start at 0 before the flush
-            if getattr(row, column.key) is None and column.key not in names:
-                setattr(row, column.key, 0)
-        db.session.add(row)
-    return row
+def _add(model, key: tuple, *, fields: dict | None = None, **deltas: int) -> None:  # type: ignore[no-untyped-def]
+    """Add ``deltas`` to the counters of one totals row, in one UPDATE; a row that does not
+    exist yet is inserted with them (its other counters at 0, ``fields`` set). Every caller
+    holds the school's fund lock, so nobody else adds the same row in between."""
+    names = [c.key for c in model.__mapper__.primary_key]
+    where = [getattr(model, name) == value for name, value in zip(names, key, strict=True)]
+    changes = {name: getattr(model, name) + delta for name, delta in deltas.items()}
+    if db.session.execute(update(model).where(*where).values(changes)).rowcount == 0:
+        row = dict(zip(names, key, strict=True)) | (fields or {}) | deltas
+        db.session.execute(insert(model).values(row))
 
 
 def _helped(school_id: int, recipient_id: int, day: date, delta: int) -> None:
@@ -54,54 +54,48 @@ def _helped(school_id: int, recipient_id: int, day: date, delta: int) -> None:
         RecipientMonth.month < date(year + 1, 7, 1),
     )
     before = db.session.scalar(year_months) or 0
-    row = _get(RecipientMonth, (recipient_id, day.replace(day=1)), school_id=school_id)
-    row.disbursements += delta
+    month = day.replace(day=1)
+    _add(
+        RecipientMonth, (recipient_id, month), fields={"school_id": school_id}, disbursements=delta
+    )
     after = before + delta
     if (before == 0) != (after == 0):
-        _get(YearTotal, (school_id, year)).helped += 1 if after else -1
+        _add(YearTotal, (school_id, year), helped=1 if after else -1)
+
+
+# The month's and year's counter that each kind of entry moves (a void: its original's, back).
+COUNTER = {
+    EntryKind.CONTRIBUTION: "collected",
+    EntryKind.DISBURSEMENT: "disbursed",
+    EntryKind.TRANSFER_IN: "transferred_in",  # between schools: never collected nor given
+    EntryKind.TRANSFER_OUT: "transferred_out",
+}
 
 
 def apply(entry: Entry, original: Entry | None = None) -> None:
     """Add one new ledger entry (for a void, with the entry it reverses) to the totals."""
     month = entry.occurred_on.replace(day=1)
-    rows = (
-        _get(MonthTotal, (entry.school_id, month)),
-        _get(YearTotal, (entry.school_id, school_year_start(entry.occurred_on))),
-    )
-    reversed_kind = original.kind if original is not None else None
+    year = school_year_start(entry.occurred_on)
+    kind = original.kind if original is not None else entry.kind
     sign = -1 if entry.kind == EntryKind.VOID else 1
-    kind = reversed_kind or entry.kind
-    for row in rows:
-        row.entries += 1
-        if kind == EntryKind.CONTRIBUTION:
-            row.collected += sign * entry.amount
-        elif kind == EntryKind.TRANSFER_IN:  # between schools: never collected nor given
-            row.transferred_in += sign * entry.amount
-        elif kind == EntryKind.TRANSFER_OUT:
-            row.transferred_out += sign * entry.amount
-        else:
-            row.disbursed += sign * entry.amount
-            if entry.in_kind:
-                row.disbursed_in_kind += sign * entry.amount
+    amount = sign * entry.amount
+    deltas = {"entries": 1, COUNTER[kind]: amount}
+    if kind == EntryKind.DISBURSEMENT and entry.in_kind:
+        deltas["disbursed_in_kind"] = amount
+    _add(MonthTotal, (entry.school_id, month), **deltas)
+    _add(YearTotal, (entry.school_id, year), **deltas)
     if kind == EntryKind.DISBURSEMENT:
-        year = school_year_start(entry.occurred_on)
-        for category in (
-            _get(CategoryTotal, (entry.school_id, month, entry.category)),
-            _get(YearCategoryTotal, (entry.school_id, year, entry.category)),
-        ):
-            category.amount += sign * entry.amount
-            if entry.in_kind:
-                category.in_kind += sign * entry.amount
-        given = original or entry
-        _helped(entry.school_id, given.recipient_id, given.occurred_on, sign)  # type: ignore[arg-type]
-    db.session.flush()
+        given = {"amount": amount} | ({"in_kind": amount} if entry.in_kind else {})
+        _add(CategoryTotal, (entry.school_id, month, entry.category), **given)
+        _add(YearCategoryTotal, (entry.school_id, year, entry.category), **given)
+        given_to = original or entry
+        _helped(entry.school_id, given_to.recipient_id, given_to.occurred_on, sign)  # type: ignore[arg-type]
 
 
 def apply_closing(closing: MonthClosing) -> None:
     """Count a month closed by its deadline in its school year."""
     if closing.on_time:
-        _get(YearTotal, (closing.school_id, school_year_start(closing.month))).on_time_months += 1
-        db.session.flush()
+        _add(YearTotal, (closing.school_id, school_year_start(closing.month)), on_time_months=1)
 
 
 # --- recomputing from the ledger ---------------------------------------------------------------
