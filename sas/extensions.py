@@ -119,10 +119,9 @@ def check_pooled_connections(engine: Engine, idle_seconds: float) -> None:
         returned_at = record.info.get("returned_at")
         if returned_at is None:
             return  # just connected
-        idle = time.monotonic() - returned_at >= idle_seconds
-        if not idle and not select.select([dbapi_connection.fileno()], [], [], 0)[0]:
-            return
         try:
-            engine.dialect.do_ping(dbapi_connection)
+            idle = time.monotonic() - returned_at >= idle_seconds
+            if idle or select.select([dbapi_connection.fileno()], [], [], 0)[0]:
+                engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
             raise DisconnectionError(str(error)) from error  # the pool connects afresh
