@@ -9,8 +9,9 @@
   ``verify-ledger`` pass.
 - ``pg-restart``: PostgreSQL restarted during the load (``pg_ctlcluster ... restart``): while it
   is down requests answer 503, never 500; afterwards they succeed again with the same gunicorn
-  (the pool replaces dead connections), and the same checks pass. This restarts the machine's PostgreSQL, so it
-  runs only here, never in ``make test``; ``--only locked,kill`` leaves it out.
+  (the pool replaces dead connections), and the same checks pass. This restarts the machine's
+  PostgreSQL, so it runs only here, never in ``make test``; ``--only locked,kill`` leaves it
+  out.
 
 Exit status 1 if any check fails.
 """
