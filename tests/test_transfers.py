@@ -27,7 +27,7 @@ from sas.models import (
 )
 from sas.reports import services as reports
 from sas.transfers import services as board
-from tests.conftest import contribute, disburse, login, make_school, make_user
+from tests.conftest import contribute, disburse, login, make_recipient, make_school, make_user
 from tests.test_concurrency import THREADS, run_at_once
 
 
@@ -710,3 +710,82 @@ def test_the_dashboard_reads_its_lines_in_the_same_statements_whatever_they_are(
     page = client.get(f"/schools/{a.npsn}").get_data(as_text=True)
     assert "Transfer masuk dari SD Negeri 2 Genteng" in page and "dibatalkan oleh" in page
     assert statements_of_a_view() == plain
+
+
+# --- no child's name in what leaves the school ------------------------------------------
+
+
+def post_described(school, description, user):  # type: ignore[no-untyped-def]
+    return board.post_request(
+        school,
+        amount=50_000,
+        category=Category.SERAGAM,
+        description=description,
+        deadline=None,
+        created_by=user,
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+
+
+def test_a_request_that_names_a_recipient_of_the_school_is_refused(app, world):
+    a, komite_a = world["a"], world["komite_a"]
+    make_recipient(a, name="M. Al Fatih", active=False)  # a former recipient counts too
+    for description, word in [
+        ("Sepatu untuk Siti, kelas 7", "siti"),
+        ("seragam AMINAH", "aminah"),
+        ("Kacamata untuk fatih", "fatih"),
+    ]:
+        with pytest.raises(ledger.LedgerError) as refused:
+            post_described(a, description, komite_a)
+        assert refused.value.field == "description"
+        assert f"“{word}”" in str(refused.value)
+        db.session.rollback()
+    assert db.session.scalar(select(func.count(HelpRequest.id))) == 0
+    # words shorter than three letters and parts of words are not names; nor is the name of
+    # another school's recipient (never compared: the refusal would tell that school's names)
+    for fine in ("Seragam untuk 2 siswa kelas 7 (al-Qur'an, M.)", "Sitinya", "Budi Santoso"):
+        post_described(a, fine, komite_a)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(HelpRequest.id))) == 3
+
+
+def test_a_transfer_note_or_void_reason_that_names_a_recipient_of_the_giver_is_refused(app, world):
+    a, b, komite_a = world["a"], world["b"], world["komite_a"]
+    with pytest.raises(ledger.LedgerError) as refused:
+        transfers.transfer(
+            a,
+            b,
+            amount=10_000,
+            occurred_on=today_wib(),
+            request=None,
+            note="Titipan dari Siti",
+            recorded_by=komite_a,
+            form_key=uuid.uuid4().hex,
+            today=today_wib(),
+        )
+    assert refused.value.field == "note"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Transfer.id))) == 0
+    moved = send(a, b, 10_000, komite_a)
+    with pytest.raises(ledger.LedgerError) as refused:
+        void_pair(moved, komite_a, reason="Seharusnya untuk Aminah")
+    assert refused.value.field == "reason"
+    db.session.rollback()
+    db.session.refresh(moved)
+    assert not moved.voided
+
+
+def test_the_request_form_shows_the_refusal_and_saves_nothing(client, world):
+    a = world["a"]
+    login(client, "komite_a")
+    data = {
+        "amount": "50.000",
+        "category": "seragam",
+        "description": "Seragam untuk Siti Aminah",
+        "form_key": uuid.uuid4().hex,
+    }
+    response = client.post(f"/schools/{a.npsn}/bantuan/baru", data=data)
+    assert response.status_code == 422
+    assert "Tanpa nama siswa" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(HelpRequest.id))) == 0

@@ -45,6 +45,7 @@ from sas.models import (
     YearTotal,
 )
 from sas.money import format_rupiah
+from sas.recipients import services as recipients
 
 
 class LedgerError(Exception):
@@ -180,6 +181,23 @@ def spendable_on(school: School, fund: Fund, day: date) -> int:
     below zero, and money reserved for a disbursement waiting for approval is in the balance
     but spoken for (it leaves on the day of approval, today or later)."""
     return min(available_on(school, day), fund.available)
+
+
+def refuse_child_name(school: School, text: str | None, field: str) -> None:
+    """Text that leaves the school (a request for help, a transfer's note or void reason: other
+    schools and the district read it) must not name a child. It is refused when one of its
+    words is a word of the name of one of the school's recipients; the message names the word,
+    which the writer typed, and only the writer's own school's recipients are compared."""
+    word = recipients.name_word_in(school, text)
+    if word is not None:
+        raise LedgerError(
+            _(
+                "Tanpa nama siswa: “%(word)s” ada pada nama penerima bantuan sekolah ini. "
+                "Tulis kebutuhannya saja.",
+                word=word,
+            ),
+            field,
+        )
 
 
 def check_recipient(school: School, recipient: Recipient) -> None:

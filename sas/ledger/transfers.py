@@ -27,6 +27,7 @@ from sas.ledger.services import (
     append_reversal,
     check_amount,
     check_entry_date,
+    refuse_child_name,
     spendable_on,
 )
 from sas.models import (
@@ -107,6 +108,7 @@ def transfer(
     check_receiver(giver, receiver)
     if request is not None and request.school_id != receiver.id:
         raise LedgerError(_("Permintaan bantuan tidak ditemukan."), "request")
+    refuse_child_name(giver, note, "note")
     out_key, in_key = _half_keys(form_key)
     funds = _lock_both(giver, receiver)
     done = db.session.scalar(select(Transfer).where(Transfer.form_key == form_key))
@@ -206,6 +208,7 @@ def void_transfer(
         raise LedgerError(_("Alasan koreksi wajib diisi."), "reason")
     out_key, in_key = _half_keys(form_key)
     giver, receiver = moved.from_school, moved.to_school
+    refuse_child_name(giver, reason, "reason")
     funds = _lock_both(giver, receiver)
     db.session.refresh(moved)
     _refuse_reused_key(out_key)  # the same form sent twice: saved once, said so (not refused)

@@ -33,7 +33,7 @@ class RequestStatus(enum.StrEnum):
 
 class HelpRequest(db.Model):
     """A school's need posted to every school of its kabupaten. The description is shown to
-    other schools: it must not name a child (the form says so)."""
+    other schools: it must not name a child (the form says so; ``refuse_child_name``)."""
 
     __tablename__ = "help_requests"
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from sas import audit
 from sas.dates import WIB
 from sas.extensions import db
-from sas.ledger.services import LedgerError, check_amount
+from sas.ledger.services import LedgerError, check_amount, refuse_child_name
 from sas.ledger.transfers import lock_request
 from sas.models import (
     Category,
@@ -52,6 +52,7 @@ def post_request(
         raise LedgerError(
             _("Keterangan paling banyak %(n)d huruf.", n=MAX_DESCRIPTION), "description"
         )
+    refuse_child_name(school, description, "description")
     if deadline is not None and deadline < today:
         raise LedgerError(_("Batas waktu tidak boleh di masa lalu."), "deadline")
     if not school.active:
