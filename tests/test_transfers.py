@@ -634,6 +634,36 @@ def test_check_totals_compares_what_a_request_received_with_its_transfers(app, w
     db.session.rollback()
 
 
+def test_check_totals_compares_each_transfer_with_its_entries(app, world):
+    a, b = world["a"], world["b"]
+    kept = send(a, b, 10_000, world["komite_a"])
+    voided = send(a, b, 5_000, world["komite_a"])
+    void_pair(voided, world["komite_a"])
+    assert ledger.check_totals() == []
+    # marked voided without its two corrections, and the reverse
+    db.session.execute(
+        update(Transfer)
+        .where(Transfer.id == kept.id)
+        .values(voided_on=today_wib(), voided_at=func.now(), void_reason="diubah di luar aplikasi")
+    )
+    db.session.execute(
+        update(Transfer)
+        .where(Transfer.id == voided.id)
+        .values(voided_on=None, voided_at=None, void_reason=None)
+    )
+    halves = "1 half out, 1 half in, 0 voids on its void date"
+    assert ledger.check_totals() == [
+        f"transfer {kept.id} (voided): {halves}, 2 entries in all",
+        f"transfer {voided.id} (not voided): {halves}, 4 entries in all",
+    ]
+    db.session.rollback()
+    # an amount changed behind the app no longer matches its halves
+    db.session.execute(update(Transfer).where(Transfer.id == kept.id).values(amount=12_000))
+    none = "0 half out, 0 half in, 0 voids on its void date"
+    assert ledger.check_totals() == [f"transfer {kept.id} (not voided): {none}, 2 entries in all"]
+    db.session.rollback()
+
+
 def test_rebuild_totals_keeps_the_transfer_columns(app, world):
     a, b = world["a"], world["b"]
     moved = send(a, b, 40_000, world["komite_a"])

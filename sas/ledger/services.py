@@ -18,8 +18,9 @@ from functools import cached_property
 from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import ColumnElement
 
 from sas import audit
 from sas.dates import PROGRAMME_START, month_bounds, report_deadline, school_year_start
@@ -863,7 +864,7 @@ def check_totals() -> list[str]:
         held, waiting = reserved(school), reserved_from_pending(school)
         if held != waiting:
             problems.append(f"{school.npsn}: reserved {held} != pending {waiting}")
-    return problems + received_differences()
+    return problems + received_differences() + transfer_differences()
 
 
 def received_differences() -> list[str]:
@@ -879,3 +880,42 @@ def received_differences() -> list[str]:
         .order_by(HelpRequest.id)
     )
     return [f"help request {id_}: received {got} != transfers {sent}" for id_, got, sent in rows]
+
+
+def transfer_differences() -> list[str]:
+    """Each transfer against its entries: one half out of the giver and one into the receiver,
+    both for its amount, and two corrections dated ``voided_on`` exactly when it is voided."""
+
+    def count(*conditions) -> ColumnElement[int]:  # type: ignore[no-untyped-def]
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    same = Entry.amount == Transfer.amount
+    rows = db.session.execute(
+        select(
+            Transfer.id,
+            Transfer.voided_on.is_not(None),
+            count(
+                Entry.kind == EntryKind.TRANSFER_OUT,
+                Entry.school_id == Transfer.from_school_id,
+                same,
+            ),
+            count(
+                Entry.kind == EntryKind.TRANSFER_IN, Entry.school_id == Transfer.to_school_id, same
+            ),
+            count(Entry.kind == EntryKind.VOID, Entry.occurred_on == Transfer.voided_on, same),
+            func.count(Entry.id),
+        )
+        .outerjoin(Entry, Entry.transfer_id == Transfer.id)
+        .group_by(Transfer.id)
+        .order_by(Transfer.id)
+    )
+    problems = []
+    for id_, voided, out, into, voids, entries in rows:
+        wanted = (1, 1, 2 if voided else 0)
+        if (out, into, voids) != wanted or entries != sum(wanted):
+            state = "voided" if voided else "not voided"
+            problems.append(
+                f"transfer {id_} ({state}): {out} half out, {into} half in, "
+                f"{voids} voids on its void date, {entries} entries in all"
+            )
+    return problems
