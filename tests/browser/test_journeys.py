@@ -236,3 +236,65 @@ def test_admin_creates_committee_member(journey, server) -> None:  # type: ignor
     journey.login(username, own)
     assert page.url.endswith(f"/schools/{server.world['a']}")
     journey.finish()
+
+
+def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-untyped-def]
+    """Committee B asks for help; committee A answers from the kabupaten's board; the transfer
+    shows in both cash books at once; A voids the pair and both balances are back."""
+    page, a, b = journey.page, server.world["a"], server.world["b"]
+    journey.login("komite_b")
+    before_b = balance(journey)
+    page.get_by_role("navigation").get_by_role("link", name="Sekolah Asuh Sekolah").click()
+    journey.step("school-page")
+    journey.switch_language("school-page", "Sekolah Asuh Sekolah", "school-to-school help")
+    page.get_by_role("link", name="+ Minta bantuan").click()
+    journey.step("request-form")
+    journey.switch_language("request-form", "Minta bantuan sekolah lain", "Ask other schools")
+    page.fill("#amount", "Rp 40.000")
+    page.select_option("#category", "sepatu")
+    page.fill("#description", "Sepatu untuk 3 siswa kelas 1")
+    page.get_by_role("button", name="Pasang di papan").click()
+    assert "Sepatu untuk 3 siswa kelas 1" in page.locator("#request").inner_text()
+    request_url = page.url
+    journey.step("request-posted")
+    journey.switch_language("request-posted", "Permintaan bantuan", "Request for help")
+    page.get_by_role("button", name="Keluar").click()
+
+    journey.login("komite_a")
+    assert page.url.endswith(f"/schools/{a}")
+    before_a = balance(journey)
+    journey.goto("/kabupaten/35.10/bantuan")
+    assert "SD Negeri 2 Genteng" in page.locator("#requests").inner_text()
+    journey.step("board")
+    journey.switch_language("board", "Sekolah Asuh Sekolah", "school-to-school help")
+    page.goto(request_url)
+    page.get_by_role("link", name="Bantu sekolah ini").click()
+    assert "Rp40.000" in page.locator("#answering").inner_text()
+    journey.step("transfer-form")
+    journey.switch_language("transfer-form", "Kirim bantuan", "Send help")
+    page.fill("#amount", "Rp 40.000")
+    page.get_by_role("button", name="Kirim", exact=True).click()
+    assert "Transfer keluar" in journey.heading()
+    journey.step("transfer-saved")
+    journey.switch_language("transfer-saved", "Transfer keluar", "Transfer out")
+    transfer_url = page.url
+    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    assert balance(journey) == before_a - 40_000
+    page.goto(request_url)
+    assert page.locator("#status").inner_text() == "Terpenuhi"  # covered by the transfer
+
+    page.goto(transfer_url)
+    page.fill("#reason", "Salah jumlah, dikirim ulang")
+    page.get_by_role("button", name="Batalkan kedua sisi").click()
+    assert "Salah jumlah" in page.locator("#voided").inner_text()
+    journey.step("transfer-voided")
+    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    assert balance(journey) == before_a
+    page.goto(request_url)
+    assert page.locator("#status").inner_text() == "Terbuka"  # open again after the void
+    page.get_by_role("button", name="Keluar").click()
+
+    journey.login("komite_b")
+    assert page.url.endswith(f"/schools/{b}")
+    assert balance(journey) == before_b  # in, then back out with the void
+    journey.finish()
