@@ -37,12 +37,13 @@ def _add(model, key: tuple, *, fields: dict | None = None, **deltas: int) -> Non
     """Add ``deltas`` to the counters of one totals row, in one UPDATE; a row that does not
     exist yet is inserted with them (its other counters at 0, ``fields`` set). Every caller
     holds the school's fund lock, so nobody else adds the same row in between."""
-    names = [c.key for c in model.__mapper__.primary_key]
-    where = [getattr(model, name) == value for name, value in zip(names, key, strict=True)]
-    changes = {name: getattr(model, name) + delta for name, delta in deltas.items()}
-    if db.session.execute(update(model).where(*where).values(changes)).rowcount == 0:
+    table = model.__table__  # plain SQL statements: the ORM's bulk UPDATE costs more
+    names = [c.name for c in table.primary_key]
+    where = [table.c[name] == value for name, value in zip(names, key, strict=True)]
+    changes = {name: table.c[name] + delta for name, delta in deltas.items()}
+    if db.session.execute(update(table).where(*where).values(changes)).rowcount == 0:
         row = dict(zip(names, key, strict=True)) | (fields or {}) | deltas
-        db.session.execute(insert(model).values(row))
+        db.session.execute(insert(table).values(row))
 
 
 def _helped(school_id: int, recipient_id: int, day: date, delta: int) -> None:
