@@ -51,13 +51,21 @@ def probes() -> dict[str, Callable[[], str]]:
         query = select(Recipient.name).order_by(Recipient.name).execution_options(yield_per=1)
         return ",".join(db.session.scalars(query))
 
+    def write_after_cut() -> str:
+        """The server ends the connection between a page view's read and its first write."""
+        terminate(db.session.scalar(text("SELECT pg_backend_pid()")))
+        db.session.add(Recipient(school_id=int(request.args["school"]), name="Tidak tersimpan"))
+        db.session.flush()  # BEGIN fails on the dead connection
+        return "saved"
+
     def backend() -> str:
         return str(db.session.scalar(text("SELECT pg_backend_pid()")))
 
     def prepared() -> str:
         return str(db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
 
-    return {f.__name__: f for f in (read, write, lock, stream, backend, prepared)}
+    views = (read, write, lock, stream, write_after_cut, backend, prepared)
+    return {f.__name__: f for f in views}
 
 
 @pytest.fixture
@@ -121,6 +129,15 @@ def test_a_page_view_that_locks_rows_or_streams_gets_a_transaction(pg_app, world
     assert client.get("/stream").text == "Budi Santoso,Siti Aminah"
 
 
+def test_a_page_view_whose_connection_died_before_its_write_answers_try_again(pg_app, world):
+    client = pg_app.test_client()
+    response = client.get(f"/write_after_cut?school={world['a'].id}")
+    assert response.status_code == 503
+    assert "coba lagi" in response.text.lower()
+    assert client.get("/read").text == "IDLE"  # the pool connected afresh
+    assert names() == ["Budi Santoso", "Siti Aminah"]
+
+
 def test_page_views_keep_prepared_statements(pg_app):
     client = pg_app.test_client()
     for _ in range(8):  # psycopg prepares a statement at its fifth run on a connection
@@ -131,7 +148,7 @@ def test_page_views_keep_prepared_statements(pg_app):
 # --- the pool hands out no dead connection ----------------------------------------------
 
 
-def terminate(pid: str) -> None:
+def terminate(pid: str | int) -> None:
     with psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://")) as other:
         other.execute("SELECT pg_terminate_backend(%s)", (int(pid),))
 
