@@ -33,6 +33,7 @@ from sas.models import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 PUBLIC_ENDPOINTS = frozenset(
     {"static", "auth.login", "main.index", "main.set_language", "receipts.verify", "main.healthz"}
@@ -150,6 +151,11 @@ REGION_CODE = re.compile(r"^[0-9]{2}\.[0-9]{2}(\.[0-9]{2})?$")
 MAX_ID = 2**31 - 1  # ids beyond a 32-bit integer do not exist (and would overflow the query)
 
 
+def by_id(model: type[T], object_id: int) -> T | None:
+    """A row by id; None for ids that cannot exist (beyond a 32-bit integer)."""
+    return db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
+
+
 def _school_by_npsn(npsn: str) -> School | None:
     if not NPSN.match(npsn):
         return None
@@ -243,7 +249,7 @@ def recipient_for(school: School, recipient_id: int) -> Recipient:
 
 def request_for(school: School, request_id: int) -> HelpRequest:
     """A request for help the school posted; otherwise 404."""
-    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
+    item = by_id(HelpRequest, request_id)
     if item is None or item.school_id != school.id:
         abort(404)
     return item
@@ -251,7 +257,7 @@ def request_for(school: School, request_id: int) -> HelpRequest:
 
 def request_seen_by(request_id: int, user: User) -> HelpRequest:
     """A request of a school of a kabupaten whose board the user sees; otherwise 404."""
-    item = db.session.get(HelpRequest, request_id) if 0 < request_id <= MAX_ID else None
+    item = by_id(HelpRequest, request_id)
     if item is None or not sees_board(user, item.school.kecamatan.parent_id):
         abort(404)
     return item
@@ -259,7 +265,7 @@ def request_seen_by(request_id: int, user: User) -> HelpRequest:
 
 def transfer_for(school: School, transfer_id: int) -> Transfer:
     """A transfer the school gave or received; otherwise 404."""
-    item = db.session.get(Transfer, transfer_id) if 0 < transfer_id <= MAX_ID else None
+    item = by_id(Transfer, transfer_id)
     if item is None or school.id not in (item.from_school_id, item.to_school_id):
         abort(404)
     return item

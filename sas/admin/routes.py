@@ -43,7 +43,7 @@ from sas.admin.forms import (
     UserFilterForm,
     UserForm,
 )
-from sas.authz import NPSN, report_school_for, roles
+from sas.authz import NPSN, by_id, report_school_for, roles
 from sas.dates import parse_month, today_wib
 from sas.extensions import db
 from sas.forms import BaseForm
@@ -122,7 +122,7 @@ def index() -> str:
 
 
 def _region(region_id: int) -> Region:
-    region = services.by_id(Region, region_id)
+    region = by_id(Region, region_id)
     if not isinstance(region, Region):
         abort(404)
     return region
@@ -404,7 +404,7 @@ def confirm_import():  # type: ignore[no-untyped-def]
 
 
 def _user(user_id: int) -> User:
-    user = services.by_id(User, user_id)
+    user = by_id(User, user_id)
     if not isinstance(user, User):
         abort(404)
     return user

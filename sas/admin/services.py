@@ -67,11 +67,6 @@ def paginate(stmt: Select, page: int, per_page: int) -> Page:
     return Page(items, page, pages, total or 0)
 
 
-def by_id(model: type, object_id: int) -> object | None:
-    """A row by id; None for ids that cannot exist (beyond a 32-bit integer)."""
-    return db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
-
-
 # --- regions -----------------------------------------------------------------------------------
 
 
