@@ -1,22 +1,28 @@
 """The public page at /: the programme's totals for anyone, aggregates only, small counts
-suppressed; it can be switched off."""
+suppressed; it can be switched off. The same for one school's page (/sekolah/<npsn>) and the
+search that leads to it (/sekolah?q=)."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections import defaultdict
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from sas.dates import school_year_start
+from sas.dates import report_deadline, school_year_start
 from sas.extensions import db
-from sas.models import Direction, Entry, EntryKind, School
+from sas.ledger.transfers import transfer
+from sas.models import Category, Direction, Entry, EntryKind, School, Source
 from sas.money import format_rupiah
-from tests.conftest import login
+from tests.conftest import login, make_kabupaten, make_recipient, make_school
 from tests.test_district import (
     CURRENT,
     KECAMATAN,
     SECRETS,
+    TODAY,
     build_district,
     expected_kecamatan,
     months_of,
@@ -24,6 +30,11 @@ from tests.test_district import (
     stat,
     tables,
 )
+from tests.test_district import close as district_close
+from tests.test_district import contribute as district_contribute
+from tests.test_district import disburse as district_disburse
+from tests.test_district import void as district_void
+from tests.test_security import assert_security_headers
 
 
 @pytest.fixture
@@ -145,3 +156,235 @@ def test_the_kabupaten_can_be_chosen(app, client, district):
 def test_the_first_kabupaten_by_code_is_the_default(app, client, district):
     app.config["PUBLIC_KABUPATEN"] = None
     assert "Kabupaten Jember" in client.get("/").text  # 35.09 comes before 35.10
+
+
+# --- a public page per school: /sekolah/<npsn> and the search /sekolah?q= ---------------------
+
+# Everything personal or per class in the entries below: none of it may reach the public.
+SCHOOL_SECRETS = [
+    "Kartika Sekarwangi",  # recipients
+    "Bagus Wiratama",
+    "0012398765",  # a NISN
+    "Haji Darmawan Wicaksono",  # a donor
+    "9C Melati",  # class labels
+    "7F Anggrek",
+    "Titipan Ibu Kartini Larasati",  # notes and descriptions
+    "Sepatu merah ukuran 37",
+    "Buku tulis bergaris",
+    "Salah ketik nominal",
+    "Yatim piatu sejak kemarau",
+]
+
+
+@pytest.fixture
+def school_a(app, world):  # type: ignore[no-untyped-def]
+    """School A (already Rp100.000 in today, class 8A) with entries last school year and this
+    one: this year Rp350.000 in (a void nets out), Rp50.000 out, 2 students; all time
+    Rp750.000 in, Rp110.000 out, 1 + 2 students."""
+    app.config["PUBLIC_KABUPATEN"] = "35.10"
+    a, komite = world["a"], world["komite_a"]
+    kartika = make_recipient(
+        a, "Kartika Sekarwangi", class_label="7F Anggrek", reason="Yatim piatu sejak kemarau"
+    )
+    bagus = make_recipient(a, "Bagus Wiratama", nisn="0012398765")
+    last_year = date(CURRENT - 1, 9, 1)
+    district_contribute(
+        a,
+        400_000,
+        komite,
+        last_year,
+        source=Source.INDIVIDUAL,
+        donor_name="Haji Darmawan Wicaksono",
+        note="Titipan Ibu Kartini Larasati",
+    )
+    district_disburse(
+        a, 60_000, komite, kartika, last_year, Category.SEPATU, description="Sepatu merah ukuran 37"
+    )
+    district_contribute(a, 250_000, komite, TODAY, class_label="9C Melati")
+    district_disburse(
+        a, 30_000, komite, kartika, TODAY, Category.ALAT_TULIS, description="Buku tulis bergaris"
+    )
+    district_disburse(a, 20_000, komite, bagus, TODAY, Category.UANG_SAKU, in_kind=True)
+    wrong = district_contribute(a, 70_000, komite, TODAY, class_label="9C Melati")
+    district_void(a, wrong, komite, TODAY, reason="Salah ketik nominal")
+    db.session.commit()
+    return a
+
+
+def test_a_school_page_shows_its_totals_this_year_and_all_time(client, school_a):
+    response = client.get("/sekolah/20525555")
+    assert response.status_code == 200
+    html = response.text
+    assert "<h1>SMP Negeri 1 Banyuwangi</h1>" in html
+    assert "SMP · Negeri · Kecamatan Banyuwangi · NPSN 20525555" in html
+    assert f"Tahun ajaran {CURRENT}/{CURRENT + 1}" in html and "Sepanjang program" in html
+    assert stat(html, "year-in") == "Rp350.000"
+    assert stat(html, "year-out") == "Rp50.000"
+    assert stat(html, "year-helped") == "<3"  # two students
+    assert stat(html, "all-in") == "Rp750.000"
+    assert stat(html, "all-out") == "Rp110.000"
+    assert stat(html, "all-helped") == "3"  # one last school year, two this one
+    months = tables(html)["months"]
+    assert months[0] == ["Bulan", "Uang masuk", "Uang keluar", "Tutup buku"]
+    assert len(months) == 1 + len(months_of(CURRENT, last=TODAY.replace(day=1)))  # up to now
+    assert months[-1][1:3] == ["Rp350.000", "Rp50.000"]  # this month holds all of this year
+    assert all(m[1:3] == ["Rp0", "Rp0"] for m in months[1:-1])
+    assert html.count('class="bar-in"') == 12 + 1  # the chart: the whole school year, a legend
+    assert "transferred" not in html  # no transfers: no line for them
+
+
+def test_the_school_page_shows_no_names_classes_or_descriptions(client, school_a):
+    html = client.get("/sekolah/20525555").text
+    for secret in [*SCHOOL_SECRETS, "Siti Aminah", "Orang tua buruh tani", "Seragam", "Sepatu"]:
+        assert secret not in html, secret
+    assert "/schools/" not in html and "kuitansi" not in html.lower()
+    assert "<script" not in html.split("</head>", 1)[1] and " style=" not in html
+    assert len(html.encode()) < 20_000
+
+
+@pytest.mark.parametrize(("students", "shown"), [(1, "<3"), (2, "<3"), (3, "3")])
+def test_students_helped_are_suppressed_below_three(client, app, world, students, shown):
+    app.config["PUBLIC_KABUPATEN"] = "35.10"
+    a = world["a"]
+    pupils = [world["recipient_a"]] + [make_recipient(a, f"Anak {n}") for n in range(2)]
+    for pupil in pupils[:students]:
+        district_disburse(a, 10_000, world["komite_a"], pupil, TODAY, Category.TRANSPORT)
+    db.session.commit()
+    html = client.get("/sekolah/20525555").text
+    assert stat(html, "year-helped") == shown
+    assert stat(html, "all-helped") == shown
+
+
+def test_closed_months_show_on_the_school_page(client, school_a, world):
+    if report_deadline(date(CURRENT, 8, 1)) >= TODAY:
+        pytest.skip("August of this school year is not due yet")
+    district_close(school_a, date(CURRENT, 7, 1), world["komite_a"], TODAY)
+    db.session.commit()
+    months = tables(client.get("/sekolah/20525555").text)["months"]
+    assert months[1][3] == "Sudah"  # July, closed
+    assert months[2][3] == "Belum"  # August, due and open
+    assert months[-1][3] == "–"  # this month is not due yet
+
+
+def test_transfers_between_schools_are_a_line_of_their_own(client, app, world):
+    app.config["PUBLIC_KABUPATEN"] = "35.10"
+    transfer(
+        world["a"],
+        world["b"],
+        amount=40_000,
+        occurred_on=TODAY,
+        request=None,
+        note="Untuk Budi Santoso",
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=TODAY,
+    )
+    db.session.commit()
+    giver = client.get("/sekolah/20525555").text
+    assert stat(giver, "year-in") == "Rp100.000" and stat(giver, "year-out") == "Rp0"
+    assert stat(giver, "year-transferred-out") == "Rp40.000"
+    assert stat(giver, "all-transferred-in") == "Rp0"
+    assert "Budi Santoso" not in giver
+    receiver = client.get("/sekolah/20526666").text
+    assert stat(receiver, "year-in") == "Rp50.000"
+    assert stat(receiver, "year-transferred-in") == "Rp40.000"
+
+
+@pytest.mark.parametrize("npsn", ["99999999", "20519999", "20527777", "2052555", "2052555a", "x"])
+def test_unknown_inactive_foreign_or_malformed_schools_answer_404(client, app, world, npsn):
+    app.config["PUBLIC_KABUPATEN"] = "35.10"
+    make_kabupaten("35.09", "Jember")
+    make_school("20519999", "35.09.01", name="SMP Negeri 1 Kencong")
+    make_school("20527777", "35.10.16", name="SD Negeri 5 Penganjuran", active=False)
+    assert client.get(f"/sekolah/{npsn}").status_code == 404
+
+
+def test_the_school_pages_follow_the_public_page_switch(client, app, world):
+    app.config["PUBLIC_PAGE"] = False
+    assert client.get("/sekolah/20525555").status_code == 404
+    assert client.get("/sekolah?q=Negeri").status_code == 404
+    app.config["PUBLIC_KABUPATEN"] = "35.99"  # switched on, but no such kabupaten
+    app.config["PUBLIC_PAGE"] = True
+    assert client.get("/sekolah/20525555").status_code == 404
+
+
+@pytest.mark.parametrize("user", ["komite_b", "guru_a", "dinas", "admin"])
+def test_signed_in_people_can_open_a_school_page_too(client, school_a, user):
+    assert login(client, user).status_code == 303
+    response = client.get("/sekolah/20525555")
+    assert response.status_code == 200
+    assert stat(response.text, "year-in") == "Rp350.000"
+    assert client.get("/sekolah?q=genteng").status_code == 200
+
+
+def test_the_school_pages_carry_the_security_headers(client, school_a):
+    assert_security_headers(client.get("/sekolah/20525555"))
+    assert_security_headers(client.get("/sekolah?q=negeri"))
+    assert_security_headers(client.get("/sekolah/00000000"))
+
+
+def found(client, q: str) -> list[str]:  # type: ignore[no-untyped-def]
+    html = client.get("/sekolah", query_string={"q": q}).text
+    return re.findall(r'<li><a href="/sekolah/([0-9A-Z]{8})">', html)
+
+
+@pytest.fixture
+def searchable(app, world):  # type: ignore[no-untyped-def]
+    app.config["PUBLIC_KABUPATEN"] = "35.10"
+    make_kabupaten("35.09", "Jember")
+    make_school("20519999", "35.09.01", name="SMP Negeri 1 Kencong")
+    make_school("20527777", "35.10.16", name="SMP Negeri 9 Banyuwangi", active=False)
+    make_school("20528881", "35.10.16", name="SD 100% Ceria")
+    make_school("20528882", "35.10.16", name="SD Bina_Insani")
+    make_school("P9876543", "35.10.16", name="MI Darul Ulum")
+
+
+def test_search_finds_by_part_of_the_name_any_case(client, searchable):
+    assert found(client, "negeri 1 banyu") == ["20525555"]
+    assert found(client, "  GENTENG ") == ["20526666"]
+    assert found(client, "Negeri") == ["20526666", "20525555"]  # by name; not Kencong, not 9
+
+
+def test_search_finds_by_npsn_or_part_of_it(client, searchable):
+    assert found(client, "20525555") == ["20525555"]
+    assert found(client, "p98765") == ["P9876543"]
+    assert found(client, "2052888") == ["20528881", "20528882"]
+
+
+def test_search_escapes_like_wildcards(client, searchable):
+    assert found(client, "%") == ["20528881"]
+    assert found(client, "_") == ["20528882"]
+    assert found(client, "Bina_") == ["20528882"]
+    assert found(client, "0%") == ["20528881"]
+
+
+def test_search_lists_only_active_schools_of_the_kabupaten(client, searchable):
+    assert found(client, "Kencong") == [] and found(client, "20519999") == []
+    assert found(client, "Negeri 9") == [] and found(client, "20527777") == []
+    html = client.get("/sekolah?q=Kencong").text
+    assert 'Tidak ada sekolah yang cocok dengan "Kencong".' in html
+    html = client.get("/sekolah", query_string={"q": '<b>"x'}).text
+    assert "<b>" not in html and "&lt;b&gt;&#34;x" in html  # the query comes back escaped
+
+
+def test_a_blank_search_lists_nothing_but_a_hint(client, searchable):
+    for url in ("/sekolah", "/sekolah?q=", "/sekolah?q=++"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert 'id="found"' not in response.text
+        assert "Ketik sebagian nama sekolah atau NPSN-nya." in response.text
+
+
+def test_search_lists_at_most_twenty(client, searchable):
+    for n in range(22):
+        make_school(f"2053{n:04d}", "35.10.16", name=f"SD Contoh {n:02d}")
+    html = client.get("/sekolah?q=contoh").text
+    assert found(client, "contoh") == [f"2053{n:04d}" for n in range(20)]
+    assert 'id="more"' in html
+    assert 'id="more"' not in client.get("/sekolah?q=Genteng").text
+
+
+def test_the_public_page_links_to_the_search(client, district):
+    html = client.get("/").text
+    assert '<form method="get" action="/sekolah"' in html and 'name="q"' in html
+    assert "Cari sekolah" in html

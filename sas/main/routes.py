@@ -1,25 +1,40 @@
-"""The public page, home redirects, placeholder homes for district and admin, the language
-switch."""
+"""The public page and its pages per school, home redirects, placeholder homes for district
+and admin, the language switch."""
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from sas.authz import is_safe_next, roles
+from sas.authz import is_safe_next, public_school_for, roles
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.main.forms import LanguageForm
+from sas.main.services import search_schools
 from sas.models import Region, RegionLevel, Role
 from sas.reports.services import (
     ReportFilter,
     all_time_figures,
     current_school_year,
     district_report,
+    school_summary,
 )
 
 bp = Blueprint("main", __name__)
+
+SEARCH_LIMIT = 20  # schools listed for one search
+SEARCH_MAX_LENGTH = 100  # characters of a search kept (a school name has at most 150)
 
 
 @bp.get("/")
@@ -54,6 +69,53 @@ def public_page() -> str:
         kabupaten=kabupaten,
         report=this_year,
         all_time=all_time_figures(kabupaten),
+    )
+
+
+def public_kabupaten_or_404() -> Region:
+    """The public kabupaten, while the public page is switched on; otherwise 404."""
+    kabupaten = public_kabupaten() if current_app.config.get("PUBLIC_PAGE", True) else None
+    if kabupaten is None:
+        abort(404)
+    return kabupaten
+
+
+@bp.get("/sekolah")
+def school_search() -> str:
+    """Active schools of the public kabupaten by part of the name or NPSN, each linked to its
+    public page; a blank query lists nothing."""
+    kabupaten = public_kabupaten_or_404()
+    text = request.args.get("q", "").strip()[:SEARCH_MAX_LENGTH]
+    found = search_schools(kabupaten, text, SEARCH_LIMIT + 1) if text else []
+    return render_template(
+        "main/search.html",
+        kabupaten=kabupaten,
+        q=text,
+        found=found[:SEARCH_LIMIT],
+        more=len(found) > SEARCH_LIMIT,
+    )
+
+
+@bp.get("/sekolah/<npsn>")
+def public_school(npsn: str) -> str:
+    """One school's totals for anyone: this school year and all time, per month; no names and
+    no per-class figures (giving is voluntary: a class total could shame a class)."""
+    kabupaten = public_kabupaten_or_404()
+    target = public_school_for(npsn, kabupaten)
+    today = today_wib()
+    summary = school_summary(target, ReportFilter(current_school_year(today)), today)
+    # the table stops at this month; the chart keeps the whole school year's shape
+    months = [
+        (m, closing)
+        for m, closing in zip(summary.months, summary.closings, strict=True)
+        if m.month <= today
+    ]
+    return render_template(
+        "main/school.html",
+        target=target,
+        summary=summary,
+        months=months,
+        all_time=all_time_figures(target),
     )
 
 
