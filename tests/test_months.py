@@ -11,6 +11,7 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 from babel.dates import format_date
@@ -313,7 +314,7 @@ def test_after_closing_the_forms_refuse_the_closed_month_and_any_earlier_date(ko
     assert entries_of(world["a"]) == 1
     give(world, 50_000, M0)  # the first day of the open month is open, also for aid
     for day in (M0, TODAY):
-        assert komite.post(url, data=data(day)).status_code == 303, day
+        assert komite.post(url, data=data(day)).status_code == 200, day  # its confirmation
     assert entries_of(world["a"]) == 4
 
 
@@ -335,8 +336,8 @@ def test_a_closed_months_report_never_changes(komite, world):
         assert reversal.occurred_on == TODAY  # ... and the void lands in the open month
     after_voids = komite.get(url)
 
-    assert komite.post(f"{A}/contributions/new", data=contribution(TODAY)).status_code == 303
-    assert komite.post(f"{A}/disbursements/new", data=disbursement(world, TODAY)).status_code == 303
+    assert komite.post(f"{A}/contributions/new", data=contribution(TODAY)).status_code == 200
+    assert komite.post(f"{A}/disbursements/new", data=disbursement(world, TODAY)).status_code == 200
     after_new_entries = komite.get(url)
 
     assert before.data == after_voids.data == after_new_entries.data
@@ -479,7 +480,9 @@ def test_the_report_is_a_printable_page_with_signature_lines(guru, world):
     page = guru.get(f"{A}/months/{key(M0)}")
     assert page.status_code == 200
     text = page.text
-    assert "<form" not in text and "<script" not in text
+    assert "<form" not in text and "Ctrl+P" not in text
+    scripts = re.findall(r"<script[^>]*>", text)
+    assert len(scripts) == 1 and APP_JS.fullmatch(scripts[0])  # it prints and shares
     for expected in (
         "SMP Negeri 1 Banyuwangi",
         "<dt>NPSN</dt><dd>20525555</dd>",
@@ -490,10 +493,57 @@ def test_the_report_is_a_printable_page_with_signature_lines(guru, world):
         "Mengetahui, Guru Pembina",
         "Banyuwangi, ____",
         "belum ditutup",
-        "Cetak",
+        '<button type="button" class="primary" data-print hidden>Cetak / simpan PDF</button>',
     ):
         assert expected in text, expected
     assert text.count("(______________________)") == 3
+
+
+APP_JS = re.compile(r'<script src="/static/app[.0-9a-f]*\.js" defer>')
+WHATSAPP = "https://wa.me/?text="
+
+
+def share_link(html: str) -> dict[str, str] | None:
+    """The attributes (unescaped) of the page's "Bagikan" link, if it has one."""
+    found: list[dict[str, str]] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "a" and dict(attrs).get("id") == "share":
+                found.append(dict(attrs))
+
+    Links().feed(html)
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("who", ["komite_a", "guru_a"])
+def test_the_report_shares_the_schools_public_page_not_itself(client, world, who):
+    give(world, 15_000, M0, source=Source.INDIVIDUAL, class_label=None, donor="Ratna Wulandari")
+    spend(world, 10_000, M0)
+    login(client, who)
+    html = client.get(f"{A}/months/{key(M0)}").text
+    assert "Ratna Wulandari" not in html  # the report itself has totals (by source) only
+    link = share_link(html)
+    assert link is not None and link["target"] == "_blank" and link["rel"] == "noopener"
+    url = "http://localhost/sekolah/20525555"
+    assert link["data-url"] == url and link["data-title"] == "SMP Negeri 1 Banyuwangi"
+    assert link["href"].startswith(WHATSAPP)
+    assert unquote(link["href"][len(WHATSAPP) :]) == f"{link['data-text']} {url}"
+    assert "SMP Negeri 1 Banyuwangi" in link["data-text"]
+    assert "Bagikan halaman publik" in html
+    # what is shared is public and names nobody
+    client.post("/logout")
+    public = client.get("/sekolah/20525555")
+    assert public.status_code == 200
+    for secret in ("Ratna Wulandari", "Siti Aminah", "Orang tua buruh tani"):
+        assert secret not in public.text
+
+
+def test_the_report_shares_nothing_while_the_public_page_is_off(guru, world, app):
+    app.config["PUBLIC_PAGE"] = False
+    html = guru.get(f"{A}/months/{key(M0)}").text
+    assert share_link(html) is None and WHATSAPP not in html
+    assert "data-print hidden" in html  # printing stays
 
 
 def test_the_report_of_a_closed_month_says_who_closed_it(guru, world):

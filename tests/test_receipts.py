@@ -7,6 +7,8 @@ import random
 import re
 import uuid
 from datetime import date
+from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 import segno
@@ -16,7 +18,7 @@ from sas.dates import school_year_start, today_wib
 from sas.extensions import db
 from sas.ledger import chain
 from sas.ledger import services as ledger
-from sas.models import Entry, Role, Source, User
+from sas.models import Category, Entry, Role, Source, User
 from sas.receipts import services as receipts
 from sas.receipts.words import MAX_WORDS, terbilang
 from tests.conftest import (
@@ -502,3 +504,113 @@ def test_teacher_of_the_school_prints_but_another_school_cannot(client, world):
     client.post("/logout")
     login(client, "komite_a")
     assert client.get(wrong).status_code == 404
+
+
+# --- sharing and printing the kuitansi (a phone has no Ctrl+P) ------------------------------
+
+WHATSAPP = "https://wa.me/?text="
+APP_JS = re.compile(r'<script src="/static/app[^"]*\.js" defer></script>')
+
+
+class Controls(HTMLParser):
+    """The attributes (unescaped) of a page's share link (``#share``) and print button."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.share: dict[str, str | None] | None = None
+        self.print: dict[str, str | None] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag == "a" and found.get("id") == "share":
+            self.share = found
+        elif tag == "button" and "data-print" in found:
+            self.print = found
+
+
+def shared_text(link: dict) -> str:
+    """What the WhatsApp fallback of a share link would post."""
+    assert link["href"].startswith(WHATSAPP), link["href"]
+    return unquote(link["href"][len(WHATSAPP) :])
+
+
+def private_entries(world) -> dict[Entry, list[str]]:
+    """A named gift and an aid with a distinctive recipient and description: each entry with
+    the private words its kuitansi shows."""
+    a, komite = world["a"], world["komite_a"]
+    gift = contribute(a, 30_000, komite, source=Source.INDIVIDUAL, donor_name="Ratna Wulandari")
+    dewi = make_recipient(a, name="Dewi Kartika Sari", class_label="7B")
+    aid = ledger.record_disbursement(
+        a,
+        amount=25_000,
+        occurred_on=today_wib(),
+        recipient=dewi,
+        category=Category.KACAMATA,
+        in_kind=True,
+        description="Lensa minus untuk mata kiri",
+        recorded_by=komite,
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    db.session.commit()
+    return {
+        gift: ["Ratna Wulandari"],
+        aid: ["Dewi Kartika Sari (7B)", "Kacamata (barang): Lensa minus untuk mata kiri"],
+    }
+
+
+@pytest.mark.parametrize("who", ["komite_a", "guru_a"])
+def test_the_kuitansi_shares_its_public_check_and_never_a_name(client, world, who):
+    entries = private_entries(world)
+    secrets = ["Ratna Wulandari", "Dewi Kartika Sari", "Lensa minus", "Kacamata", "7B"]
+    login(client, who)
+    for entry, shown in entries.items():
+        html = client.get(kuitansi_url(entry)).get_data(as_text=True)
+        assert "Ctrl+P" not in html
+        assert APP_JS.search(html)  # the script that shares and prints
+        controls = Controls(html)
+        assert controls.print is not None and "hidden" in controls.print  # shown by app.js
+        link = controls.share
+        assert link is not None and link["target"] == "_blank" and link["rel"] == "noopener"
+        assert "Bagikan" in text_of(html, "share")
+        url = "http://localhost" + verify_path(entry)  # the QR code's URL, absolute
+        assert f' d="{qr_path(url)}"' in html
+        assert link["data-url"] == url
+        text = shared_text(link)
+        assert text == f"{link['data-text']} {url}"
+        assert entry.receipt_number in link["data-text"] and entry.receipt_number in text
+        assert "SMP Negeri 1 Banyuwangi" in text
+        assert all(words in html for words in shown)  # the page names them ...
+        for secret in secrets:
+            for shared in (text, link["data-text"], link["data-title"]):
+                assert secret not in shared, (entry.number, secret)  # ... the share never
+    # and what is shared opens a page that names nobody, for anyone
+    client.post("/logout")
+    for entry in entries:
+        html = client.get(verify_path(entry)).get_data(as_text=True)
+        assert "Kuitansi sah" in html
+        for secret in secrets:
+            assert secret not in html, secret
+
+
+def test_the_kuitansi_shares_in_the_users_language(client, world):
+    entry = world["entry_a"]
+    login(client, "komite_a")
+    client.post("/lang", data={"lang": "en"})
+    html = client.get(kuitansi_url(entry)).get_data(as_text=True)
+    link = Controls(html).share
+    assert text_of(html, "share") == "Share"
+    assert shared_text(link).startswith(f"Receipt {entry.receipt_number} from SMP Negeri 1")
+    assert "Print / save as PDF" in html and "Ctrl+P" not in html
+
+
+def test_another_school_gets_no_kuitansi_to_share(client, world):
+    entries = private_entries(world)
+    for who in ("komite_b", "guru_b"):
+        login(client, who)
+        for entry in entries:
+            response = client.get(kuitansi_url(entry))
+            assert response.status_code == 404
+            assert WHATSAPP not in response.get_data(as_text=True)
+        client.post("/logout")

@@ -9,16 +9,19 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from sas.authz import roles, school_for
+from sas.authz import public_school_for, roles, school_for
 from sas.dates import PROGRAMME_START, month_bounds, next_month, parse_month, today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
 from sas.ledger.labels import CATEGORY_LABELS, SOURCE_LABELS
+from sas.main.routes import public_kabupaten_or_404
 from sas.models import Role, School
 from sas.months import services
 from sas.months.forms import CloseMonthForm
+from sas.receipts.services import Share
 from sas.reports.services import monthly_report
 
 bp = Blueprint("months", __name__, url_prefix="/schools/<npsn>/months")
@@ -50,6 +53,25 @@ def _month_or_404(text: str) -> date:
     if not PROGRAMME_START <= month <= date(2100, 12, 1):
         abort(404)
     return month
+
+
+def public_share(school: School) -> Share | None:
+    """The school's public page (totals per month, no names) to share from its monthly report,
+    which is for the team only; None while the public site does not show the school (the page's
+    own rule)."""
+    try:
+        public_school_for(school.npsn, public_kabupaten_or_404())
+    except NotFound:
+        return None
+    return Share(
+        title=school.name,
+        text=_(
+            "Siswa Asuh Sebaya %(school)s: uang masuk dan keluar setiap bulan, tanpa nama "
+            "siswa. Lihat di tautan ini:",
+            school=school.name,
+        ),
+        url=url_for("main.public_school", npsn=school.npsn, _external=True),
+    )
 
 
 def _to_list(school: School) -> Response:
@@ -102,4 +124,5 @@ def report(npsn: str, month: str) -> str:
         last_day=month_bounds(first)[1],
         previous=(first - timedelta(days=1)).replace(day=1) if first > PROGRAMME_START else None,
         following=next_month(first) if next_month(first) <= this_month else None,
+        share=public_share(school),
     )

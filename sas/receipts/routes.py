@@ -36,6 +36,7 @@ def kuitansi(npsn: str, entry_id: int) -> str:
         school=school,
         receipt=services.receipt_for(entry),
         verify_url=url,
+        share=services.check_share(entry, url),
         qr=services.qr_svg(url, _("Kode QR pemeriksaan kuitansi %(number)s", number=number)),
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from urllib.parse import quote
 
 import segno
 from flask_babel import gettext as _
@@ -128,6 +129,35 @@ def verification_args(entry: Entry) -> dict[str, str]:
         "d": entry.occurred_on.isoformat(),
         "h": entry.hash[:HASH_PREFIX],
     }
+
+
+@dataclass(frozen=True)
+class Share:
+    """A public link and the words sent with it, for the "Bagikan" button: the phone's share
+    sheet (the Web Share API) where there is one, else WhatsApp. Only public pages are shared."""
+
+    title: str
+    text: str  # the words before the link: the share sheet and WhatsApp both put the URL after
+    url: str
+
+    @property
+    def whatsapp(self) -> str:
+        return "https://wa.me/?text=" + quote(f"{self.text} {self.url}", safe="")
+
+
+def check_share(entry: Entry, url: str) -> Share:
+    """The kuitansi's public check (``url``, what its QR code holds) with its number and school:
+    never a donor, a recipient or a purpose, which only the paper and the ledger carry."""
+    number = entry.receipt_number
+    return Share(
+        title=f"{_('Kuitansi')} {number}",
+        text=_(
+            "Kuitansi %(number)s dari %(school)s. Cek keasliannya di tautan ini:",
+            number=number,
+            school=entry.school.name,
+        ),
+        url=url,
+    )
 
 
 def qr_svg(url: str, title: str) -> Markup:
