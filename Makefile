@@ -66,7 +66,7 @@ bench: $(STAMP) translations
 
 # Production-like: gunicorn with gunicorn.conf.py, on 127.0.0.1:8000 (GUNICORN_BIND), database
 # from DATABASE_URL. Set SECRET_KEY; without it a throwaway key is made, for local use only.
-.PHONY: serve load faults
+.PHONY: serve load faults phone-bench
 serve: $(STAMP) translations
 	@key="$$SECRET_KEY"; \
 	if [ -z "$$key" ]; then \
@@ -83,6 +83,11 @@ load: $(STAMP) translations
 
 faults: $(STAMP) translations
 	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
+
+# Issue 14's phone benchmark (bench/README.md): Chromium as a phone on Slow 3G against gunicorn;
+# writes its section of bench/RESULTS.md. E.g. PHONE_ARGS='--root ../baseline --label before'.
+phone-bench: $(STAMP) translations $(BROWSER_DEPS)
+	$(BIN)/python bench/phone.py $(PHONE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
