@@ -62,7 +62,7 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from sas import fragments
+    from sas import assets, fragments
     from sas.authz import require_login
     from sas.extensions import (
         babel,
@@ -77,6 +77,7 @@ def register_extensions(app: Flask) -> None:
 
     db.init_app(app)
     fragments.init_app(app)
+    assets.init_app(app)
 
     @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
     def close_session(_error: BaseException | None) -> None:
@@ -109,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from sas.api.routes import bp as api_bp
     from sas.audit.routes import bp as audit_bp
     from sas.auth.routes import bp as auth_bp
+    from sas.classes.routes import bp as classes_bp
     from sas.district.routes import bp as district_bp
     from sas.evidence.routes import bp as evidence_bp
     from sas.ledger.routes import bp as ledger_bp
@@ -125,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(receipts_bp)
     app.register_blueprint(transfers_bp)
+    app.register_blueprint(classes_bp)
 
 
 def register_login_protection(app: Flask) -> None:

@@ -27,6 +27,7 @@ from sas.models import (
     RegionLevel,
     Role,
     School,
+    SchoolClass,
     Transfer,
     User,
 )
@@ -36,7 +37,16 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 PUBLIC_ENDPOINTS = frozenset(
-    {"static", "auth.login", "main.index", "main.set_language", "receipts.verify", "main.healthz"}
+    {
+        "static",
+        "auth.login",
+        "main.index",
+        "main.set_language",
+        "main.school_search",
+        "main.public_school",
+        "receipts.verify",
+        "main.healthz",
+    }
 )
 # All that a user who logged in with a one-time password may open before choosing their own.
 BEFORE_OWN_PASSWORD = frozenset({"static", "auth.set_password", "auth.logout", "main.set_language"})
@@ -170,6 +180,15 @@ def school_for(npsn: str, user: User) -> School:
     return school
 
 
+def public_school_for(npsn: str, kabupaten: Region) -> School:
+    """An active school of the public kabupaten, for anyone; otherwise 404 (a deactivated
+    school, another kabupaten's or a malformed NPSN looks like a missing one)."""
+    school = _school_by_npsn(npsn)
+    if school is None or not school.active or school.kecamatan.parent_id != kabupaten.id:
+        abort(404)
+    return school
+
+
 def _region(code: str, level: RegionLevel) -> Region | None:
     if not REGION_CODE.match(code):
         return None
@@ -267,5 +286,13 @@ def transfer_for(school: School, transfer_id: int) -> Transfer:
     """A transfer the school gave or received; otherwise 404."""
     item = by_id(Transfer, transfer_id)
     if item is None or school.id not in (item.from_school_id, item.to_school_id):
+        abort(404)
+    return item
+
+
+def class_for(school: School, class_id: int) -> SchoolClass:
+    """One of the school's classes, active or retired; otherwise 404."""
+    item = by_id(SchoolClass, class_id)
+    if item is None or item.school_id != school.id:
         abort(404)
     return item

@@ -42,6 +42,7 @@ from sas.models import (
     RegionLevel,
     Role,
     School,
+    SchoolClass,
     SchoolStatus,
     Source,
     User,
@@ -169,6 +170,7 @@ CLASS_GIFT = {
 }  # fmt: skip
 # How many classes per grade (rombongan belajar), by jenjang; SLB has one per grade.
 PARALLELS = {Jenjang.SD: (1, 2, 2, 3), Jenjang.MI: (1, 2), Jenjang.MA: (2,), Jenjang.SLB: (1,)}
+PARALLELS |= {Jenjang.SMP: (2, 3, 4, 8), Jenjang.MTS: (2, 3, 4)}  # SMP Negeri 1: 7A-9H
 TARGET_CLASS_ENTRIES = 17_000  # class-weeks beyond this are thinned: giving is voluntary
 # Every row names every column, so the bulk insert sends them in a few large batches.
 BLANK = dict.fromkeys(
@@ -199,7 +201,7 @@ def class_labels(jenjang: Jenjang, parallels: int) -> list[str]:
     if jenjang in (Jenjang.SD, Jenjang.MI):
         return [f"{g}{p}" for g in range(1, 7) for p in "ABC"[:parallels]]
     if jenjang in (Jenjang.SMP, Jenjang.MTS):
-        return [f"{g}{p}" for g in range(7, 10) for p in "ABCD"[:parallels]]
+        return [f"{g}{p}" for g in range(7, 10) for p in "ABCDEFGH"[:parallels]]
     if jenjang == Jenjang.SMK:
         return [
             f"{g} {m}" for g in range(10, 13) for m in ("TKJ", "AKL", "TKR", "TBSM")[:parallels]
@@ -538,6 +540,7 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
         # the two schools with named logins are big ones, so there is plenty to look at
         chosen = max(parallels) if i < 2 else rng.choice(parallels)
         classes[school.id] = class_labels(school.jenjang, chosen)
+        db.session.add_all(SchoolClass(school_id=school.id, label=c) for c in classes[school.id])
         # a bigger school has more needy children (and more money to help them)
         wanted = min(15, max(4, round(len(classes[school.id]) * rng.uniform(0.6, 1.3))))
         names: set[str] = set()

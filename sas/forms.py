@@ -1,8 +1,11 @@
-"""The base of every form: WTForms' own messages in the user's language.
+"""The base of every form: WTForms' own messages in the user's language, and refused fields
+that a phone user cannot miss.
 
 WTForms ships no Indonesian catalog, so its built-in messages (a bad date, a missing field)
 go through our catalog instead: each English message is mapped to an Indonesian msgid here.
-A rule the ledger refuses is shown next to the field it is about (``show_refusal``).
+A rule the ledger refuses is shown next to the field it is about (``show_refusal``). A field
+with an error is rendered ``aria-invalid`` and tied to its message, and the first one of the
+form gets ``autofocus``: the browser scrolls to it and focuses it, without any script.
 """
 
 from __future__ import annotations
@@ -51,14 +54,38 @@ def strip_control_characters(value: Any) -> Any:
     return _CONTROL.sub("", value) if isinstance(value, str) else value
 
 
+NOT_TYPED = frozenset({"HiddenField", "CSRFTokenField", "SubmitField"})
+
+
 class BaseForm(FlaskForm):
     class Meta:
+        form: BaseForm | None = None  # set per form instance, for render_field
+
         def get_translations(self, form: Any) -> _Translations:
             return _Translations()
 
         def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
             filters = (*unbound_field.kwargs.get("filters", ()), strip_control_characters)
             return unbound_field.bind(form=form, filters=filters, **options)
+
+        def render_field(self, field: Any, render_kw: dict) -> Any:
+            if field.errors and field.type not in NOT_TYPED:
+                render_kw = {
+                    "aria_invalid": "true",
+                    "aria_describedby": f"{field.id}-error",
+                    **render_kw,
+                }
+                if self.form is not None and self.form.first_invalid() is field:
+                    render_kw["autofocus"] = True
+            return super().render_field(field, render_kw)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meta.form = self
+
+    def first_invalid(self) -> Any:
+        """The first field, in the form's order, that a user must mend (None if none)."""
+        return next((f for f in self if f.errors and f.type not in NOT_TYPED), None)
 
 
 def show_refusal(form: BaseForm, error: LedgerError, fallback: str = "amount") -> None:

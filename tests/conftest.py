@@ -36,6 +36,7 @@ from sas.models import (
     RegionLevel,
     Role,
     School,
+    SchoolClass,
     SchoolStatus,
     Source,
     User,
@@ -219,6 +220,13 @@ def make_recipient(school: School, name: str = "Siti Aminah", **fields) -> Recip
     return recipient
 
 
+def make_classes(school: School, *labels: str) -> list[SchoolClass]:
+    items = [SchoolClass(school_id=school.id, label=label) for label in labels]
+    db.session.add_all(items)
+    db.session.commit()
+    return items
+
+
 def contribute(school: School, amount: int, user: User, on: date | None = None, **fields) -> Entry:  # type: ignore[no-untyped-def]
     entry = ledger.record_contribution(
         school,
@@ -262,7 +270,8 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type
 @pytest.fixture
 def world(app: Flask) -> dict:
     """Two schools in two kecamatan, each with a committee member and a teacher, plus
-    a district officer and an admin; school A has a recipient and Rp100.000 in its fund."""
+    a district officer and an admin; school A has a recipient, the classes 7A, 8A and 8B and
+    Rp100.000 in its fund; school B has the class 1A."""
     a = make_school("20525555", "35.10.16", name="SMP Negeri 1 Banyuwangi")
     b = make_school("20526666", "35.10.09", name="SD Negeri 2 Genteng", jenjang=Jenjang.SD)
     users = {
@@ -275,6 +284,8 @@ def world(app: Flask) -> dict:
     }
     recipient_a = make_recipient(a)
     recipient_b = make_recipient(b, name="Budi Santoso")
+    make_classes(a, "7A", "8A", "8B")
+    make_classes(b, "1A")
     entry_a = contribute(a, 100_000, users["komite_a"])
     entry_b = contribute(b, 50_000, users["komite_b"])
     return {

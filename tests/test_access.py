@@ -3,13 +3,15 @@
 Every URL names school A (NPSN 20525555) and its own entry and recipient. Columns: anonymous,
 committee of A, committee of B, teacher of A, teacher of B, district officer, admin.
 302 = sent to the login page (or home); 303 = a successful form POST; 404 = outside your school.
-Anonymous visitors see the public page (aggregates only) at /.
+A form that records money answers its successful POST with the confirmation itself (200).
+Anonymous visitors see the public page (aggregates only) at /, and each school's at /sekolah/.
 """
 
 import uuid
 
 import pytest
 
+from sas.classes.services import active_classes
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger.transfers import transfer
@@ -22,6 +24,7 @@ ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 READ = [302, 200, 404, 200, 404, 403, 403]  # a school page
 WRITE_FORM = [302, 200, 404, 403, 403, 403, 403]  # the GET of a committee form
 WRITE = [302, 303, 404, 403, 403, 403, 403]  # the POST of a committee form
+RECORD = [302, 200, 404, 403, 403, 403, 403]  # the POST of a form that records money
 
 BOARD = [302, 200, 200, 200, 200, 200, 200]  # every school of the kabupaten, its district
 
@@ -29,6 +32,9 @@ MATRIX = [
     # method, url, expected per actor
     ("GET", "/", [200, 302, 302, 302, 302, 302, 302]),  # anonymous: the public page
     ("GET", "/login", [200, 302, 302, 302, 302, 302, 302]),
+    ("GET", "/sekolah/{a}", [200] * 7),  # a school's public page: open to everyone
+    ("GET", "/sekolah/99999999", [404] * 7),
+    ("GET", "/sekolah?q=negeri", [200] * 7),
     ("POST", "/login", [303, 302, 302, 302, 302, 302, 302]),
     ("GET", "/home", [302, 403, 403, 403, 403, 200, 200]),
     ("POST", "/logout", [302, 303, 303, 303, 303, 303, 303]),
@@ -39,9 +45,16 @@ MATRIX = [
     ("GET", "/schools/{a}/entries/{entry}", READ),
     ("GET", "/schools/{a}/recipients", READ),
     ("GET", "/schools/{a}/contributions/new", WRITE_FORM),
-    ("POST", "/schools/{a}/contributions/new", WRITE),
+    ("POST", "/schools/{a}/contributions/new", RECORD),
+    ("GET", "/schools/{a}/contributions/classes", WRITE_FORM),
+    ("POST", "/schools/{a}/contributions/classes", RECORD),
     ("GET", "/schools/{a}/disbursements/new", WRITE_FORM),
-    ("POST", "/schools/{a}/disbursements/new", WRITE),
+    ("POST", "/schools/{a}/disbursements/new", RECORD),
+    ("GET", "/schools/{a}/classes", READ),
+    ("POST", "/schools/{a}/classes", WRITE),
+    ("POST", "/schools/{a}/classes/{class_}/rename", WRITE),
+    ("POST", "/schools/{a}/classes/{class_}/retire", WRITE),
+    ("POST", "/schools/{a}/classes/{class_}/reactivate", WRITE),
     ("POST", "/schools/{a}/entries/{entry}/void", WRITE),
     ("GET", "/schools/{a}/recipients/new", WRITE_FORM),
     ("POST", "/schools/{a}/recipients/new", WRITE),
@@ -83,6 +96,13 @@ def valid_form(url: str, world) -> dict:
             "class_label": "8A",
             "form_key": key,
         }
+    if url.endswith("/contributions/classes"):
+        [row] = [c for c in active_classes(world["a"]) if c.label == "8B"]
+        return {"occurred_on": today, f"class_{row.id}": "12.500", "form_key": key}
+    if url.endswith("/classes"):
+        return {"labels": "9A, 9B"}
+    if url.endswith("/rename"):
+        return {"label": "8 Bahari"}
     if url.endswith("/disbursements/new"):
         return {
             "amount": "20.000",
@@ -148,6 +168,7 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
         a=world["a"].npsn,
         entry=world["entry_a"].id,
         recipient=world["recipient_a"].id,
+        class_=active_classes(world["a"])[0].id,
         **(sas_ids(world) if "{request}" in url or "{transfer}" in url else {}),
     )
     if actor != "anon":

@@ -93,7 +93,7 @@ def test_a_changed_entry_is_named(app, book):
         for who in ("komite_a", "guru_a"):
             login(client, who)
             page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
-            assert "Rantai buku kas rusak" in page and third.number in page
+            assert "Buku kas rusak" in page and third.number in page
             assert "isinya diubah" in page
             client.post("/logout")
     finally:
@@ -123,7 +123,7 @@ def test_a_deleted_entry_is_named(app, book, position, seq, problem):
         client = app.test_client()
         login(client, "guru_a")
         page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
-        assert "Rantai buku kas rusak" in page
+        assert "Buku kas rusak" in page
         assert f"transaksi nomor {seq} —" in " ".join(page.split())  # the missing one
     finally:
         with tampering("entries"):
@@ -150,7 +150,7 @@ def test_reordered_entries_are_named(app, book):
         client = app.test_client()
         login(client, "komite_a")
         page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
-        assert "Rantai buku kas rusak" in page and third.number in page  # now at seq 2
+        assert "Buku kas rusak" in page and third.number in page  # now at seq 2
     finally:
         with tampering("entries"):
             set_seq(third.id, 99)
@@ -221,7 +221,8 @@ def test_the_dashboard_says_verified_with_the_head(client, book):
     login(client, "guru_a")
     page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
     head = entries(book["a"])[-1].hash
-    assert "Buku kas terverifikasi: 5 transaksi" in page
+    assert "Buku kas aman: tidak ada catatan yang diubah." in page
+    assert "5 catatan diperiksa" in page
     assert chain.fingerprint(head) in page
 
 

@@ -92,14 +92,14 @@ def test_a_void_shows_at_once(client, world):
 
 def test_a_teacher_never_gets_the_committee_body_nor_the_reverse(client, world):
     login(client, "komite_a")
-    assert "Catat pemasukan" in client.get(A).text
+    assert "Catat uang masuk" in client.get(A).text
     client.post("/logout")
     login(client, "guru_a")
     page = client.get(A).text
-    assert "Catat pemasukan" not in page and "/contributions/new" not in page
+    assert "Catat uang masuk" not in page and "/contributions/" not in page
     client.post("/logout")
     login(client, "komite_a")
-    assert "Catat pemasukan" in client.get(A).text
+    assert "Catat uang masuk" in client.get(A).text
 
 
 def test_each_language_has_its_own_body(client, world):

@@ -1,9 +1,12 @@
 """The school pages through the browser's eyes: forms, messages, the cash book and its export."""
 
 import csv
+import html
 import io
+import re
 import uuid
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -61,13 +64,14 @@ def guru(client, world):
     return client
 
 
-@pytest.mark.parametrize("typed", ["25000", "25.000", "Rp 25.000", "Rp25.000"])
+@pytest.mark.parametrize("typed", ["25000", "25.000", "Rp 25.000", "Rp25.000", "25rb", "25 ribu"])
 def test_recording_a_contribution_as_people_type_it(komite, world, typed):
+    """The answer to the POST is the confirmation itself: no redirect, one round trip less."""
     response = komite.post(f"{A}/contributions/new", data=contribution(amount=typed))
-    assert response.status_code == 303
-    entry = komite.get(response.headers["Location"])
-    assert "Pemasukan tercatat." in entry.text
-    assert "Rp25.000" in entry.text
+    assert response.status_code == 200
+    saved = response.text.split('id="saved-lines">')[1].split("</ul>")[0]
+    assert "+Rp25.000" in saved and "Iuran kelas 8A" in saved and "BKM-0002" in saved
+    assert '<strong id="balance">Rp125.000</strong>' in response.text
     assert "Rp125.000" in komite.get(A).text
 
 
@@ -131,38 +135,95 @@ def test_a_double_submit_records_once(komite, world):
     form = contribution()
     first = komite.post(f"{A}/contributions/new", data=form)
     second = komite.post(f"{A}/contributions/new", data=form)
-    assert first.status_code == second.status_code == 303
-    assert first.headers["Location"] == second.headers["Location"]
-    assert "tidak dicatat dua kali" in komite.get(second.headers["Location"]).text
+    assert first.status_code == second.status_code == 200
+    assert "BKM-0002" in first.text and "BKM-0002" in second.text
+    assert "tidak dicatat dua kali" in second.text and "tidak dicatat dua kali" not in first.text
+    assert '<strong id="balance">Rp125.000</strong>' in second.text
     assert entries_of(world["a"]) == 2
     assert ledger.balance(world["a"]) == 125_000
+
+
+def test_catat_lagi_keeps_the_date_and_the_source(komite, world):
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    form = contribution(source="individual", class_label="", donor_name="Bu Ani")
+    response = komite.post(f"{A}/contributions/new", data={**form, "occurred_on": yesterday})
+    again = response.text.split('id="again" href="')[1].split('"')[0].replace("&amp;", "&")
+    page = komite.get(again).text
+    assert f'value="{yesterday}"' in page
+    assert 'checked id="source-1" name="source"' in page
+    assert komite.get(f"{A}/contributions/new?occurred_on=2099-01-01&source=x").status_code == 200
 
 
 def test_a_form_key_of_another_school_is_not_revealed(client, world):
     login(client, "komite_b")
     used = world["entry_a"].form_key
-    response = client.post("/schools/20526666/contributions/new", data=contribution(form_key=used))
+    form = contribution(form_key=used, class_label="1A")
+    response = client.post("/schools/20526666/contributions/new", data=form)
     assert response.status_code == 404
     assert entries_of(world["b"]) == 1
 
 
-def test_an_anonymous_gift_shows_no_name(komite, world):
-    komite.post(
+def test_an_anonymous_gift_with_a_name_is_refused_not_stripped(komite, world):
+    response = komite.post(
         f"{A}/contributions/new",
         data=contribution(source="anonymous", donor_name="Bu Ani", class_label=""),
     )
+    assert response.status_code == 422
+    assert "Sumbangan tanpa nama tidak menyimpan nama" in response.text
+    assert entries_of(world["a"]) == 1
+    komite.post(f"{A}/contributions/new", data=contribution(source="anonymous", class_label=""))
     book = komite.get(f"{A}/ledger").text
     assert "Sumbangan tanpa nama" in book
     assert "Bu Ani" not in book
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"source": "class", "class_label": ""}, "Pilih kelas yang menyetor."),
+        ({"source": "class", "class_label": "9Z"}, "Pilihan tidak sah."),
+        ({"source": "class", "donor_name": "Pak Budi"}, "tidak memakai nama pemberi"),
+        ({"source": "individual", "class_label": ""}, "Tulis nama pemberi"),
+    ],
+)
+def test_each_source_has_its_own_fields(komite, world, fields, message):
+    response = komite.post(f"{A}/contributions/new", data=contribution(**fields))
+    assert response.status_code == 422
+    assert message in response.text
+    assert entries_of(world["a"]) == 1
+
+
+def test_the_class_comes_from_the_school_list(komite, world):
+    page = komite.get(f"{A}/contributions/new").text
+    select_ = page.split('<select id="class_label"')[1].split("</select>")[0]
+    assert [o.split(">")[1] for o in select_.split("<option")[1:]] == [
+        "— pilih kelas —</option",
+        "7A</option",
+        "8A</option",
+        "8B</option",
+    ]
+
+
 def test_recording_a_disbursement(komite, world):
     response = komite.post(f"{A}/disbursements/new", data=disbursement(world))
-    assert response.status_code == 303
-    page = komite.get(response.headers["Location"]).text
-    assert "Penyaluran tercatat." in page
-    assert "Siti Aminah" in page and "Barang" in page
+    assert response.status_code == 200
+    saved = response.text.split('id="saved-lines">')[1].split("</ul>")[0]
+    assert "−Rp20.000" in saved and "Sepatu untuk Siti Aminah (barang)" in saved
+    assert '<strong id="balance">Rp80.000</strong>' in response.text
     assert "Rp80.000" in komite.get(A).text
+
+
+def test_the_disbursement_form_chooses_nothing_for_the_user(komite, world):
+    page = komite.get(f"{A}/disbursements/new").text
+    assert '<option selected value="">— pilih penerima —</option>' in page
+    assert '<option selected value="">— pilih kebutuhan —</option>' in page
+    assert 'data-available="100000"' in page  # the balance after it, shown as the amount is typed
+    response = komite.post(
+        f"{A}/disbursements/new", data=disbursement(world, recipient_id="", category="")
+    )
+    assert response.status_code == 422
+    assert "Pilih penerima." in response.text and "Pilih kebutuhan." in response.text
+    assert entries_of(world["a"]) == 1
 
 
 def test_an_overdraft_is_refused_showing_the_balance(komite, world):
@@ -189,7 +250,9 @@ def test_the_disbursement_form_offers_only_active_recipients(komite, world):
 def test_voiding_through_the_page(komite, world):
     out = disburse(world["a"], 30_000, world["komite_a"], world["recipient_a"])
     page = komite.get(f"{A}/entries/{out.id}")
-    assert "Batalkan dengan koreksi" in page.text
+    assert "Batalkan catatan ini" in page.text
+    assert "<summary>Ada yang salah?</summary>" in page.text
+    assert '<details class="fix" id="fix">' in page.text  # closed: never the main control
     response = komite.post(
         f"{A}/entries/{out.id}/void",
         data={"reason": "Sepatu dikembalikan", "form_key": uuid.uuid4().hex},
@@ -198,7 +261,7 @@ def test_voiding_through_the_page(komite, world):
     void_page = komite.get(response.headers["Location"]).text
     assert "Sepatu dikembalikan" in void_page and out.number in void_page
     original = komite.get(f"{A}/entries/{out.id}").text
-    assert "Dibatalkan oleh" in original and "Batalkan dengan koreksi" not in original
+    assert "Dibatalkan oleh" in original and "Batalkan catatan ini" not in original
     assert "Rp100.000" in komite.get(A).text
     again = komite.post(
         f"{A}/entries/{out.id}/void", data={"reason": "lagi", "form_key": uuid.uuid4().hex}
@@ -217,7 +280,7 @@ def test_a_void_cannot_be_voided_through_the_page(komite, world):
         today=TODAY,
     )
     db.session.commit()
-    assert "Batalkan dengan koreksi" not in komite.get(f"{A}/entries/{reversal.id}").text
+    assert "Batalkan catatan ini" not in komite.get(f"{A}/entries/{reversal.id}").text
     response = komite.post(
         f"{A}/entries/{reversal.id}/void", data={"reason": "x", "form_key": uuid.uuid4().hex}
     )
@@ -232,6 +295,15 @@ def test_a_void_without_reason_is_refused(komite, world):
     )
     assert response.status_code == 422
     assert "Alasan koreksi wajib diisi." in response.text
+    # the form is open, its error listed at the top, and the reason field has the focus
+    assert '<details class="fix" open id="fix">' in response.text
+    summary = response.text.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
+    assert '<a href="#reason">Alasan koreksi: Alasan koreksi wajib diisi.</a>' in summary
+    assert (
+        'aria-invalid="true" autofocus'
+        in response.text.split('id="reason"')[0][-200:]
+        + (response.text.split('id="reason"')[1][:200])
+    )
     assert ledger.balance(world["a"]) == 100_000
 
 
@@ -249,10 +321,11 @@ def test_the_dashboard(komite, world):
     disburse(world["a"], 30_000, world["komite_a"], world["recipient_a"])
     page = komite.get(A).text
     assert '<strong id="balance">Rp70.000</strong>' in page
-    assert "Masuk bulan ini" in page and "Rp100.000" in page and "Rp30.000" in page
+    assert "Uang masuk bulan ini" in page and "Rp100.000" in page and "Rp30.000" in page
     assert f"Siswa dibantu tahun ajaran {school_year_label(TODAY)}" in page
     assert "BKK-0002" in page and "BKM-0001" in page
-    assert "Catat pemasukan" in page and "Catat penyaluran" in page
+    assert "Catat uang masuk" in page and "Catat uang keluar" in page
+    assert "Buku kas aman: tidak ada catatan yang diubah." in page
 
 
 def test_the_dashboard_shows_the_last_ten_entries(komite, world):
@@ -281,7 +354,7 @@ def test_the_teacher_sees_everything_and_can_change_nothing(guru, world):
     db.session.commit()
     dashboard = guru.get(A).text
     assert "Rp100.000" in dashboard
-    assert "Catat pemasukan" not in dashboard and "/contributions/new" not in dashboard
+    assert "Catat uang masuk" not in dashboard and "/contributions/" not in dashboard
     assert "/disbursements/new" not in dashboard
     entry = guru.get(f"{A}/entries/{out.id}").text
     assert "Komite_A" in entry  # who recorded it
@@ -301,9 +374,13 @@ def test_the_cash_book_columns_and_running_balance(komite, world):
     page = komite.get(f"{A}/ledger").text
     for column in ["No", "Tanggal", "No Bukti", "Uraian", "Penerimaan", "Pengeluaran", "Saldo"]:
         assert '<th scope="col"' in page and f">{column}</th>" in page
-    # Date order: the back-dated Rp20.000 first, then Rp100.000, then Rp50.000 out.
-    saldos = [cell.split("</td>")[0] for cell in page.split('<td class="num">')[1:]][2::3]
-    assert saldos == ["Rp20.000", "Rp120.000", "Rp70.000"]
+    # Newest first; each Saldo is the balance after its line in date order: the back-dated
+    # Rp20.000 first, then Rp100.000, then Rp50.000 out.
+    assert [(no, saldo) for no, _number, _money, saldo in book_lines(page)] == [
+        ("3", "Rp70.000"),
+        ("2", "Rp120.000"),
+        ("1", "Rp20.000"),
+    ]
 
 
 def read_csv(response) -> list[list[str]]:
@@ -350,10 +427,11 @@ def test_the_cash_book_pages(komite, world, app):
     for _i in range(11):
         contribute(world["a"], 1_000, world["komite_a"])
     first = komite.get(f"{A}/ledger?kind=contribution").text
-    assert "Halaman 1 dari 3" in first and "BKM-0005" in first and "BKM-0006" not in first
+    assert "Halaman 1 dari 3" in first
+    assert [n for _no, n, _m, _s in book_lines(first)] == [f"BKM-{i:04d}" for i in range(12, 7, -1)]
     assert "page=2" in first and "kind=contribution" in first
     last = komite.get(f"{A}/ledger?kind=contribution&page=3").text
-    assert "BKM-0011" in last and "BKM-0012" in last and "BKM-0010" not in last
+    assert [n for _no, n, _m, _s in book_lines(last)] == ["BKM-0002", "BKM-0001"]
     # The export is not paginated: the whole filter.
     assert len(read_csv(komite.get(f"{A}/ledger.csv?kind=contribution"))) == 13
     assert komite.get(f"{A}/ledger?page=999").status_code == 200
@@ -428,7 +506,7 @@ def test_a_kind_filter_nets_out_corrections(komite, world):
     )
     db.session.commit()
     page = komite.get(f"{A}/ledger?kind=disbursement").text
-    assert "Pengeluaran Rp60.000" in page and "Penerimaan Rp60.000" in page
+    assert "Uang keluar Rp60.000" in page and "Uang masuk Rp60.000" in page
     assert f"(dibatalkan oleh {reversal.number})" in page
     rows = read_csv(komite.get(f"{A}/ledger.csv?kind=disbursement"))
     assert [r[2] for r in rows[1:]] == [out.number, reversal.number]
@@ -449,6 +527,9 @@ def test_a_kind_filter_nets_out_corrections(komite, world):
         "kind=xyz",
         "from=2026-13-45",
         "category=%00",
+        "urut=%00",
+        "urut=lama&page=-5",
+        "urut=lama&urut=baru",
     ],
 )
 def test_crafted_cash_book_queries_never_fail(komite, world, query):
@@ -479,7 +560,7 @@ def test_control_characters_are_dropped_from_typed_text(komite, world):
     response = komite.post(
         f"{A}/contributions/new", data=contribution(note="Jumat\x00 berkah", class_label="8\x00B")
     )
-    assert response.status_code == 303
+    assert response.status_code == 200
     entry = db.session.scalar(select(Entry).where(Entry.note.is_not(None)))
     assert (entry.note, entry.class_label) == ("Jumat berkah", "8B")
 
@@ -489,3 +570,91 @@ def test_only_ascii_digits_count_as_an_amount(komite, world, typed):
     response = komite.post(f"{A}/contributions/new", data=contribution(amount=typed))
     assert response.status_code == 422
     assert entries_of(world["a"]) == 1
+
+
+def book_lines(page: str) -> list[tuple[str, str, str, str]]:
+    """The cash book's lines as shown: (No, No Bukti, signed amount, Saldo), top to bottom."""
+    body = page.split('id="book"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    lines = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
+        if len(cells) == 7:
+            lines.append(
+                (cells[0], cells[2], cells[4] or cells[5], cells[6].removeprefix("Saldo "))
+            )
+    return lines
+
+
+def pager_link(page: str, rel: str) -> dict[str, str]:
+    """The query of the pager's "prev" or "next" link."""
+    href = re.search(rf'<a href="([^"]+)" rel="{rel}">', page).group(1)
+    assert href.startswith(f"{A}/ledger?")
+    return dict(parse_qsl(urlsplit(html.unescape(href)).query))
+
+
+def test_the_cash_book_opens_on_the_newest_entries(komite, world):
+    contribute(world["a"], 20_000, world["komite_a"], on=TODAY - timedelta(days=2))
+    disburse(world["a"], 50_000, world["komite_a"], world["recipient_a"])
+    newest = komite.get(f"{A}/ledger").text
+    assert book_lines(newest) == [
+        ("3", "BKK-0003", "−Rp50.000", "Rp70.000"),
+        ("2", "BKM-0001", "+Rp100.000", "Rp120.000"),
+        ("1", "BKM-0002", "+Rp20.000", "Rp20.000"),
+    ]
+    oldest = komite.get(f"{A}/ledger?urut=lama").text
+    assert book_lines(oldest) == book_lines(newest)[::-1]
+    # the two orders as links, the one shown marked; an unknown order is the default one
+    assert f'<a href="{A}/ledger" aria-current="true">terbaru dulu</a>' in newest
+    assert f'<a href="{A}/ledger?urut=lama" aria-current="true">terlama dulu</a>' in oldest
+    assert book_lines(komite.get(f"{A}/ledger?urut=acak").text) == book_lines(newest)
+
+
+def test_paging_keeps_the_order_and_the_filter(komite, world, app):
+    app.config["ENTRIES_PER_PAGE"] = 5
+    for _i in range(10):
+        contribute(world["a"], 1_000, world["komite_a"])
+    disburse(world["a"], 3_000, world["komite_a"], world["recipient_a"])
+    first = komite.get(f"{A}/ledger").text  # 12 lines: BKM-0001..0011, BKK-0012
+    assert "Halaman 1 dari 3" in first
+    assert book_lines(first)[0] == ("12", "BKK-0012", "−Rp3.000", "Rp107.000")
+    assert [no for no, *_ in book_lines(first)] == ["12", "11", "10", "9", "8"]
+    assert pager_link(first, "next") == {"page": "2"}
+    last = komite.get(f"{A}/ledger?page=3").text
+    assert book_lines(last) == [
+        ("2", "BKM-0002", "+Rp1.000", "Rp101.000"),
+        ("1", "BKM-0001", "+Rp100.000", "Rp100.000"),
+    ]
+    oldest = komite.get(f"{A}/ledger?urut=lama&kind=contribution").text
+    assert [no for no, *_ in book_lines(oldest)] == ["1", "2", "3", "4", "5"]
+    assert "Halaman 1 dari 3" in oldest
+    assert pager_link(oldest, "next") == {"kind": "contribution", "urut": "lama", "page": "2"}
+    second = komite.get(f"{A}/ledger?urut=lama&kind=contribution&page=2").text
+    assert book_lines(second)[0][1] == "BKM-0006"
+    assert pager_link(second, "prev") == {"kind": "contribution", "urut": "lama", "page": "1"}
+    # the filter form, the order links and "clear the filter" keep what they should
+    assert '<input type="hidden" name="urut" value="lama">' in oldest
+    assert f'<a href="{A}/ledger?urut=lama">Hapus saringan</a>' in oldest
+    assert f'href="{A}/ledger?kind=contribution"' in oldest  # newest first, same filter
+    newest = komite.get(f"{A}/ledger?kind=contribution").text
+    assert "urut" not in re.search(r'<form method="get" class="filters".*?</form>', newest, re.S)[0]
+
+
+def test_the_export_stays_in_date_order_whatever_the_screen_shows(komite, world):
+    contribute(world["a"], 20_000, world["komite_a"], on=TODAY - timedelta(days=2))
+    disburse(world["a"], 50_000, world["komite_a"], world["recipient_a"])
+    page = komite.get(f"{A}/ledger?urut=lama&kind=disbursement").text
+    assert f'href="{A}/ledger.csv?kind=disbursement" download' in page
+    expected = [["1", "BKM-0002"], ["2", "BKM-0001"], ["3", "BKK-0003"]]
+    for query in ("", "?urut=lama", "?urut=baru"):
+        rows = read_csv(komite.get(f"{A}/ledger.csv{query}"))
+        assert [[r[0], r[2]] for r in rows[1:]] == expected
+
+
+def test_a_fifty_line_page_stays_light(komite, world):
+    for i in range(60):
+        contribute(world["a"], 1_000 + i, world["komite_a"], note="Jumat berkah kelas delapan")
+    page = komite.get(f"{A}/ledger")
+    assert len(book_lines(page.text)) == 50
+    assert len(page.data) < 25_000, len(page.data)

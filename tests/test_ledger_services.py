@@ -215,11 +215,41 @@ def test_amount_and_date_rules_hold_in_the_service_too(world, amount, on, messag
 
 
 def test_anonymous_gifts_keep_no_name(world):
-    entry = contribute(
-        world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS, donor_name="Pak Budi"
-    )
+    """A name typed with "Tanpa nama" is refused, not silently dropped: one way to be anonymous."""
+    with pytest.raises(ledger.LedgerError, match="tidak menyimpan nama") as refused:
+        contribute(
+            world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS, donor_name="Pak Budi"
+        )
+    assert refused.value.field == "donor_name"
+    db.session.rollback()
+    entry = contribute(world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS)
     assert entry.donor_name is None
     assert ledger.describe(entry) == "Sumbangan tanpa nama"
+
+
+@pytest.mark.parametrize(
+    ("source", "class_label", "donor_name", "field"),
+    [
+        (Source.CLASS, None, None, "class_label"),
+        (Source.CLASS, "  ", None, "class_label"),
+        (Source.CLASS, "8A", "Pak Budi", "donor_name"),
+        (Source.INDIVIDUAL, None, None, "donor_name"),
+        (Source.INDIVIDUAL, None, "   ", "donor_name"),
+    ],
+)
+def test_each_source_names_what_it_must(world, source, class_label, donor_name, field):
+    with pytest.raises(ledger.LedgerError) as refused:
+        contribute(
+            world["a"],
+            5_000,
+            world["komite_a"],
+            source=source,
+            class_label=class_label,
+            donor_name=donor_name,
+        )
+    assert refused.value.field == field
+    db.session.rollback()
+    assert ledger.balance(world["a"]) == 100_000
 
 
 def test_sequence_numbers_are_per_school(world):

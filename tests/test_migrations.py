@@ -256,3 +256,69 @@ def test_a_ledger_chained_before_transfers_still_verifies_and_takes_them(empty_d
         with pytest.raises(SystemExit):  # a ledger with transfers cannot go back
             flask_migrate.downgrade(revision="7b4e19c2d8a5")
         db.engine.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+def test_upgrade_starts_each_class_list_from_last_years_class_collections(empty_database_url):
+    """c4e8a1f2b6d9 lists, per school, the classes its class collections named in the last
+    year (tidied); older labels and other sources' labels are left out."""
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
+    recent = date.today().isoformat()
+    with app.app_context():
+        flask_migrate.upgrade(revision="a91c3e5f7d20")
+        with db.engine.begin() as conn:
+            for statement in (
+                "INSERT INTO regions (id, code, name, level) VALUES (1, '35.10', 'B', 'kabupaten')",
+                "INSERT INTO regions (id, code, name, level, parent_id)"
+                " VALUES (2, '35.10.01', 'P', 'kecamatan', 1)",
+                "INSERT INTO schools (id, npsn, name, jenjang, status, kecamatan_id, active)"
+                " VALUES (1, '20525555', 'S', 'SMP', 'negeri', 2, true),"
+                " (2, '20526666', 'T', 'SD', 'negeri', 2, true)",
+            ):
+                conn.execute(text(statement))
+            for seq, (school, source, label, day) in enumerate(
+                [
+                    (1, "class", " 8 b", recent),
+                    (1, "class", "8B", recent),
+                    (1, "class", "7a", recent),
+                    (1, "class", "7A", recent),
+                    (1, "class", "6C", "2020-01-10"),  # long ago
+                    (1, "individual", "9Z", recent),  # not a class collection
+                    (2, "class", "1A", recent),
+                ],
+                start=1,
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO entries (school_id, seq, kind, direction, amount,"
+                        " occurred_on, recorded_at, form_key, source, class_label, receipt_year,"
+                        " receipt_no, prev_hash, hash) VALUES (:school, :seq, 'contribution',"
+                        " 'in', 1000, :day, '2020-01-01 00:00:00', :key, :source, :label, 2020,"
+                        " :seq, :prev, :hash)"
+                    ),
+                    {
+                        "school": school,
+                        "seq": seq,
+                        "day": day,
+                        "key": f"k{seq}",
+                        "source": source,
+                        "label": label,
+                        "prev": "0" * 64,
+                        "hash": f"{seq:064d}",
+                    },
+                )
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT school_id, label, active FROM school_classes ORDER BY school_id, label"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "7A", True),
+            (1, "8 B", True),
+            (1, "8B", True),
+            (2, "1A", True),
+        ]
+        db.session.remove()
+        db.engine.dispose()

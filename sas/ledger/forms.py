@@ -29,7 +29,16 @@ from sas.money import AmountError, parse_rupiah
 
 
 class RupiahField(StringField):
-    """Text in, whole Rupiah out: accepts "50000", "50.000", "Rp 50.000", "Rp50.000"."""
+    """Text in, whole Rupiah out, as people write it ("50000", "50.000", "Rp 50.000", "25rb",
+    "1,5 juta": ``sas.money.parse_rupiah``). Rendered for a phone's number pad, and read back
+    in words as it is typed (static/app.js)."""
+
+    def __call__(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("inputmode", "decimal")  # digits with "." and ","; "rb" still typed
+        kwargs.setdefault("autocomplete", "off")
+        kwargs.setdefault("data-max", current_app.config["MAX_ENTRY_AMOUNT"])
+        kwargs.setdefault("data-amount", _l("Belum terbaca: tulis mis. 25000, 25.000 atau 25rb"))
+        return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.raw = valuelist[0] if valuelist else ""
@@ -71,26 +80,70 @@ class EntryForm(BaseForm):
     form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
 
 
+NO_CLASS = SelectChoice("", _l("— pilih kelas —"))
+
+
 class ContributionForm(EntryForm):
+    """One gift. The class comes from the school's list (``set_classes``) and is required for
+    a class collection; a person's gift names the person; an anonymous one has no name."""
+
     source = RadioField(
-        _l("Sumber"),
+        _l("Dari siapa"),
         choices=[SelectChoice(s.value, label) for s, label in SOURCE_LABELS.items()],
         default="class",
         validators=[InputRequired()],
     )
-    class_label = StringField(_l("Kelas (mis. 8A)"), validators=[Optional(), Length(max=20)])
-    donor_name = StringField(
-        _l("Nama pemberi (boleh kosong)"), validators=[Optional(), Length(max=100)]
-    )
-    note = TextAreaField(_l("Catatan"), validators=[Optional(), Length(max=500)])
+    class_label = SelectField(_l("Kelas"), choices=[NO_CLASS], validators=[Optional()])
+    donor_name = StringField(_l("Nama pemberi"), validators=[Optional(), Length(max=100)])
+    note = TextAreaField(_l("Catatan (boleh kosong)"), validators=[Optional(), Length(max=500)])
+
+    def set_classes(self, labels: list[str]) -> None:
+        self.class_label.choices = [NO_CLASS, *(SelectChoice(label, label) for label in labels)]
+
+
+class ClassCollectionsForm(BaseForm):
+    """One date and one amount per class (``for_classes`` adds a field per class); the rows
+    left empty are skipped. One form key for the whole form."""
+
+    occurred_on = EntryForm.occurred_on
+    form_key = EntryForm.form_key
+
+    @classmethod
+    def for_classes(cls, classes: list[tuple[int, str]], **kwargs: Any) -> ClassCollectionsForm:
+        fields = {
+            f"class_{id_}": RupiahField(label, validators=[Optional()]) for id_, label in classes
+        }
+        return type("ClassCollectionsForm", (cls,), fields)(**kwargs)
+
+    def row_fields(self) -> list[Field]:
+        """A field per class, in the order the classes were given."""
+        return [f for f in self if f.name.startswith("class_")]
+
+    def rows(self) -> list[tuple[Field, int]]:
+        """The filled rows: each class's field and its amount."""
+        return [(f, f.data) for f in self.row_fields() if f.data is not None]
+
+
+def optional_int(value: Any) -> int | None:
+    return int(value) if value not in (None, "") else None
 
 
 class DisbursementForm(EntryForm):
-    recipient_id = SelectField(_l("Penerima"), coerce=int, validators=[InputRequired()])
+    """Nothing is chosen for the user: a wrong child must not be one careless tap away."""
+
+    recipient_id = SelectField(
+        _l("Penerima"),
+        coerce=optional_int,
+        validators=[InputRequired(_l("Pilih penerima."))],
+    )
     category = SelectField(
         _l("Kebutuhan"),
-        choices=[SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()],
-        validators=[InputRequired()],
+        choices=[
+            SelectChoice("", _l("— pilih kebutuhan —")),
+            *(SelectChoice(c.value, label) for c, label in CATEGORY_LABELS.items()),
+        ],
+        default="",
+        validators=[InputRequired(_l("Pilih kebutuhan."))],
     )
     in_kind = BooleanField(_l("Diberikan dalam bentuk barang (bukan uang tunai)"))
     description = TextAreaField(_l("Keterangan"), validators=[Optional(), Length(max=500)])

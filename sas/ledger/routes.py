@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from flask import (
     Blueprint,
     Response,
@@ -20,7 +23,8 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from sas.authz import entry_for, recipient_for, roles, school_for
-from sas.dates import school_year_label, today_wib
+from sas.classes.services import active_classes, retired_classes
+from sas.dates import PROGRAMME_START, school_year_label, today_wib
 from sas.evidence.services import attach
 from sas.extensions import db
 from sas.forms import show_refusal
@@ -28,6 +32,7 @@ from sas.fragments import fragment
 from sas.ledger import approval_routes, approvals, chain, services
 from sas.ledger.forms import (
     CashBookFilterForm,
+    ClassCollectionsForm,
     ContributionForm,
     DisbursementForm,
     VoidForm,
@@ -74,6 +79,66 @@ def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
     return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=error.entry.id), 303)
 
 
+@dataclass(frozen=True)
+class SavedLine:
+    """One line of a confirmation, read before the commit expires the entry."""
+
+    id: int
+    number: str
+    amount: int
+    text: str
+    receipt_number: str
+
+
+def _confirm(school: School, entries: list[Entry], again: str, earlier: bool = False) -> str:
+    """What was just recorded and the balance now, answered to the POST itself: a redirect
+    would cost the phone one more round trip (two seconds on Slow 3G). Sending the form again
+    is harmless: its one-time key records nothing twice and shows this page again."""
+    lines = [
+        SavedLine(e.id, e.number, e.amount, services.describe(e), e.receipt_number) for e in entries
+    ]
+    balance = services.balance(school)
+    db.session.commit()
+    return render_template(
+        "ledger/saved.html",
+        school=school,
+        lines=lines,
+        total=sum(line.amount for line in lines),
+        direction=entries[0].direction.value,
+        balance=balance,
+        again=again,
+        earlier=earlier,
+    )
+
+
+def _confirm_earlier(school: School, dup: services.DuplicateSubmission, again: str) -> str:
+    """The same form sent again (a refresh, a second tap): what it recorded the first time."""
+    db.session.rollback()
+    if dup.entry.school_id != school.id:
+        abort(404)
+    return _confirm(school, [dup.entry], again, earlier=True)
+
+
+def _again_args() -> dict[str, str]:
+    """What "Catat lagi" keeps: the date, and the source of a contribution."""
+    form = request.form
+    return {k: form[k] for k in ("occurred_on", "source") if form.get(k)}
+
+
+def _prefill() -> dict[str, object]:
+    """A form opened from "Catat lagi" starts with the date (and source) of the last one."""
+    data: dict[str, object] = {}
+    try:
+        day = date.fromisoformat(request.args.get("occurred_on", ""))
+        if PROGRAMME_START <= day <= today_wib():
+            data["occurred_on"] = day
+    except ValueError:
+        pass
+    if request.args.get("source") in {s.value for s in Source}:
+        data["source"] = request.args["source"]
+    return data
+
+
 @bp.get("")
 @roles(*READERS)
 def dashboard(npsn: str) -> str:
@@ -116,11 +181,20 @@ def cash_book(npsn: str) -> str:
     school = school_for(npsn, current_user)
     form = CashBookFilterForm(request.args)
     flt = _filter_from(form)
+    # newest first unless asked for the printed book's order (urut=lama)
+    oldest_first = request.args.get("urut") == "lama"
     page = services.cash_book_page(
-        school, flt, request.args.get("page", 1, type=int), current_app.config["ENTRIES_PER_PAGE"]
+        school,
+        flt,
+        request.args.get("page", 1, type=int),
+        current_app.config["ENTRIES_PER_PAGE"],
+        newest_first=not oldest_first,
     )
     args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
-    return render_template("ledger/cash_book.html", school=school, form=form, book=page, args=args)
+    order = {"urut": "lama"} if oldest_first else {}
+    return render_template(
+        "ledger/cash_book.html", school=school, form=form, book=page, args=args, order=order
+    )
 
 
 @bp.get("/ledger.csv")
@@ -139,9 +213,10 @@ def cash_book_csv(npsn: str) -> Response:
 
 @bp.route("/contributions/new", methods=["GET", "POST"])
 @roles(Role.COMMITTEE)
-def new_contribution(npsn: str) -> Response | tuple[str, int]:
+def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
     school = school_for(npsn, current_user)
-    form = ContributionForm()
+    form = ContributionForm(**({} if request.method == "POST" else _prefill()))
+    form.set_classes([c.label for c in active_classes(school)])
     if form.validate_on_submit():
         try:
             entry = services.record_contribution(
@@ -156,23 +231,69 @@ def new_contribution(npsn: str) -> Response | tuple[str, int]:
                 form_key=form.form_key.data,
                 today=today_wib(),
             )
-            return _saved(school, entry, _("Pemasukan tercatat."))
+            again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
+            return _confirm(school, [entry], again)
         except services.DuplicateSubmission as dup:
-            return _duplicate(school, dup)
+            again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
+            return _confirm_earlier(school, dup, again)
         except services.LedgerError as error:
             show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template("ledger/contribution_form.html", school=school, form=form), status
 
 
+@bp.route("/contributions/classes", methods=["GET", "POST"])
+@roles(Role.COMMITTEE)
+def class_collections(npsn: str) -> str | tuple[str, int]:
+    """A day's class collections in one form: a row per active class, empty rows skipped."""
+    school = school_for(npsn, current_user)
+    classes = active_classes(school)
+    posted = request.form if request.method == "POST" else {}
+    # a class retired since the form was shown keeps its row (and its typed amount), refused
+    retired = [c for c in retired_classes(school) if posted.get(f"class_{c.id}", "").strip()]
+    form = ClassCollectionsForm.for_classes(
+        [(c.id, c.label) for c in classes + retired],
+        **({} if posted else _prefill()),
+    )
+    if form.validate_on_submit():
+        for c in retired:
+            form[f"class_{c.id}"].errors.append(_("Kelas ini tidak dipakai lagi."))
+        filled = form.rows()
+        if not retired and not filled:
+            form.form_errors.append(_("Isi jumlah setidaknya untuk satu kelas."))
+        elif not retired:
+            try:
+                entries = services.record_class_collections(
+                    school,
+                    rows=[(str(field.label.text), amount) for field, amount in filled],
+                    occurred_on=form.occurred_on.data,
+                    recorded_by=current_user,
+                    form_key=form.form_key.data,
+                    today=today_wib(),
+                )
+                again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
+                return _confirm(school, entries, again)
+            except services.DuplicateBatch as dup:
+                db.session.rollback()
+                again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
+                return _confirm(school, dup.entries, again, earlier=True)
+            except services.LedgerError as error:
+                show_refusal(form, error, fallback="occurred_on")
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "ledger/class_collections.html", school=school, form=form, has_classes=bool(classes)
+    ), status
+
+
 @bp.route("/disbursements/new", methods=["GET", "POST"])
 @roles(Role.COMMITTEE)
-def new_disbursement(npsn: str) -> Response | tuple[str, int]:
+def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
     school = school_for(npsn, current_user)
-    form = DisbursementForm()
+    form = DisbursementForm(**({} if request.method == "POST" else _prefill()))
     recipients = active_recipients(school)
     form.recipient_id.choices = [
-        SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients
+        SelectChoice("", _("— pilih penerima —")),
+        *(SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients),
     ]
     if form.validate_on_submit():
         try:
@@ -204,9 +325,11 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
                 today=today_wib(),
             )
             attach(school, form.evidence.prepared, entry=entry, added_by=current_user)
-            return _saved(school, entry, _("Penyaluran tercatat."))
+            again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
+            return _confirm(school, [entry], again)
         except services.DuplicateSubmission as dup:
-            return _duplicate(school, dup)
+            again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
+            return _confirm_earlier(school, dup, again)
         except approvals.DuplicateRequest as dup:
             return approval_routes.duplicate_request(school, dup)
         except services.LedgerError as error:
@@ -216,7 +339,7 @@ def new_disbursement(npsn: str) -> Response | tuple[str, int]:
         "ledger/disbursement_form.html",
         school=school,
         form=form,
-        balance=services.balance(school),
+        available=school.fund.available,
         has_recipients=bool(recipients),
     ), status
 

@@ -238,6 +238,54 @@ def _audit_recorded(entry: Entry, recorded_by: User, extra: str) -> None:
     )
 
 
+def check_source(source: Source, class_label: str | None, donor_name: str | None) -> None:
+    """A class collection names its class; a gift from a person names the person; an
+    anonymous gift keeps no name (refused rather than dropped: the user typed it)."""
+    if source == Source.CLASS and not (class_label or "").strip():
+        raise LedgerError(_("Pilih kelas yang menyetor."), "class_label")
+    if source == Source.CLASS and (donor_name or "").strip():
+        raise LedgerError(
+            _("Iuran kelas tidak memakai nama pemberi. Kosongkan nama pemberi."), "donor_name"
+        )
+    if source == Source.INDIVIDUAL and not (donor_name or "").strip():
+        raise LedgerError(
+            _("Tulis nama pemberi, atau pilih “Tanpa nama” bila ia tidak ingin disebut."),
+            "donor_name",
+        )
+    if source == Source.ANONYMOUS and (donor_name or "").strip():
+        raise LedgerError(
+            _(
+                "Sumbangan tanpa nama tidak menyimpan nama. Kosongkan nama pemberi, atau pilih "
+                "“Perorangan”."
+            ),
+            "donor_name",
+        )
+
+
+def _contribution(
+    amount: int,
+    occurred_on: date,
+    source: Source,
+    class_label: str | None,
+    donor_name: str | None,
+    note: str | None,
+    recorded_by: User,
+    form_key: str,
+) -> Entry:
+    return Entry(
+        kind=EntryKind.CONTRIBUTION,
+        direction=Direction.IN,
+        amount=amount,
+        occurred_on=occurred_on,
+        source=source,
+        class_label=(class_label or "").strip() or None,
+        donor_name=(donor_name or "").strip() or None,
+        note=(note or "").strip() or None,
+        recorded_by_id=recorded_by.id,
+        form_key=form_key,
+    )
+
+
 def record_contribution(
     school: School,
     *,
@@ -253,27 +301,84 @@ def record_contribution(
 ) -> Entry:
     check_amount(amount)
     check_entry_date(occurred_on, today)
+    check_source(source, class_label, donor_name)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
     entry = _append(
         school,
         fund,
-        Entry(
-            kind=EntryKind.CONTRIBUTION,
-            direction=Direction.IN,
-            amount=amount,
-            occurred_on=occurred_on,
-            source=source,
-            class_label=(class_label or "").strip() or None,
-            # an anonymous gift keeps no name, even if one was typed
-            donor_name=None if source == Source.ANONYMOUS else (donor_name or "").strip() or None,
-            note=(note or "").strip() or None,
-            recorded_by_id=recorded_by.id,
-            form_key=form_key,
+        _contribution(
+            amount, occurred_on, source, class_label, donor_name, note, recorded_by, form_key
         ),
     )
     _audit_recorded(entry, recorded_by, f"source={source.value}")
     return entry
+
+
+MAX_BATCH_ROWS = 99  # classes in one class-collection form
+
+
+def batch_key(form_key: str, row: int) -> str:
+    """The form key of row ``row`` (from 1) of a form that records several entries at once."""
+    return f"{form_key}:{row:02d}"
+
+
+def batch_entries(school: School, form_key: str) -> list[Entry]:
+    """The entries one class-collection form recorded, in row order (empty if none)."""
+    keys = [batch_key(form_key, row) for row in range(1, MAX_BATCH_ROWS + 1)]
+    return list(
+        db.session.scalars(
+            select(Entry)
+            .where(Entry.school_id == school.id, Entry.form_key.in_(keys))
+            .order_by(Entry.seq)
+        )
+    )
+
+
+class DuplicateBatch(Exception):
+    """The class-collection form was already recorded once; ``entries`` are what it recorded."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        super().__init__(len(entries))
+
+
+def record_class_collections(
+    school: School,
+    *,
+    rows: list[tuple[str, int]],
+    occurred_on: date,
+    recorded_by: User,
+    form_key: str,
+    today: date,
+) -> list[Entry]:
+    """A day's collections of several classes, one contribution each (its own BKM number and
+    kuitansi), all or none, under one lock and one form key: sent twice, it records once."""
+    if not rows:
+        raise LedgerError(_("Isi jumlah setidaknya untuk satu kelas."))
+    if len(rows) > MAX_BATCH_ROWS:
+        raise LedgerError(_("Terlalu banyak baris dalam satu formulir."))
+    if not form_key or len(form_key) > 60:
+        raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."))
+    for label, amount in rows:
+        check_amount(amount)
+        check_source(Source.CLASS, label, None)
+    check_entry_date(occurred_on, today)
+    fund = _lock_fund(school)
+    if db.session.scalar(select(Entry.id).where(Entry.form_key == batch_key(form_key, 1))):
+        raise DuplicateBatch(batch_entries(school, form_key))
+    _refuse_closed_month(fund, occurred_on)
+    entries = []
+    for row, (label, amount) in enumerate(rows, start=1):
+        key = batch_key(form_key, row)
+        entry = _append(
+            school,
+            fund,
+            _contribution(amount, occurred_on, Source.CLASS, label, None, None, recorded_by, key),
+        )
+        _audit_recorded(entry, recorded_by, f"source=class batch={form_key}")
+        entries.append(entry)
+    return entries
 
 
 def record_disbursement(
@@ -665,6 +770,7 @@ class CashBookPage:
     total: int
     total_in: int
     total_out: int
+    newest_first: bool = False
 
 
 # What a line of the book reads (``describe_line``): loaded with the entries, not one by one.
@@ -711,7 +817,11 @@ def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
     return stmt
 
 
-def cash_book_page(school: School, flt: CashBookFilter, page: int, per_page: int) -> CashBookPage:
+def cash_book_page(
+    school: School, flt: CashBookFilter, page: int, per_page: int, *, newest_first: bool = False
+) -> CashBookPage:
+    """One page of the book. Newest first, page 1 holds the latest lines, listed latest first;
+    either way a line keeps its No (its place in date order) and the Saldo after it."""
     stmt = _cash_book_select(school, flt)
     sub = stmt.subquery()
     count, total_in, total_out = db.session.execute(
@@ -723,15 +833,19 @@ def cash_book_page(school: School, flt: CashBookFilter, page: int, per_page: int
     ).one()
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
+    by_date = (Entry.occurred_on, Entry.seq)
+    order = (Entry.occurred_on.desc(), Entry.seq.desc()) if newest_first else by_date
     rows = db.session.execute(
-        stmt.options(*LINE_LOADS)
-        .order_by(Entry.occurred_on, Entry.seq)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        stmt.options(*LINE_LOADS).order_by(*order).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    first = (page - 1) * per_page
-    lines = [CashBookLine(first + i + 1, e, int(s)) for i, (e, s) in enumerate(rows)]
-    return CashBookPage(lines, page, pages, count, int(total_in), int(total_out))
+    skipped = (page - 1) * per_page
+    lines = [
+        CashBookLine(count - skipped - i if newest_first else skipped + i + 1, e, int(s))
+        for i, (e, s) in enumerate(rows)
+    ]
+    return CashBookPage(
+        lines, page, pages, count, int(total_in), int(total_out), newest_first=newest_first
+    )
 
 
 def cash_book_lines(school: School, flt: CashBookFilter) -> Iterator[CashBookLine]:

@@ -2,6 +2,7 @@
 
 from sas.models.approvals import PendingDisbursement, PendingStatus
 from sas.models.audit import AuditEvent
+from sas.models.classes import SchoolClass
 from sas.models.closing import MonthClosing
 from sas.models.evidence import Attachment
 from sas.models.handovers import CommitteeHandover
@@ -43,6 +44,7 @@ __all__ = [
     "RequestStatus",
     "Role",
     "School",
+    "SchoolClass",
     "SchoolStatus",
     "Source",
     "Transfer",

@@ -595,14 +595,16 @@ def school_years(region: Region | None = None, school: School | None = None) -> 
     return sorted(db.session.scalars(stmt), reverse=True)
 
 
-def all_time_figures(region: Region) -> Figures:
-    """A region's figures over every school year, from one small query on the year totals.
+def all_time_figures(place: Region | School) -> Figures:
+    """A region's or one school's figures over every school year, from one small query on the
+    year totals.
 
     ``helped`` adds up each school year's distinct students (as ``district_report`` counts
     them), so a student helped in two school years counts twice; ``balance`` is what is held
     now; ``active_schools`` had at least one entry ever; ``on_time_schools`` is left at 0.
     """
-    ids = select(_schools(region).c.school_id)
+    schools = _one_school(place) if isinstance(place, School) else _schools(place)
+    ids = select(schools.c.school_id)
     collected, disbursed, in_kind, moved_in, moved_out, held, helped, active = db.session.execute(
         select(
             func.coalesce(func.sum(YearTotal.collected), 0),

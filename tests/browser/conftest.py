@@ -34,6 +34,7 @@ from tests.conftest import (
     PASSWORD,
     contribute,
     disburse,
+    make_classes,
     make_kecamatan,
     make_recipient,
     make_school,
@@ -104,8 +105,8 @@ class Server:
 
 
 def seed(app: Flask) -> dict:
-    """Two schools in two kecamatan, the four roles, a recipient, and entries this school year
-    and the one before (so the district report's year switch changes the figures)."""
+    """Two schools in two kecamatan, the four roles, recipients, class lists, and entries this
+    school year and the one before (so the district report's year switch changes the figures)."""
     with app.app_context():
         make_kecamatan("35.10.09", "Genteng")
         a = make_school("20525555", "35.10.16", name="SMP Negeri 1 Banyuwangi")
@@ -118,7 +119,10 @@ def seed(app: Flask) -> dict:
             "admin": make_user("admin", Role.ADMIN),
         }
         recipient = make_recipient(a)
+        make_recipient(a, name="Agus Salim", class_label="9A")
         make_recipient(b, name="Budi Santoso")
+        make_classes(a, "7A", "7B", "8A", "8B", "9A", "9B")
+        make_classes(b, "1A", "2A")
         today = today_wib()
         last_year = date(today.year - 1 if today.month >= 7 else today.year - 2, 9, 15)
         contribute(a, 400_000, users["komite_a"], on=last_year)
@@ -273,6 +277,18 @@ class Journey:
         self.page.fill("#password", password)
         self.page.get_by_role("button", name="Masuk").click()
         self.page.wait_for_load_state("load")
+
+    def menu(self, name: str) -> None:
+        """Open the header's menu (a <details>) and follow its link or button ``name``."""
+        page = self.page
+        page.locator("details.menu > summary").click()
+        panel = page.locator(".menu-panel")
+        link = panel.get_by_role("link", name=name, exact=True)
+        link.or_(panel.get_by_role("button", name=name, exact=True)).first.click()
+        page.wait_for_load_state("load")
+
+    def logout(self) -> None:
+        self.menu("Keluar")
 
     def csrf_token(self) -> str:
         return self.page.locator("input[name=csrf_token]").first.input_value()

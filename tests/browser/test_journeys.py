@@ -17,7 +17,9 @@ from openpyxl import load_workbook
 pytestmark = pytest.mark.browser
 
 # Write routes of a school: no form of the teacher's pages may post to one of these.
-WRITE_ROUTE = re.compile(r"/(contributions|disbursements|recipients)/new|/void|/close|/evidence")
+WRITE_ROUTE = re.compile(
+    r"/(contributions|disbursements|recipients)/(new|classes)|/classes|/void|/close|/evidence"
+)
 
 
 def rupiah(text: str) -> int:
@@ -28,8 +30,13 @@ def rupiah(text: str) -> int:
 
 
 def record_controls(page) -> int:  # type: ignore[no-untyped-def]
-    """Links and buttons that record something ("Catat pemasukan", ...; not "Catatan")."""
-    return page.locator("a, button").filter(has_text=re.compile(r"\bCatat\b")).count()
+    """Links and buttons that record something ("Catat uang masuk", the bar's "Uang masuk"...;
+    not "Catatan")."""
+    return (
+        page.locator("a, button")
+        .filter(has_text=re.compile(r"\bCatat\b|^\W*Uang (masuk|keluar)$"))
+        .count()
+    )
 
 
 def balance(journey) -> int:  # type: ignore[no-untyped-def]
@@ -48,23 +55,22 @@ def test_committee_records_and_voids(journey, server) -> None:  # type: ignore[n
     journey.switch_language("dashboard", "Dasbor", "Dashboard")
     before = balance(journey)
 
-    page.get_by_role("link", name="Catat pemasukan").click()
+    page.get_by_role("link", name="Catat uang masuk").click()
+    journey.step("class-collections-form")
+    journey.switch_language("class-collections-form", "Catat uang masuk", "Record money in")
+    page.get_by_role("link", name="Satu sumbangan").click()
     journey.step("contribution-form")
-    journey.switch_language("contribution-form", "Catat pemasukan", "Record a contribution")
+    journey.switch_language("contribution-form", "Catat uang masuk", "Record money in")
     page.fill("#amount", "Rp 25.000")
-    page.fill("#class_label", "7B")
+    page.select_option("#class_label", "7B")
     page.get_by_role("button", name="Simpan").click()
-    assert "+Rp25.000" in page.locator("dl.details").inner_text()
-    journey.step("contribution-saved")
-    journey.switch_language("contribution-saved", "Pemasukan", "Contribution")
+    assert "+Rp25.000" in page.locator("#saved-lines").inner_text()
+    assert balance(journey) == before + 25_000  # the confirmation shows the new balance
+    journey.step("contribution-saved")  # a POST's answer: in English in test_phone_recording
 
-    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
-    assert balance(journey) == before + 25_000
-    journey.step("dashboard-after-contribution", axe=False)  # the page checked above
-
-    page.get_by_role("link", name="Catat penyaluran").click()
+    page.get_by_role("link", name="Uang keluar", exact=True).click()  # the bar
     journey.step("disbursement-form")
-    journey.switch_language("disbursement-form", "Catat penyaluran", "Record a disbursement")
+    journey.switch_language("disbursement-form", "Catat uang keluar", "Record money out")
     page.fill("#amount", "Rp 20.000")
     option = page.locator("#recipient_id option", has_text=server.world["recipient"])
     page.select_option("#recipient_id", option.get_attribute("value"))
@@ -72,22 +78,25 @@ def test_committee_records_and_voids(journey, server) -> None:  # type: ignore[n
     page.check("#in_kind")
     page.fill("#description", "Buku tulis dan pena")
     page.get_by_role("button", name="Simpan").click()
-    assert "−Rp20.000" in page.locator("dl.details").inner_text()
+    assert "−Rp20.000" in page.locator("#saved-lines").inner_text()
+    assert balance(journey) == before + 5_000
     journey.step("disbursement-saved")
+    page.locator("#saved-lines a").first.click()
     disbursement_url = page.url
 
-    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    page.get_by_role("link", name="Dasbor", exact=True).click()  # the bar
     assert balance(journey) == before + 5_000
     journey.step("dashboard-after-disbursement", axe=False)  # the page checked above
 
     page.goto(disbursement_url)
+    page.get_by_text("Ada yang salah?").click()
     page.fill("#reason", "Salah catat: bukunya dari sumbangan guru")
-    page.get_by_role("button", name="Batalkan dengan koreksi").click()
+    page.get_by_role("button", name="Batalkan catatan ini").click()
     assert "Salah catat" in page.locator("dl.details").inner_text()
     journey.step("void-saved")
     journey.switch_language("void-saved", "Koreksi", "Correction")
 
-    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    page.get_by_role("link", name="Dasbor", exact=True).click()
     assert balance(journey) == before + 25_000
     journey.step("dashboard-after-void", axe=False)  # the page checked above
     journey.finish()
@@ -101,7 +110,7 @@ def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignor
     journey.switch_language("dashboard", "Dasbor", "Dashboard")
     assert record_controls(page) == 0
 
-    page.get_by_role("navigation").get_by_role("link", name="Buku kas").click()
+    page.get_by_role("link", name="Buku kas", exact=True).click()  # the bar
     journey.step("cash-book")
     journey.switch_language("cash-book", "Buku Kas Umum", "Cash book")
     book = page.locator("main").inner_text()
@@ -112,15 +121,15 @@ def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignor
         assert method == "get" or action.endswith(("/logout", "/lang")), action
         assert not WRITE_ROUTE.search(action), action
 
-    page.locator("tr.voided a").first.click()
+    page.locator(".voided", has_text=server.world["void_reason"]).locator("a").first.click()
     journey.step("voided-entry")
-    kind = journey.heading().split()[0]
-    english = {"Penyaluran": "Disbursement", "Koreksi": "Correction", "Pemasukan": "Contribution"}
+    kind = " ".join(journey.heading().split()[:-1])  # "Uang keluar BKK-0004" -> "Uang keluar"
+    english = {"Uang keluar": "Money out", "Koreksi": "Correction", "Uang masuk": "Money in"}
     journey.switch_language("voided-entry", kind, english[kind])
     details = page.locator("main").inner_text()
     assert server.world["void_reason"] in details
     assert record_controls(page) == 0
-    assert page.get_by_role("button", name="Batalkan dengan koreksi").count() == 0
+    assert page.get_by_role("button", name="Batalkan catatan ini").count() == 0
     assert page.locator("#reason").count() == 0
     assert page.locator("form[method=post]").count() == 2  # logout and the language switch
 
@@ -215,7 +224,7 @@ def test_admin_creates_committee_member(journey, server) -> None:  # type: ignor
     password = page.locator("#one-time-password").inner_text().strip()
     assert len(password) >= 10
 
-    page.get_by_role("button", name="Keluar").click()
+    journey.logout()
     journey.login(username, password)
     assert page.url.endswith("/account/set-password")
     journey.step("set-password")
@@ -227,10 +236,10 @@ def test_admin_creates_committee_member(journey, server) -> None:  # type: ignor
     page.fill("#confirm", own)
     page.get_by_role("button", name="Simpan kata sandi").click()
     assert page.url.endswith(f"/schools/{server.world['a']}")
-    assert "Bendahara Baru" in page.locator("header").inner_text()
+    assert "Bendahara Baru" in page.locator("header .who").text_content()
     journey.step("first-dashboard")
 
-    page.get_by_role("button", name="Keluar").click()
+    journey.logout()
     journey.login(username, password)  # the one-time password was used up
     assert page.url.endswith("/login")
     journey.login(username, own)
@@ -244,7 +253,7 @@ def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-un
     page, a, b = journey.page, server.world["a"], server.world["b"]
     journey.login("komite_b")
     before_b = balance(journey)
-    page.get_by_role("navigation").get_by_role("link", name="Sekolah Asuh Sekolah").click()
+    journey.menu("Sekolah Asuh Sekolah")
     journey.step("school-page")
     journey.switch_language("school-page", "Sekolah Asuh Sekolah", "school-to-school help")
     page.get_by_role("link", name="+ Minta bantuan").click()
@@ -258,7 +267,7 @@ def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-un
     request_url = page.url
     journey.step("request-posted")
     journey.switch_language("request-posted", "Permintaan bantuan", "Request for help")
-    page.get_by_role("button", name="Keluar").click()
+    journey.logout()
 
     journey.login("komite_a")
     assert page.url.endswith(f"/schools/{a}")
@@ -278,7 +287,7 @@ def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-un
     journey.step("transfer-saved")
     journey.switch_language("transfer-saved", "Transfer keluar", "Transfer out")
     transfer_url = page.url
-    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    page.get_by_role("link", name="Dasbor", exact=True).click()
     assert balance(journey) == before_a - 40_000
     page.goto(request_url)
     assert page.locator("#status").inner_text() == "Terpenuhi"  # covered by the transfer
@@ -288,11 +297,11 @@ def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-un
     page.get_by_role("button", name="Batalkan kedua sisi").click()
     assert "Salah jumlah" in page.locator("#voided").inner_text()
     journey.step("transfer-voided")
-    page.get_by_role("navigation").get_by_role("link", name="Dasbor").click()
+    page.get_by_role("link", name="Dasbor", exact=True).click()
     assert balance(journey) == before_a
     page.goto(request_url)
     assert page.locator("#status").inner_text() == "Terbuka"  # open again after the void
-    page.get_by_role("button", name="Keluar").click()
+    journey.logout()
 
     journey.login("komite_b")
     assert page.url.endswith(f"/schools/{b}")

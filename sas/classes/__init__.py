@@ -1,0 +1,1 @@
+"""A school's class list (rombongan belajar), kept by its committee."""

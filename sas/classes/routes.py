@@ -1,0 +1,98 @@
+"""The class list page: the committee keeps it, the teacher reads it."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from sas.authz import class_for, roles, school_for
+from sas.classes import services
+from sas.classes.forms import AddClassesForm, ClassActionForm, RenameClassForm
+from sas.extensions import db
+from sas.forms import show_refusal
+from sas.ledger.services import LedgerError
+from sas.models import Role, School
+
+bp = Blueprint("classes", __name__, url_prefix="/schools/<npsn>/classes")
+
+
+def _page(
+    school: School,
+    add_form: AddClassesForm | None = None,
+    rename: tuple[int, RenameClassForm] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "classes/index.html",
+        school=school,
+        active=services.active_classes(school),
+        retired=services.retired_classes(school),
+        add_form=add_form or AddClassesForm(formdata=None),
+        rename=rename,
+        action_form=ClassActionForm(formdata=None),
+    ), status
+
+
+def _done(school: School, message: str) -> Response:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("classes.index", npsn=school.npsn), 303)
+
+
+@bp.get("")
+@roles(Role.COMMITTEE, Role.TEACHER)
+def index(npsn: str) -> tuple[str, int]:
+    return _page(school_for(npsn, current_user))
+
+
+@bp.post("")
+@roles(Role.COMMITTEE)
+def add(npsn: str) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    form = AddClassesForm()
+    if form.validate_on_submit():
+        try:
+            added = services.add_classes(school, form.labels.data, added_by=current_user)
+            labels = ", ".join(item.label for item in added)
+            return _done(school, _("Kelas ditambahkan: %(labels)s.", labels=labels))
+        except LedgerError as error:
+            show_refusal(form, error, fallback="labels")
+    return _page(school, add_form=form, status=422)
+
+
+@bp.post("/<int:class_id>/rename")
+@roles(Role.COMMITTEE)
+def rename(npsn: str, class_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    item = class_for(school, class_id)
+    form = RenameClassForm()
+    if form.validate_on_submit():
+        try:
+            old = item.label
+            services.rename_class(school, item, form.label.data, changed_by=current_user)
+            return _done(school, _("Kelas %(old)s sekarang %(new)s.", old=old, new=item.label))
+        except LedgerError as error:
+            show_refusal(form, error, fallback="label")
+    return _page(school, rename=(item.id, form), status=422)
+
+
+@bp.post("/<int:class_id>/retire")
+@roles(Role.COMMITTEE)
+def retire(npsn: str, class_id: int) -> Response:
+    school = school_for(npsn, current_user)
+    item = class_for(school, class_id)
+    if not ClassActionForm().validate_on_submit():
+        abort(400)
+    services.set_active(school, item, False, changed_by=current_user)
+    return _done(school, _("Kelas %(label)s tidak dipakai lagi.", label=item.label))
+
+
+@bp.post("/<int:class_id>/reactivate")
+@roles(Role.COMMITTEE)
+def reactivate(npsn: str, class_id: int) -> Response:
+    school = school_for(npsn, current_user)
+    item = class_for(school, class_id)
+    if not ClassActionForm().validate_on_submit():
+        abort(400)
+    services.set_active(school, item, True, changed_by=current_user)
+    return _done(school, _("Kelas %(label)s dipakai lagi.", label=item.label))

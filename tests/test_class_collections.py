@@ -1,0 +1,316 @@
+"""A Friday's class collections in one form, and the class list behind it."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from sas.classes import services as classes
+from sas.dates import today_wib
+from sas.extensions import db
+from sas.ledger import services as ledger
+from sas.models import AuditEvent, Entry, Role, SchoolClass, Source
+from tests.conftest import disburse, login, make_classes, make_school, make_user
+
+A = "/schools/20525555"
+B = "/schools/20526666"
+TODAY = today_wib()
+
+
+@pytest.fixture
+def komite(client, world):
+    login(client, "komite_a")
+    return client
+
+
+def class_ids(school) -> dict[str, int]:
+    return {c.label: c.id for c in classes.active_classes(school)}
+
+
+def batch(world, amounts: dict[str, str], **overrides) -> dict[str, str]:
+    ids = class_ids(world["a"])
+    data = {"occurred_on": TODAY.isoformat(), "form_key": uuid.uuid4().hex}
+    data |= {f"class_{ids[label]}": amount for label, amount in amounts.items()}
+    return {**data, **overrides}
+
+
+def contributions_of(school) -> list[Entry]:
+    return list(
+        db.session.scalars(
+            select(Entry).where(Entry.school_id == school.id).order_by(Entry.seq).offset(1)
+        )
+    )
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+def test_the_form_has_a_row_per_active_class_in_school_order(komite, world):
+    make_classes(world["a"], "10", "9A", "7B")
+    page = komite.get(f"{A}/contributions/classes").text
+    labels = [part.split(">")[1].split("<")[0] for part in page.split('<div class="row">')[1:]]
+    assert labels == ["7A", "7B", "8A", "8B", "9A", "10"]
+    assert f'value="{TODAY.isoformat()}"' in page  # one date for all, today in WIB
+    assert page.count('name="form_key"') == 1
+
+
+def test_filled_rows_are_recorded_each_with_its_own_number_and_kuitansi(komite, world):
+    response = komite.post(
+        f"{A}/contributions/classes", data=batch(world, {"7A": "12.000", "8B": "25rb", "8A": ""})
+    )
+    assert response.status_code == 200
+    saved = response.text.split('id="saved-lines">')[1].split("</ul>")[0]
+    assert "Iuran kelas 7A" in saved and "Iuran kelas 8B" in saved and "8A" not in saved
+    assert "BKM-0002" in saved and "BKM-0003" in saved
+    assert "Jumlah Rp37.000 dari 2 kelas" in response.text
+    assert '<strong id="balance">Rp137.000</strong>' in response.text
+    entries = contributions_of(world["a"])
+    assert [(e.class_label, e.amount, e.source) for e in entries] == [
+        ("7A", 12_000, Source.CLASS),
+        ("8B", 25_000, Source.CLASS),
+    ]
+    assert [e.receipt_no for e in entries] == [2, 3]
+    assert len({e.form_key for e in entries}) == 2  # one key per entry, from the form's one key
+    for e in entries:
+        assert komite.get(f"{A}/entries/{e.id}/kuitansi").status_code == 200
+
+
+def test_sent_twice_it_records_once(komite, world):
+    form = batch(world, {"7A": "10.000", "8A": "20.000"})
+    first = komite.post(f"{A}/contributions/classes", data=form)
+    second = komite.post(f"{A}/contributions/classes", data=form)
+    assert first.status_code == second.status_code == 200
+    assert "tidak dicatat dua kali" in second.text and "BKM-0003" in second.text
+    assert len(contributions_of(world["a"])) == 2
+    assert ledger.balance(world["a"]) == 130_000
+
+
+def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
+    real = ledger._append
+    calls = []
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise ledger.LedgerError("forced between rows", "occurred_on")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "_append", failing)
+    recorded = select(func.count(AuditEvent.id)).where(AuditEvent.action == "entry.recorded")
+    logged = db.session.scalar(recorded)
+    response = komite.post(
+        f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8A": "20.000"})
+    )
+    assert response.status_code == 422 and "forced between rows" in response.text
+    assert contributions_of(world["a"]) == []
+    assert ledger.balance(world["a"]) == 100_000
+    assert db.session.scalar(recorded) == logged
+    monkeypatch.setattr(ledger, "_append", real)
+    again = komite.post(
+        f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8A": "20.000"})
+    )
+    assert again.status_code == 200
+    assert [e.receipt_no for e in contributions_of(world["a"])] == [2, 3]  # no gap
+
+
+def test_a_bad_row_is_named_and_nothing_is_saved(komite, world):
+    ids = class_ids(world["a"])
+    response = komite.post(
+        f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8B": "25,5"})
+    )
+    assert response.status_code == 422
+    summary = response.text.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
+    assert f'<a href="#class_{ids["8B"]}">8B: ' in summary and "tanpa desimal" in summary
+    row = response.text.split(f'id="class_{ids["8B"]}"')[1][:300]
+    assert 'value="25,5"' in row or 'value="25,5"' in response.text  # what was typed stays
+    assert 'value="10.000"' in response.text
+    assert "autofocus" in response.text.split(f'id="class_{ids["8B"]}"')[0][-250:]
+    assert contributions_of(world["a"]) == []
+
+
+def test_an_empty_form_records_nothing_and_says_why(komite, world):
+    response = komite.post(f"{A}/contributions/classes", data=batch(world, {}))
+    assert response.status_code == 422
+    assert "Isi jumlah setidaknya untuk satu kelas." in response.text
+    assert contributions_of(world["a"]) == []
+
+
+def test_the_balance_does_not_matter_for_money_in(komite, world):
+    disburse(world["a"], 100_000, world["komite_a"], world["recipient_a"])
+    assert ledger.balance(world["a"]) == 0
+    response = komite.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5.000"}))
+    assert response.status_code == 200
+    assert ledger.balance(world["a"]) == 5_000
+
+
+def test_a_closed_month_refuses_the_whole_batch(komite, world):
+    last_month = TODAY.replace(day=1) - timedelta(days=1)
+    ledger.close_month(world["a"], last_month, closed_by=world["komite_a"], today=TODAY)
+    db.session.commit()
+    response = komite.post(
+        f"{A}/contributions/classes",
+        data=batch(world, {"7A": "5.000", "8A": "7.000"}, occurred_on=last_month.isoformat()),
+    )
+    assert response.status_code == 422
+    assert "Buku kas sudah ditutup" in response.text
+    assert contributions_of(world["a"]) == []
+
+
+def test_a_class_retired_since_the_form_was_shown_keeps_its_row_and_is_refused(komite, world):
+    form = batch(world, {"7A": "5.000", "8A": "7.000"})
+    item = db.session.get(SchoolClass, class_ids(world["a"])["8A"])
+    classes.set_active(world["a"], item, False, changed_by=world["komite_a"])
+    db.session.commit()
+    response = komite.post(f"{A}/contributions/classes", data=form)
+    assert response.status_code == 422
+    assert "Kelas ini tidak dipakai lagi." in response.text and 'value="7.000"' in response.text
+    assert contributions_of(world["a"]) == []
+
+
+def test_a_teacher_may_not_and_another_school_is_404(client, world):
+    login(client, "guru_a")
+    assert client.get(f"{A}/contributions/classes").status_code == 403
+    assert (
+        client.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5"})).status_code == 403
+    )
+    client.post("/logout")
+    login(client, "komite_b")
+    assert client.get(f"{A}/contributions/classes").status_code == 404
+    response = client.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5.000"}))
+    assert response.status_code == 404
+    # school B's form has school B's rows only: school A's class ids are not rows there
+    own = {c.label: c.id for c in classes.active_classes(world["b"])}
+    data = batch(world, {"7A": "5.000"}) | {f"class_{own['1A']}": "2.000"}
+    assert client.post(f"{B}/contributions/classes", data=data).status_code == 200
+    assert contributions_of(world["a"]) == []
+    assert ledger.balance(world["b"]) == 52_000
+
+
+def test_without_classes_the_page_says_how_to_make_the_list(client, app):
+    school = make_school("20527777")
+    make_user("komite_c", Role.COMMITTEE, school)
+    login(client, "komite_c")
+    page = client.get(f"/schools/{school.npsn}/contributions/classes").text
+    assert 'id="no-classes"' in page and f"/schools/{school.npsn}/classes" in page
+
+
+def test_the_service_refuses_a_reused_key_before_anything_else(world):
+    key = uuid.uuid4().hex
+    first = ledger.record_class_collections(
+        world["a"],
+        rows=[("7A", 1_000), ("8A", 2_000)],
+        occurred_on=TODAY,
+        recorded_by=world["komite_a"],
+        form_key=key,
+        today=TODAY,
+    )
+    db.session.commit()
+    with pytest.raises(ledger.DuplicateBatch) as dup:
+        ledger.record_class_collections(
+            world["a"],
+            rows=[("7A", 9_000)],
+            occurred_on=TODAY,
+            recorded_by=world["komite_a"],
+            form_key=key,
+            today=TODAY,
+        )
+    assert [e.id for e in dup.value.entries] == [e.id for e in first]
+    db.session.rollback()
+    with pytest.raises(ledger.LedgerError, match="Formulir tidak sah"):
+        ledger.record_class_collections(
+            world["a"],
+            rows=[("7A", 1_000)],
+            occurred_on=TODAY,
+            recorded_by=world["komite_a"],
+            form_key="k" * 61,
+            today=TODAY,
+        )
+
+
+# --- the class list ----------------------------------------------------------------------------
+
+
+def test_school_order():
+    labels = ["XII IPA 1", "10", "9B", "X-2", "7A", "X-10", "SDLB 2", "8 TKJ", "XI IPA 2", "1A"]
+    assert sorted(labels, key=classes.sort_key) == [
+        "1A", "7A", "8 TKJ", "9B", "10", "X-2", "X-10", "XI IPA 2", "XII IPA 1", "SDLB 2",
+    ]  # fmt: skip
+
+
+def test_the_committee_adds_several_classes_at_once_tidied(komite, world):
+    response = komite.post(f"{A}/classes", data={"labels": "9a, 9 b\n x tkj 1 ;9A"})
+    assert response.status_code == 303
+    assert [c.label for c in classes.active_classes(world["a"])] == [
+        "7A", "8A", "8B", "9A", "9 B", "X TKJ 1",
+    ]  # fmt: skip
+    page = komite.get(f"{A}/classes").text
+    assert "Kelas ditambahkan: 9A, 9 B, X TKJ 1." in page
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ("8A", "Kelas 8A sudah ada di daftar."),
+        ("", "Tulis nama kelas"),
+        ("<b>", "tidak bisa dipakai"),
+        ("7" * 21, "paling banyak 20"),
+    ],
+)
+def test_a_bad_class_is_refused_and_nothing_added(komite, world, labels, message):
+    response = komite.post(f"{A}/classes", data={"labels": f"9A, {labels}" if labels else ""})
+    assert response.status_code == 422
+    assert message in response.text
+    assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8B"]
+
+
+def test_rename_retire_and_bring_back(komite, world):
+    contribution = ledger.record_contribution(
+        world["a"],
+        amount=5_000,
+        occurred_on=TODAY,
+        source=Source.CLASS,
+        class_label="8B",
+        donor_name=None,
+        note=None,
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=TODAY,
+    )
+    db.session.commit()
+    item = class_ids(world["a"])["8B"]
+    assert komite.post(f"{A}/classes/{item}/rename", data={"label": "8 bahari"}).status_code == 303
+    assert db.session.get(Entry, contribution.id).class_label == "8B"  # entries keep their label
+    taken = komite.post(f"{A}/classes/{item}/rename", data={"label": "8a"})
+    assert taken.status_code == 422 and "Kelas 8A sudah ada di daftar." in taken.text
+    assert komite.post(f"{A}/classes/{item}/retire").status_code == 303
+    assert "Kelas 8 BAHARI tidak dipakai lagi." in komite.get(f"{A}/classes").text
+    assert "8 BAHARI" not in komite.get(f"{A}/contributions/classes").text
+    assert "8 BAHARI" not in komite.get(f"{A}/contributions/new").text
+    assert "8 BAHARI" in komite.get(f"{A}/classes").text  # listed as retired
+    assert komite.post(f"{A}/classes", data={"labels": "8 Bahari"}).status_code == 303
+    assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8 BAHARI"]
+    actions = db.session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.target == f"class:{item}")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["class.renamed", "class.retired", "class.added"]
+
+
+def test_the_teacher_reads_the_list_and_changes_nothing(client, world):
+    login(client, "guru_a")
+    page = client.get(f"{A}/classes").text
+    assert "8B" in page and "<textarea" not in page and "/retire" not in page
+    item = class_ids(world["a"])["8B"]
+    assert client.post(f"{A}/classes", data={"labels": "9A"}).status_code == 403
+    assert client.post(f"{A}/classes/{item}/retire").status_code == 403
+
+
+def test_another_schools_class_is_404(client, world):
+    login(client, "komite_b")
+    item = class_ids(world["a"])["8B"]
+    assert client.post(f"{B}/classes/{item}/retire").status_code == 404
+    assert client.post(f"{B}/classes/{item}/rename", data={"label": "X"}).status_code == 404
+    assert client.get(f"{A}/classes").status_code == 404
+    assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8B"]
