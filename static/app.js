@@ -54,13 +54,15 @@
   }
 
   /* Fields that belong to some sources only ("Iuran kelas" has a class, "Perorangan" a name):
-     the others are hidden and disabled, so what is hidden is not sent. */
+     the others are hidden and disabled, so what is hidden is not sent. A field the server
+     refused stays in sight until the source changes: its message is about it. */
   function sourceAware(form) {
-    function update() {
+    function update(first) {
       var checked = form.querySelector("input[name=source]:checked");
       var source = checked ? checked.value : "";
       each("[data-show-for]", function (box) {
-        var shown = box.dataset.showFor.split(" ").indexOf(source) >= 0;
+        var shown = box.dataset.showFor.split(" ").indexOf(source) >= 0
+          || (first === true && box.classList.contains("has-error"));
         box.hidden = !shown;
         each("input, select, textarea", function (control) { control.disabled = !shown; }, box);
       }, form);
@@ -68,7 +70,7 @@
     form.addEventListener("change", function (event) {
       if (event.target.name === "source") update();
     });
-    update();
+    update(true);
   }
 
   /* A long list of recipients: type part of a name to narrow it; one match is chosen. */

@@ -550,6 +550,9 @@ def test_the_handover_report_prints_the_snapshot(admin, world):
         assert signature in page
     assert "2024/2025" in page
     assert "<form" not in page
+    # printed from a button (app.js), or the browser's menu: a phone has no Ctrl+P
+    assert "<button type=\"button\" class=\"primary\" data-print hidden>" in page
+    assert "Ctrl+P" not in page
 
 
 def test_the_school_teacher_reads_the_handovers_read_only(client, world):

@@ -882,7 +882,7 @@ def test_charts_are_inline_svg_with_a_text_alternative_and_the_page_is_light(din
 def test_an_empty_kecamatan_and_period_still_render(dinas):
     html = dinas.get("/district/kecamatan/35.10.05?school_year=2025/2026").text
     assert "Tidak ada sekolah yang cocok." in html
-    assert "Belum ada penyaluran pada periode ini." in html
+    assert "Belum ada uang keluar pada periode ini." in html
     assert stat(html, "collected") == "Rp0"
 
 

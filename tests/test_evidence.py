@@ -546,7 +546,7 @@ def test_the_kecamatan_export_has_the_same_numbers(client, shares):
     login(client, "dinas")
     body = client.get("/district/kecamatan/35.10.16/export.csv").data.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(body)))
-    assert lines[0][-2:] == ["Penyaluran dengan bukti", "Penyaluran"]
+    assert lines[0][-2:] == ["Catatan uang keluar dengan bukti", "Catatan uang keluar"]
     by_npsn = {line[0]: line[-2:] for line in lines[1:]}
     assert by_npsn["20525555"] == ["1", "3"]
     assert by_npsn["20527777"] == ["0", "0"]

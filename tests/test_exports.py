@@ -101,8 +101,8 @@ def test_the_district_export_agrees_with_the_ledger(dinas, params, fmt):
     assert lines[0] == [
         "Kode",
         "Kecamatan",
-        "Masuk (Rp)",
-        "Keluar (Rp)",
+        "Uang masuk (Rp)",
+        "Uang keluar (Rp)",
         "Saldo (Rp)",
         "Siswa dibantu",
         "Sekolah",
@@ -135,8 +135,8 @@ def test_the_kecamatan_export_agrees_with_the_ledger(dinas, params, fmt):
         "NPSN",
         "Sekolah",
         "Jenjang",
-        "Masuk (Rp)",
-        "Keluar (Rp)",
+        "Uang masuk (Rp)",
+        "Uang keluar (Rp)",
         "Saldo (Rp)",
         "Siswa dibantu",
         "Aktif",
@@ -173,8 +173,8 @@ def test_the_school_export_agrees_with_the_ledger(client, district, viewer, para
     want = expected_for(a, months)
     assert lines[0] == [
         "Bulan",
-        "Masuk (Rp)",
-        "Keluar (Rp)",
+        "Uang masuk (Rp)",
+        "Uang keluar (Rp)",
         "Saldo akhir bulan (Rp)",
         "Laporan bulanan",
         "Transfer masuk (Rp)",

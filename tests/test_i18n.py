@@ -109,18 +109,34 @@ def test_the_school_pages_in_english(english, world):
     for shown in [
         "Dashboard",
         "Current balance",
-        "Received this month",
-        "Paid out this month",
+        "Record money in",
+        "Record money out",
+        "The cash book is safe: no record has been changed.",
+        "Money in this month",
+        "Money out this month",
+        "Money in, school year",
+        "Money out, school year",
         "Students helped in school year",
-        "Record a contribution",
-        "Last 10 transactions",
+        "Last 10 records",
         "See the full cash book",
         "Class collection 8A",
         "SAS committee",
         "Log out",
     ]:
         assert shown in dashboard, shown
-    for hidden in ["Saldo sekarang", "Dasbor", "Catat pemasukan", "Iuran kelas", "Keluar"]:
+    bar = dashboard.split('<nav class="bar"')[1].split("</nav>")[0]
+    for shown in ["Dashboard", "Money in", "Money out", "Cash book"]:
+        assert f"</b>{shown}</a>" in bar, shown
+    for hidden in [
+        "Saldo sekarang",
+        "Dasbor",
+        "Catat uang masuk",
+        "Uang masuk",
+        "Uang keluar",
+        "Buku kas aman",
+        "Iuran kelas",
+        "Keluar",
+    ]:
         assert hidden not in dashboard, hidden
     assert "Rp100.000" in dashboard
 
@@ -129,31 +145,69 @@ def test_the_school_pages_in_english(english, world):
         "Cash book",
         "Receipt no.",
         "Description",
-        "Receipts",
+        "Money in Rp100.000",
+        "Money out Rp0",
+        "Receipts",  # the Buku Kas Umum's own columns: Penerimaan, Pengeluaran
         "Payments",
         "Balance",
         "Filter",
         "Download CSV",
     ]:
         assert shown in book, shown
-    for hidden in ["Buku Kas Umum", "No Bukti", "Uraian", "Penerimaan", "Pengeluaran", "Saldo"]:
+    for hidden in [
+        "Buku Kas Umum",
+        "No Bukti",
+        "Uraian",
+        "Uang masuk",
+        "Penerimaan",
+        "Pengeluaran",
+        "Saldo",
+    ]:
         assert hidden not in book, hidden
     assert "Rp100.000" in book
 
     form = english.get(f"{A}/contributions/new").text
     for shown in [
-        "Record a contribution",
+        "<h1>Record money in</h1>",
+        "Class collections",
+        "One gift",
         "Amount (Rp)",
+        "<legend>From whom</legend>",
+        '<label for="class_label">Class</label>',
+        '<label for="donor_name">Giver\'s name</label>',
         "Date",
-        "Source",
-        "Class (e.g. 8A)",
         "Giving is voluntary",
-        "Save",
-        "Cancel",
+        ">Save</button>",
+        ">Back</a>",
     ]:
         assert shown in form, shown
-    for hidden in ["Catat pemasukan", "Jumlah", "Tanggal", "Sumbangan bersifat sukarela", "Simpan"]:
+    for hidden in [
+        "Catat uang masuk",
+        "Satu sumbangan",
+        "Jumlah",
+        "Dari siapa",
+        "Tanggal",
+        "Sumbangan bersifat sukarela",
+        "Simpan",
+        "Kembali",
+        "Cancel",
+    ]:
         assert hidden not in form, hidden
+
+    out = english.get(f"{A}/disbursements/new").text
+    for shown in [
+        "<h1>Record money out</h1>",
+        "Money available",
+        "Recipient",
+        "Need",
+        "Given in kind (not cash)",
+        ">Save</button>",
+        ">Back</a>",
+        "Money out from Rp500.000 waits for a second committee member",
+    ]:
+        assert shown in out, shown
+    for hidden in ["Catat uang keluar", "Uang keluar", "Penerima", "Kebutuhan", "Kembali"]:
+        assert hidden not in out, hidden
 
     recipients = english.get(f"{A}/recipients").text
     for shown in [
@@ -169,6 +223,10 @@ def test_the_school_pages_in_english(english, world):
     for hidden in ["Penerima bantuan", "Tambah penerima", "Alasan dibantu", "Aktif", "Ubah"]:
         assert hidden not in recipients, hidden
     assert "Siti Aminah" in recipients
+
+    new_recipient = english.get(f"{A}/recipients/new").text
+    assert ">Back</a>" in new_recipient and "Cancel" not in new_recipient
+    assert "Kembali" not in new_recipient and "Batal" not in new_recipient
 
 
 def test_switching_back_to_indonesian(english, world):

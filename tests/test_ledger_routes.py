@@ -474,7 +474,7 @@ def test_a_busy_database_asks_to_try_again(komite, world, monkeypatch):
 
 
 def test_entry_kinds_are_labelled(komite, world):
-    assert "Pemasukan BKM-0001" in komite.get(f"{A}/entries/{world['entry_a'].id}").text
+    assert "Uang masuk BKM-0001" in komite.get(f"{A}/entries/{world['entry_a'].id}").text
     assert world["entry_a"].kind == EntryKind.CONTRIBUTION
 
 

@@ -342,7 +342,7 @@ def test_a_closed_months_report_never_changes(komite, world):
 
     assert before.data == after_voids.data == after_new_entries.data
     current = komite.get(f"{A}/months/{key(M0)}").text
-    assert "Koreksi: pemasukan yang dibatalkan" in current  # the correction shows where it happened
+    assert "Koreksi: uang masuk yang dibatalkan" in current  # shown where it happened
 
 
 def test_closing_by_the_tenth_of_the_next_month_is_on_time(komite, world):
@@ -373,7 +373,7 @@ CATEGORY_NAMES = {
     Category.UANG_SAKU: "Uang saku",
     Category.SERAGAM: "Seragam",
 }
-CORRECTION = "Koreksi: pemasukan yang dibatalkan"
+CORRECTION = "Koreksi: uang masuk yang dibatalkan"
 
 
 def expected_report(school, month):

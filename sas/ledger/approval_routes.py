@@ -55,7 +55,7 @@ def waiting(school: School, pending: PendingDisbursement) -> Response:
     db.session.commit()
     flash(
         _(
-            "Penyaluran %(amount)s menunggu persetujuan anggota komite lain. Jumlah ini "
+            "Uang keluar %(amount)s menunggu persetujuan anggota komite lain. Jumlah ini "
             "dicadangkan dari saldo sampai disetujui atau ditolak.",
             amount=format_rupiah(pending.amount),
         ),
@@ -121,13 +121,13 @@ def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
                 today=today_wib(),
             )
             db.session.commit()
-            flash(_("Penyaluran disetujui dan tercatat di buku kas."), "success")
+            flash(_("Uang keluar disetujui dan tercatat di buku kas."), "success")
             return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id), 303)
         except services.DuplicateSubmission as dup:
             db.session.rollback()
             if dup.entry.school_id != school.id:
                 abort(404)
-            flash(_("Penyaluran ini sudah disetujui."), "info")
+            flash(_("Uang keluar ini sudah disetujui."), "info")
             return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=dup.entry.id), 303)
         except approvals.AlreadyDecided as done:
             db.session.rollback()
@@ -151,7 +151,7 @@ def reject(npsn: str, pending_id: int) -> Response | tuple[str, int]:
         try:
             approvals.reject(school, item, rejected_by=current_user, reason=form.reason.data)
             db.session.commit()
-            flash(_("Penyaluran ditolak; dananya kembali tersedia."), "success")
+            flash(_("Uang keluar ditolak; dananya kembali tersedia."), "success")
             return _to_pending(school, item)
         except approvals.AlreadyDecided as done:
             db.session.rollback()
@@ -179,7 +179,7 @@ def threshold(npsn: str) -> Response | tuple[str, int]:
             if changed:
                 flash(
                     _(
-                        "Batas persetujuan disimpan: penyaluran mulai %(amount)s menunggu "
+                        "Batas persetujuan disimpan: uang keluar mulai %(amount)s menunggu "
                         "persetujuan anggota komite kedua.",
                         amount=format_rupiah(school.approval_threshold),
                     ),

@@ -65,9 +65,9 @@ class AlreadyDecided(LedgerError):
     def __init__(self, pending: PendingDisbursement) -> None:
         self.pending = pending
         if pending.status == PendingStatus.APPROVED:
-            message = _("Penyaluran ini sudah disetujui.")
+            message = _("Uang keluar ini sudah disetujui.")
         else:
-            message = _("Penyaluran ini sudah ditolak.")
+            message = _("Uang keluar ini sudah ditolak.")
         super().__init__(message)
 
 
@@ -120,7 +120,7 @@ def request_disbursement(
     if occurred_on != today:
         raise LedgerError(
             _(
-                "Penyaluran sebesar ini menunggu persetujuan dan dicatat pada tanggal "
+                "Uang keluar sebesar ini menunggu persetujuan dan dicatat pada tanggal "
                 "persetujuan; isi tanggal hari ini."
             ),
             "occurred_on",
@@ -174,7 +174,7 @@ def approve(
     _refuse_reused_key(form_key)  # the same approval sent twice: DuplicateSubmission
     pending = _reload_undecided(school, pending)
     if pending.recorded_by_id == approved_by.id:
-        raise NotAllowed(_("Penyaluran yang Anda catat sendiri harus disetujui anggota lain."))
+        raise NotAllowed(_("Uang keluar yang Anda catat sendiri harus disetujui anggota lain."))
     check_recipient(school, pending.recipient)
     # The reserved money is part of the balance; this only fails if the ledger was changed
     # around the rules.
@@ -282,7 +282,7 @@ def _reload_undecided(school: School, pending: PendingDisbursement) -> PendingDi
         .execution_options(populate_existing=True)
     )
     if current is None:
-        raise LedgerError(_("Penyaluran tidak ditemukan."))
+        raise LedgerError(_("Catatan uang keluar tidak ditemukan."))
     if current.status != PendingStatus.PENDING:
         raise AlreadyDecided(current)
     return current

@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 from sas.models import Category, EntryKind, Source
 
 KIND_LABELS = {
-    EntryKind.CONTRIBUTION: _l("Pemasukan"),
-    EntryKind.DISBURSEMENT: _l("Penyaluran"),
+    EntryKind.CONTRIBUTION: _l("Uang masuk"),
+    EntryKind.DISBURSEMENT: _l("Uang keluar"),
     EntryKind.VOID: _l("Koreksi"),
     EntryKind.TRANSFER_OUT: _l("Transfer keluar"),
     EntryKind.TRANSFER_IN: _l("Transfer masuk"),

@@ -872,7 +872,7 @@ def describe(entry: Entry) -> str:
         elif entry.source == Source.ANONYMOUS:
             text = _("Sumbangan tanpa nama")
         else:
-            text = _("Penerimaan lain")
+            text = _("Sumbangan lain")
         return f"{text} — {entry.note}" if entry.note else text
     if entry.kind == EntryKind.DISBURSEMENT:
         text = _(

@@ -65,7 +65,7 @@ def _contributor(entry: Entry) -> str:
         return _("Kelas %(label)s", label=entry.class_label)
     if entry.source == Source.CLASS:
         return _("Iuran kelas")
-    return entry.donor_name or _("Penerimaan lain")
+    return entry.donor_name or _("Penyumbang lain")
 
 
 def _parties(entry: Entry) -> tuple[str, str]:

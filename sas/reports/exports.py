@@ -100,7 +100,7 @@ class Table:
 
 
 def _money_header() -> list[str]:
-    return [_("Masuk (Rp)"), _("Keluar (Rp)"), _("Saldo (Rp)")]
+    return [_("Uang masuk (Rp)"), _("Uang keluar (Rp)"), _("Saldo (Rp)")]
 
 
 def _transfer_header() -> list[str]:
@@ -208,7 +208,7 @@ def _add_evidence(
 ) -> None:
     """Two columns after the others: a school's disbursements with evidence and all its
     disbursements (by the NPSN in its line's first cell); their sums on the total line."""
-    header += [_("Penyaluran dengan bukti"), _("Penyaluran")]
+    header += [_("Catatan uang keluar dengan bukti"), _("Catatan uang keluar")]
     documented = counted = 0
     for line in lines[:-1]:
         done, count = evidence.get(str(line[0]), (0, 0))
@@ -232,7 +232,7 @@ def region_months_table(months: list[MonthFigure]) -> Table:
             sum(m.transferred_out for m in months),
         ]
     )
-    header = [_("Bulan"), _("Masuk (Rp)"), _("Keluar (Rp)"), *_transfer_header()]
+    header = [_("Bulan"), _("Uang masuk (Rp)"), _("Uang keluar (Rp)"), *_transfer_header()]
     return Table(_("Per bulan"), header, lines, frozenset({1, 2, 3, 4}))
 
 
@@ -240,8 +240,8 @@ def school_months_table(summary: SchoolSummary) -> Table:
     """A school's months: in, out, the balance at each month's end, the report's status."""
     header = [
         _("Bulan"),
-        _("Masuk (Rp)"),
-        _("Keluar (Rp)"),
+        _("Uang masuk (Rp)"),
+        _("Uang keluar (Rp)"),
         _("Saldo akhir bulan (Rp)"),
         _("Laporan bulanan"),
         *_transfer_header(),

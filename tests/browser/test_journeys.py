@@ -179,15 +179,16 @@ def test_district_reads_and_downloads(journey, server) -> None:  # type: ignore[
         page.get_by_role("link", name=re.compile("Excel")).click()
     xlsx = io.BytesIO(info.value.path().read_bytes())  # openpyxl wants a .xlsx name or a file
     sheet = list(load_workbook(xlsx, read_only=True).worksheets[0].iter_rows(values_only=True))
-    header = next(r for r in sheet if "Masuk (Rp)" in r)
+    header = next(r for r in sheet if "Uang masuk (Rp)" in r)
     total = next(r for r in sheet if "Jumlah" in r)
-    assert (total[header.index("Masuk (Rp)")], total[header.index("Keluar (Rp)")]) == shown
+    money_in, money_out = header.index("Uang masuk (Rp)"), header.index("Uang keluar (Rp)")
+    assert (total[money_in], total[money_out]) == shown
 
     with page.expect_download() as info:
         page.get_by_role("link", name="per kecamatan").click()
     text = info.value.path().read_text(encoding="utf-8-sig")
     header, *body = list(csv.reader(io.StringIO(text)))
-    money_in, money_out = header.index("Masuk (Rp)"), header.index("Keluar (Rp)")
+    money_in, money_out = header.index("Uang masuk (Rp)"), header.index("Uang keluar (Rp)")
     kecamatan = [r for r in body if r and "Jumlah" not in r]
     assert len(kecamatan) == 2
     assert sum(int(r[money_in]) for r in kecamatan) == shown[0]
