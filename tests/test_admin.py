@@ -551,7 +551,7 @@ def test_the_handover_report_prints_the_snapshot(admin, world):
     assert "2024/2025" in page
     assert "<form" not in page
     # printed from a button (app.js), or the browser's menu: a phone has no Ctrl+P
-    assert "<button type=\"button\" class=\"primary\" data-print hidden>" in page
+    assert '<button type="button" class="primary" data-print hidden>' in page
     assert "Ctrl+P" not in page
 
 
