@@ -1346,14 +1346,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def load_section(path: Path) -> str:
-    """The load benchmark's section of ``path`` (``bench/load.py`` writes it between markers),
-    kept when this benchmark rewrites the file."""
-    start, end = "<!-- load:start -->", "<!-- load:end -->"
+def other_sections(path: Path) -> str:
+    """The sections the load and phone benchmarks write between their markers in ``path``
+    (``bench/load.py``, ``bench/phone.py``), kept when this benchmark rewrites the file."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if start not in text or end not in text:
-        return ""
-    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    kept = ""
+    for name in ("load", "phone"):
+        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+        if start in text and end in text:
+            kept += "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1402,7 +1404,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  {what}: {shown} -> {'not measured' if met is None else 'met' if met else 'NOT met'}"
         )
     args.output.write_text(
-        render(args, subjects, found) + "\n" + load_section(args.output), encoding="utf-8"
+        render(args, subjects, found) + "\n" + other_sections(args.output), encoding="utf-8"
     )
     log(f"\nwritten to {args.output} ({args.wall_s / 60:.1f} min in all)")
     return 0 if all(s.agree for s in subjects) else 1
