@@ -6,17 +6,18 @@
 - whole amounts: ``25000``, ``25.000``, ``Rp 25.000``, ``Rp. 1.250.000``;
 - receipt style, a whole amount ending in ``,-``, ``,0`` or ``,00``: ``Rp25.000,-``,
   ``25.000,00``;
-- with a suffix, rb / ribu / k (x 1.000) or jt / juta (x 1.000.000), space optional:
-  ``25rb``, ``25 ribu``, ``25K``, ``1.250 rb``, ``2 juta``, and one or two decimals:
+- with a suffix, rb / ribu / k (x 1.000) or jt / juta (x 1.000.000), space optional, after
+  plain digits: ``25rb``, ``25 ribu``, ``25K``, ``2 juta``, and one or two decimals:
   ``1,5 jt`` = 1.500.000, ``0,5 rb`` = 500.
 
 Everything else is refused rather than guessed: ``25,5`` and ``1,2345 rb`` (not whole Rupiah),
 ``50,000``, ``50.00``, ``1.5``, ``1.5 juta`` and ``1,500 rb`` (each could be English-style
-grouping or decimals), ``5e4``, words, other currencies, zero and negative amounts, and any
-non-ASCII character (fullwidth or Arabic-Indic digits, a no-break space). Inputs are capped at
-``MAX_LENGTH`` characters, and the patterns have no nested repetition, so a long input costs
-little. The arithmetic is on digit strings and ints, never floats. ``static/rupiah.js`` mirrors
-this parser for the browser: change both together (tests/browser/test_rupiah_js.py checks them).
+grouping or decimals), ``25.000rb`` (the thousands twice: Rp25.000 or Rp25.000.000?), ``5e4``,
+words, other currencies, zero and negative amounts, and any non-ASCII character (fullwidth or
+Arabic-Indic digits, a no-break space). Inputs are capped at ``MAX_LENGTH`` characters, and the
+patterns have no nested repetition, so a long input costs little. The arithmetic is on digit
+strings and ints, never floats. ``static/rupiah.js`` mirrors this parser for the browser: change
+both together (tests/browser/test_rupiah_js.py checks them).
 """
 
 import re
@@ -26,15 +27,19 @@ MAX_LENGTH = 40  # far beyond any real amount: "Rp 100.000.000,00" is 17
 _PREFIX = r"(?:rp\.?[ \t]*)?"
 _NUMBER = r"[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+"  # thousands dots, or digits only
 _SUFFIX = r"(?:[ \t]*(?P<suffix>rb|ribu|k|jt|juta))"
+_DIGITS = r"[0-9]+"  # before a suffix: "25.000rb" names the thousands twice
 # A whole amount, optionally receipt style; three decimals ("50,000") stay ambiguous.
 _WHOLE = re.compile(rf"{_PREFIX}(?P<whole>{_NUMBER})(?:,-|,0{{1,2}})?", re.I | re.A)
 # An amount with a suffix; at most two decimals, since "1,500 rb" could mean 1.500 rb.
 _SUFFIXED = re.compile(
-    rf"{_PREFIX}(?P<whole>{_NUMBER})(?:,(?P<fraction>[0-9]{{1,2}}))?{_SUFFIX}", re.I | re.A
+    rf"{_PREFIX}(?P<whole>{_DIGITS})(?:,(?P<fraction>[0-9]{{1,2}}))?{_SUFFIX}", re.I | re.A
 )
 _ZEROS = {"rb": 3, "ribu": 3, "k": 3, "jt": 6, "juta": 6}  # the suffix as a power of ten
 # Figures with separators that match neither form above: a decimal we will not guess.
 _DECIMAL = re.compile(rf"{_PREFIX}[.,]*[0-9][0-9.,]*{_SUFFIX}?", re.I | re.A)
+_DOTS_AND_SUFFIX = re.compile(  # "25.000rb": thousands both as dots and as a suffix
+    rf"{_PREFIX}[0-9]{{1,3}}(?:\.[0-9]{{3}})+(?:,[0-9]*|,-)?{_SUFFIX}", re.I | re.A
+)
 _NEGATIVE = re.compile(r"(?:rp\.?[ \t]*)?-", re.I | re.A)
 _LONG_NUMBER = re.compile(rf"{_PREFIX}[0-9.]+{_SUFFIX}?", re.I | re.A)
 _SPACE = " \t\n\r\f\v"  # what JavaScript's trim() removes from ASCII text
@@ -70,6 +75,8 @@ def parse_rupiah(text: str | None, maximum: int) -> int:
         # "1,5 jt" -> "1" + "500000": the fraction's digits padded to the suffix's zeros.
         zeros = _ZEROS[match["suffix"].lower()]
         digits = match["whole"].replace(".", "") + (match["fraction"] or "").ljust(zeros, "0")
+    elif _DOTS_AND_SUFFIX.fullmatch(value):
+        raise AmountError(_("Tulis titik ribuan atau rb/juta, tidak keduanya: 25.000 atau 25rb."))
     elif _DECIMAL.fullmatch(value):
         raise AmountError(_("Tulis jumlah dalam Rupiah tanpa desimal, mis. 50000 atau 50.000."))
     else:

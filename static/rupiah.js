@@ -5,13 +5,13 @@
 (function () {
   "use strict";
 
-  // The same patterns as sas/money.py: _PREFIX, _NUMBER, _WHOLE, _SUFFIXED and _ZEROS.
+  // The same patterns as sas/money.py: _PREFIX, _NUMBER, _DIGITS, _WHOLE, _SUFFIXED, _ZEROS.
   const MAX_LENGTH = 40;
   const PREFIX = "(?:rp\\.?[ \\t]*)?";
   const NUMBER = "([0-9]{1,3}(?:\\.[0-9]{3})+|[0-9]+)";
   const WHOLE = new RegExp("^" + PREFIX + NUMBER + "(?:,-|,0{1,2})?$", "i");
-  const SUFFIXED = new RegExp(
-    "^" + PREFIX + NUMBER + "(?:,([0-9]{1,2}))?[ \\t]*(rb|ribu|k|jt|juta)$", "i");
+  const SUFFIXED = new RegExp(  // plain digits only before a suffix, as _DIGITS
+    "^" + PREFIX + "([0-9]+)(?:,([0-9]{1,2}))?[ \\t]*(rb|ribu|k|jt|juta)$", "i");
   const ZEROS = { rb: 3, ribu: 3, k: 3, jt: 6, juta: 6 };
 
   /* The amount in whole Rupiah, or null wherever the Python parser raises AmountError. */

