@@ -185,7 +185,7 @@ def public_school_for(npsn: str, kabupaten: Region) -> School:
     school, another kabupaten's or a malformed NPSN looks like a missing one)."""
     school = _school_by_npsn(npsn)
     if school is None or not school.active or school.kecamatan.parent_id != kabupaten.id:
-        abort(404)
+        abort(404)  # the rule of sas.main.services.is_public
     return school
 
 

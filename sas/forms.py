@@ -88,9 +88,13 @@ class BaseForm(FlaskForm):
         return next((f for f in self if f.errors and f.type not in NOT_TYPED), None)
 
 
-def show_refusal(form: BaseForm, error: LedgerError, fallback: str = "amount") -> None:
+def show_refusal(form: BaseForm, error: LedgerError, fallback: str | None = "amount") -> None:
     """Show a ledger rule's refusal next to the field it names, or next to ``fallback`` when
-    the form has no such field; nothing was saved."""
+    the form has no such field (at the top of the form when there is no fallback); nothing
+    was saved."""
     db.session.rollback()
-    field = form._fields.get(error.field) or form._fields[fallback]
-    field.errors = [*field.errors, str(error)]
+    field = form._fields.get(error.field) or (form._fields[fallback] if fallback else None)
+    if field is None:
+        form.form_errors.append(str(error))
+    else:
+        field.errors = [*field.errors, str(error)]

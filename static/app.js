@@ -18,9 +18,25 @@
     if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
     if (form.dataset.sending) { event.preventDefault(); return; }
     form.dataset.sending = "1";
+    if (/\/logout$/.test(form.getAttribute("action"))) {  // a shared phone keeps no draft
+      try { sessionStorage.clear(); } catch (e) {}
+    }
     var button = event.submitter || form.querySelector("button[type=submit]");
-    if (button && button.dataset.sending) button.textContent = button.dataset.sending;
+    if (button && button.dataset.sending) {
+      button.dataset.label = button.textContent;
+      button.textContent = button.dataset.sending;
+    }
     setTimeout(function () { if (button) button.disabled = true; }, 0);  // after its value is sent
+  });
+  /* Back to a page kept by the browser (a send lost on a weak signal): it can be sent again,
+     with the same one-time key, so a send that did arrive is not recorded twice. */
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    each("form[data-sending]", function (form) { delete form.dataset.sending; });
+    each("button[data-sending][disabled]", function (button) {
+      button.disabled = false;
+      button.textContent = button.dataset.label || button.textContent;
+    });
   });
 
   /* An amount read back as the user types: "Rp25.000 · dua puluh lima ribu rupiah". */
@@ -54,14 +70,17 @@
   }
 
   /* Fields that belong to some sources only ("Iuran kelas" has a class, "Perorangan" a name):
-     the others are hidden and disabled, so what is hidden is not sent. A field the server
-     refused stays in sight until the source changes: its message is about it. */
+     the others are hidden and disabled, so they are not sent. One with something typed or
+     chosen in it stays in sight and is sent (the server refuses a name with "Tanpa nama",
+     rather than it being dropped unseen), and so does one the server refused. */
   function sourceAware(form) {
     function update(first) {
       var checked = form.querySelector("input[name=source]:checked");
       var source = checked ? checked.value : "";
       each("[data-show-for]", function (box) {
-        var shown = box.dataset.showFor.split(" ").indexOf(source) >= 0
+        var typed = [].some.call(box.querySelectorAll("input, select, textarea"),
+          function (control) { return control.value.trim() !== ""; });
+        var shown = box.dataset.showFor.split(" ").indexOf(source) >= 0 || typed
           || (first === true && box.classList.contains("has-error"));
         box.hidden = !shown;
         each("input, select, textarea", function (control) { control.disabled = !shown; }, box);
@@ -148,12 +167,49 @@
     button.addEventListener("click", function () { window.print(); });
   }
 
+  /* What is typed into the class-collection form survives leaving the page (the other tab,
+     the language switch, the bar, a lost connection): kept in this browser tab only
+     (sessionStorage), amounts and date only, never a name, with the form's one-time key, so
+     that sending it again records once even if the first send did arrive. Forgotten when
+     that form's confirmation shows. */
+  function keepDraft(form) {
+    var key = "sas-draft:" + form.getAttribute("action");
+    var fields = "input[data-row], input[name=occurred_on], input[name=form_key]";
+    var rows = form.querySelectorAll("input[data-row]");
+    var draft = null;
+    try { draft = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { return; }
+    var untouched = !form.querySelector(".has-error")
+      && ![].some.call(rows, function (input) { return input.value; });
+    if (draft && untouched) {
+      each(fields, function (input) {
+        if (typeof draft[input.name] === "string") input.value = draft[input.name];
+      }, form);
+      each("[data-restored]", function (note) { note.hidden = false; }, form);
+      each("input[data-row]", function (input) {
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+      }, form);
+    }
+    form.addEventListener("input", function () {
+      var kept = {};
+      each(fields, function (input) { kept[input.name] = input.value; }, form);
+      var typed = [].some.call(rows, function (input) { return input.value.trim(); });
+      try {
+        if (typed) sessionStorage.setItem(key, JSON.stringify(kept));
+        else sessionStorage.removeItem(key);
+      } catch (e) { /* storage full or off: the form still works */ }
+    });
+  }
+
+  each("[data-forget-draft]", function (saved) {
+    try { sessionStorage.removeItem("sas-draft:" + saved.dataset.forgetDraft); } catch (e) {}
+  });
   if (R) {
     each("input[data-amount]", readBack);
     each(".quick[data-for]", quickAmounts);
     each("[data-balance-after]", balanceAfter);
     each("[data-total]", total);
   }
+  each("form[data-keep-draft]", keepDraft);  // after the read-back, which it feeds
   each("form[data-source-aware]", sourceAware);
   each("select[data-filter]", searchable);
   each("a[data-share]", share);

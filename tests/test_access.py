@@ -101,8 +101,8 @@ def valid_form(url: str, world) -> dict:
         return {"occurred_on": today, f"class_{row.id}": "12.500", "form_key": key}
     if url.endswith("/classes"):
         return {"labels": "9A, 9B"}
-    if url.endswith("/rename"):
-        return {"label": "8 Bahari"}
+    if url.endswith("/rename"):  # each class's rename form has its own prefix
+        return {f"c{url.split('/')[-2]}-label": "8 Bahari"}
     if url.endswith("/disbursements/new"):
         return {
             "amount": "20.000",

@@ -519,18 +519,18 @@ def test_the_dashboard_flag_shows_on_the_page(client, rich):
 def test_approving_through_the_page(client, rich):
     pending = ask(rich, 600_000)
     login(client, "komite_a2")
-    response = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "k"})
-    entry = db.session.scalar(select(Entry).where(Entry.form_key == "k"))
+    response = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32})
+    entry = db.session.scalar(select(Entry).where(Entry.form_key == "a" * 32))
     assert response.status_code == 303
     assert response.location.endswith(f"/entries/{entry.id}")
     assert entry.approved_by_id == rich["komite_a2"].id
     # The same form again (double tap): one entry, back to it.
-    again = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "k"})
+    again = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32})
     assert again.status_code == 303 and again.location == response.location
     # Another member, a moment later: told it is done.
     client.post("/logout")
     assert login(client, "komite_a3").status_code == 303
-    late = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "k2"})
+    late = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "b" * 32})
     assert late.status_code == 303 and late.location.endswith(f"/pending/{pending.id}")
     assert "sudah disetujui" in client.get(late.location).text
     assert entries_of(rich) == 3 and fund_of(rich).reserved == 0
@@ -540,7 +540,8 @@ def test_self_approval_through_the_page_is_403(client, rich):
     pending = ask(rich, 600_000)
     login(client, "komite_a")
     assert (
-        client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "k"}).status_code == 403
+        client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32}).status_code
+        == 403
     )
     db.session.refresh(pending)
     assert pending.status == PendingStatus.PENDING and entries_of(rich) == 2

@@ -50,7 +50,7 @@ def test_the_form_has_a_row_per_active_class_in_school_order(komite, world):
     make_classes(world["a"], "10", "9A", "7B")
     page = komite.get(f"{A}/contributions/classes").text
     labels = [part.split(">")[1].split("<")[0] for part in page.split('<div class="row">')[1:]]
-    assert labels == ["7A", "7B", "8A", "8B", "9A", "10"]
+    assert labels == ["Tanggal", "7A", "7B", "8A", "8B", "9A", "10"]
     assert f'value="{TODAY.isoformat()}"' in page  # one date for all, today in WIB
     assert page.count('name="form_key"') == 1
 
@@ -195,37 +195,88 @@ def test_without_classes_the_page_says_how_to_make_the_list(client, app):
     assert 'id="no-classes"' in page and f"/schools/{school.npsn}/classes" in page
 
 
-def test_the_service_refuses_a_reused_key_before_anything_else(world):
-    key = uuid.uuid4().hex
-    first = ledger.record_class_collections(
-        world["a"],
-        rows=[("7A", 1_000), ("8A", 2_000)],
+def record(world, rows, key=None, school="a"):  # type: ignore[no-untyped-def]
+    ids = class_ids(world[school])
+    return ledger.record_class_collections(
+        world[school],
+        rows=[(ids.get(label, label), amount) for label, amount in rows],
         occurred_on=TODAY,
+        recorded_by=world[f"komite_{school}"],
+        form_key=key or uuid.uuid4().hex,
+        today=TODAY,
+    )
+
+
+def test_the_service_recognises_a_form_sent_again(world):
+    key = uuid.uuid4().hex
+    first = record(world, [("7A", 1_000), ("8A", 2_000)], key)
+    db.session.commit()
+    with pytest.raises(ledger.DuplicateBatch) as dup:
+        record(world, [("7A", 9_000)], key)
+    assert [e.id for e in dup.value.entries] == [e.id for e in first]
+    db.session.rollback()
+    with pytest.raises(ledger.DuplicateBatch) as elsewhere:  # the key, at another school
+        record(world, [("1A", 9_000)], key, school="b")
+    assert elsewhere.value.entries == []  # nothing of school A is handed to school B
+    db.session.rollback()
+    with pytest.raises(ledger.LedgerError, match="Formulir tidak sah"):
+        record(world, [("7A", 1_000)], "k" * 61)
+
+
+def test_the_service_takes_only_the_schools_active_classes(world):
+    other = class_ids(world["b"])["1A"]
+    with pytest.raises(ledger.LedgerError, match=r"Kelas tidak ditemukan\.") as refused:
+        record(world, [("7A", 1_000), (other, 2_000)])
+    assert refused.value.field == f"class_{other}"
+    db.session.rollback()
+    with pytest.raises(ledger.LedgerError, match="lebih dari Rp0"):
+        record(world, [("7A", 0)])
+    db.session.rollback()
+    assert contributions_of(world["a"]) == []
+
+
+def test_a_key_another_school_used_is_a_404_and_records_nothing(client, world):
+    form = batch(world, {"7A": "5.000"})
+    login(client, "komite_a")
+    assert client.post(f"{A}/contributions/classes", data=form).status_code == 200
+    client.post("/logout")
+    login(client, "komite_b")
+    own = class_ids(world["b"])["1A"]
+    data = {"occurred_on": form["occurred_on"], "form_key": form["form_key"], f"class_{own}": "1"}
+    assert client.post(f"{B}/contributions/classes", data=data).status_code == 404
+    assert ledger.balance(world["b"]) == 50_000
+
+
+def test_a_crafted_form_key_is_refused(komite, world):
+    for key in ("k", "A" * 32, uuid.uuid4().hex + ":02", ""):
+        response = komite.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5"}) | {
+            "form_key": key})  # fmt: skip
+        assert response.status_code == 422 and "Formulir tidak sah" in response.text, key
+    assert contributions_of(world["a"]) == []
+
+
+def test_what_a_class_already_gave_that_day_is_shown_to_the_next_recorder(komite, world):
+    komite.post(f"{A}/contributions/classes", data=batch(world, {"7A": "15.000"}))
+    page = komite.get(f"{A}/contributions/classes").text
+    row = page.split(f'id="class_{class_ids(world["a"])["7A"]}"')[1].split("</div>")[0]
+    assert "Sudah tercatat Rp15.000 pada tanggal ini" in row
+    assert "Sudah tercatat Rp100.000" in page  # the world's own 8A of today
+    assert page.count("Sudah tercatat") == 2
+    ledger.void_entry(
+        world["a"],
+        world["entry_a"],
+        reason="Dicatat dua kali",
         recorded_by=world["komite_a"],
-        form_key=key,
+        form_key=uuid.uuid4().hex,
         today=TODAY,
     )
     db.session.commit()
-    with pytest.raises(ledger.DuplicateBatch) as dup:
-        ledger.record_class_collections(
-            world["a"],
-            rows=[("7A", 9_000)],
-            occurred_on=TODAY,
-            recorded_by=world["komite_a"],
-            form_key=key,
-            today=TODAY,
-        )
-    assert [e.id for e in dup.value.entries] == [e.id for e in first]
-    db.session.rollback()
-    with pytest.raises(ledger.LedgerError, match="Formulir tidak sah"):
-        ledger.record_class_collections(
-            world["a"],
-            rows=[("7A", 1_000)],
-            occurred_on=TODAY,
-            recorded_by=world["komite_a"],
-            form_key="k" * 61,
-            today=TODAY,
-        )
+    assert "Sudah tercatat Rp100.000" not in komite.get(f"{A}/contributions/classes").text
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    assert (
+        "Sudah tercatat"
+        not in komite.get(f"{A}/contributions/classes?occurred_on={yesterday}").text
+    )
 
 
 # --- the class list ----------------------------------------------------------------------------
@@ -239,13 +290,13 @@ def test_school_order():
 
 
 def test_the_committee_adds_several_classes_at_once_tidied(komite, world):
-    response = komite.post(f"{A}/classes", data={"labels": "9a, 9 b\n x tkj 1 ;9A"})
+    response = komite.post(f"{A}/classes", data={"labels": "9a, 9 b\n x  tkj 1 ;9A"})
     assert response.status_code == 303
     assert [c.label for c in classes.active_classes(world["a"])] == [
-        "7A", "8A", "8B", "9A", "9 B", "X TKJ 1",
+        "7A", "8A", "8B", "9A", "9B", "X TKJ 1",
     ]  # fmt: skip
     page = komite.get(f"{A}/classes").text
-    assert "Kelas ditambahkan: 9A, 9 B, X TKJ 1." in page
+    assert "Kelas ditambahkan: 9A, 9B, X TKJ 1." in page
 
 
 @pytest.mark.parametrize(
@@ -279,15 +330,23 @@ def test_rename_retire_and_bring_back(komite, world):
     )
     db.session.commit()
     item = class_ids(world["a"])["8B"]
-    assert komite.post(f"{A}/classes/{item}/rename", data={"label": "8 bahari"}).status_code == 303
+    assert (
+        komite.post(f"{A}/classes/{item}/rename", data={f"c{item}-label": "8 bahari"}).status_code
+        == 303
+    )
     assert db.session.get(Entry, contribution.id).class_label == "8B"  # entries keep their label
-    taken = komite.post(f"{A}/classes/{item}/rename", data={"label": "8a"})
+    taken = komite.post(f"{A}/classes/{item}/rename", data={f"c{item}-label": "8a"})
     assert taken.status_code == 422 and "Kelas 8A sudah ada di daftar." in taken.text
     assert komite.post(f"{A}/classes/{item}/retire").status_code == 303
     assert "Kelas 8 BAHARI tidak dipakai lagi." in komite.get(f"{A}/classes").text
     assert "8 BAHARI" not in komite.get(f"{A}/contributions/classes").text
     assert "8 BAHARI" not in komite.get(f"{A}/contributions/new").text
     assert "8 BAHARI" in komite.get(f"{A}/classes").text  # listed as retired
+    eight_a = class_ids(world["a"])["8A"]
+    to_retired = komite.post(
+        f"{A}/classes/{eight_a}/rename", data={f"c{eight_a}-label": "8 Bahari"}
+    )
+    assert to_retired.status_code == 422 and "pakai lagi dari sana" in to_retired.text
     assert komite.post(f"{A}/classes", data={"labels": "8 Bahari"}).status_code == 303
     assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8 BAHARI"]
     actions = db.session.scalars(
@@ -311,6 +370,16 @@ def test_another_schools_class_is_404(client, world):
     login(client, "komite_b")
     item = class_ids(world["a"])["8B"]
     assert client.post(f"{B}/classes/{item}/retire").status_code == 404
-    assert client.post(f"{B}/classes/{item}/rename", data={"label": "X"}).status_code == 404
+    assert (
+        client.post(f"{B}/classes/{item}/rename", data={f"c{item}-label": "X"}).status_code == 404
+    )
     assert client.get(f"{A}/classes").status_code == 404
     assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8B"]
+
+
+def test_without_classes_the_single_gift_form_leads_to_the_list(client, app):
+    school = make_school("20527778")
+    make_user("komite_d", Role.COMMITTEE, school)
+    login(client, "komite_d")
+    page = client.get(f"/schools/{school.npsn}/contributions/new").text
+    assert f'href="/schools/{school.npsn}/classes">Isi daftar kelas dulu' in page

@@ -145,9 +145,9 @@ def test_the_school_pages_in_english(english, world):
         "Cash book",
         "Receipt no.",
         "Description",
-        "Money in Rp100.000",
-        "Money out Rp0",
-        "Receipts",  # the Buku Kas Umum's own columns: Penerimaan, Pengeluaran
+        "Receipts Rp100.000",  # the Buku Kas Umum's own columns, summed: Penerimaan ...
+        "Payments Rp0",
+        "Receipts",
         "Payments",
         "Balance",
         "Filter",

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sas.dates import school_year_label, today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
-from sas.models import Entry, EntryKind
+from sas.models import Entry, EntryKind, Source
 from tests.conftest import contribute, disburse, login, make_recipient
 
 A = "/schools/20525555"
@@ -506,7 +506,7 @@ def test_a_kind_filter_nets_out_corrections(komite, world):
     )
     db.session.commit()
     page = komite.get(f"{A}/ledger?kind=disbursement").text
-    assert "Uang keluar Rp60.000" in page and "Uang masuk Rp60.000" in page
+    assert "Pengeluaran Rp60.000" in page and "Penerimaan Rp60.000" in page  # the BKU columns
     assert f"(dibatalkan oleh {reversal.number})" in page
     rows = read_csv(komite.get(f"{A}/ledger.csv?kind=disbursement"))
     assert [r[2] for r in rows[1:]] == [out.number, reversal.number]
@@ -658,3 +658,55 @@ def test_a_fifty_line_page_stays_light(komite, world):
     page = komite.get(f"{A}/ledger")
     assert len(book_lines(page.text)) == 50
     assert len(page.data) < 25_000, len(page.data)
+
+
+def test_a_missing_source_focuses_its_first_choice(komite, world):
+    data = contribution()
+    del data["source"]
+    response = komite.post(f"{A}/contributions/new", data=data)
+    assert response.status_code == 422
+    assert response.text.count("autofocus") == 1
+    assert re.search(r'<input autofocus[^>]* id="source-0"', response.text)
+
+
+def test_the_confirmation_shows_the_date_recorded(komite, world):
+    yesterday = TODAY - timedelta(days=1)
+    response = komite.post(
+        f"{A}/contributions/new", data=contribution(occurred_on=yesterday.isoformat())
+    )
+    months = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+    shown = f"{yesterday.day} {months[yesterday.month - 1]} {yesterday.year}"
+    assert f"<strong>{shown}</strong>" in response.text.split('id="saved-date">')[1][:200]
+
+
+@pytest.mark.parametrize(
+    ("kind", "form"),
+    [
+        ("class", "/contributions/classes?occurred_on="),
+        ("individual", "/contributions/new?occurred_on="),
+        ("disbursement", "/disbursements/new?occurred_on="),
+    ],
+)
+def test_a_void_offers_to_record_the_right_one(komite, world, kind, form):
+    if kind == "disbursement":
+        original = disburse(world["a"], 5_000, world["komite_a"], world["recipient_a"])
+    elif kind == "class":
+        original = world["entry_a"]
+    else:
+        original = contribute(
+            world["a"], 5_000, world["komite_a"], source=Source.INDIVIDUAL, donor_name="Bu Ani"
+        )
+    reversal = ledger.void_entry(
+        world["a"],
+        original,
+        reason="Salah",
+        recorded_by=world["komite_a"],
+        form_key=uuid.uuid4().hex,
+        today=TODAY,
+    )
+    db.session.commit()
+    page = komite.get(f"{A}/entries/{reversal.id}").text
+    redo = page.split('id="redo" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert redo.startswith(f"{A}{form}{original.occurred_on.isoformat()}")
+    assert ("source=individual" in redo) == (kind == "individual")
+    assert 'id="redo"' not in komite.get(f"{A}/entries/{original.id}").text

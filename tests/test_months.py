@@ -217,6 +217,13 @@ def test_a_committee_member_closes_a_month_through_the_page(komite, world):
     page = komite.get(f"{A}/months")
     assert f'action="{A}/months/{key(M1)}/close"' in page.text
     assert f'action="{A}/months/{key(M0)}/close"' not in page.text  # not ended
+    # above the table, whose last column a phone shows only when scrolled sideways
+    to_close = page.text.split('id="to-close"')[1].split("</section>")[0]
+    assert f'action="{A}/months/{key(M1)}/close"' in to_close
+    assert (
+        f'action="{A}/months/{key(M1)}/close"'
+        not in page.text.split('id="to-close"')[1].split("</section>")[1]
+    )
     explained = f"tidak ada transaksi yang dapat dicatat dengan tanggal di bulan {name(M1)} atau"
     assert explained in page.text
 

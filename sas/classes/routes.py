@@ -11,24 +11,35 @@ from sas.classes.forms import AddClassesForm, ClassActionForm, RenameClassForm
 from sas.extensions import db
 from sas.forms import show_refusal
 from sas.ledger.services import LedgerError
-from sas.models import Role, School
+from sas.models import Role, School, SchoolClass
 
 bp = Blueprint("classes", __name__, url_prefix="/schools/<npsn>/classes")
+
+
+def rename_form(item: SchoolClass, posted: bool = False) -> RenameClassForm:
+    """Each class's own rename form: its fields are prefixed with the class, so that every
+    field on the page has its own id."""
+    shown = {} if posted else {"formdata": None, "data": {"label": item.label}}
+    return RenameClassForm(prefix=f"c{item.id}", **shown)
 
 
 def _page(
     school: School,
     add_form: AddClassesForm | None = None,
-    rename: tuple[int, RenameClassForm] | None = None,
+    refused: tuple[int, RenameClassForm] | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    active = services.active_classes(school)
+    renames = {item.id: rename_form(item) for item in active}
+    if refused is not None:
+        renames[refused[0]] = refused[1]
     return render_template(
         "classes/index.html",
         school=school,
-        active=services.active_classes(school),
+        active=active,
         retired=services.retired_classes(school),
         add_form=add_form or AddClassesForm(formdata=None),
-        rename=rename,
+        renames=renames,
         action_form=ClassActionForm(formdata=None),
     ), status
 
@@ -65,7 +76,7 @@ def add(npsn: str) -> Response | tuple[str, int]:
 def rename(npsn: str, class_id: int) -> Response | tuple[str, int]:
     school = school_for(npsn, current_user)
     item = class_for(school, class_id)
-    form = RenameClassForm()
+    form = rename_form(item, posted=True)
     if form.validate_on_submit():
         try:
             old = item.label
@@ -73,7 +84,7 @@ def rename(npsn: str, class_id: int) -> Response | tuple[str, int]:
             return _done(school, _("Kelas %(old)s sekarang %(new)s.", old=old, new=item.label))
         except LedgerError as error:
             show_refusal(form, error, fallback="label")
-    return _page(school, rename=(item.id, form), status=422)
+    return _page(school, refused=(item.id, form), status=422)
 
 
 @bp.post("/<int:class_id>/retire")

@@ -1,7 +1,8 @@
 """A school's class list: added, renamed, retired and brought back by the committee.
 
-Labels are kept as people write them on the board, tidied: spaces collapsed and capital
-letters ("8 b" -> "8 B", "xi ipa 2" -> "XI IPA 2"), at most 20 characters. The list is shown in
+Labels are kept as people write them on the board, tidied: spaces collapsed, capital letters,
+and a grade and its one letter written together ("8 b" -> "8B", "xi ipa 2" -> "XI IPA 2"), at
+most 20 characters. The list is shown in
 school order: grade first (1-12, or the Roman X, XI, XII), then the rest ("7A" < "7B" < "10").
 """
 
@@ -24,8 +25,11 @@ LEADING_GRADE = re.compile(r"^(?:\d+|[IVX]+(?=$|[^A-Z]))")
 PARTS = re.compile(r"\d+|\D+")
 
 
+GRADE_AND_LETTER = re.compile(r"^([0-9]{1,2}) ([A-Z])$")
+
+
 def tidy(label: str | None) -> str:
-    return " ".join((label or "").split()).upper()
+    return GRADE_AND_LETTER.sub(r"\1\2", " ".join((label or "").split()).upper())
 
 
 def sort_key(label: str) -> tuple:
@@ -127,8 +131,17 @@ def rename_class(school: School, item: SchoolClass, label: str | None, *, change
     new = _checked(label, "label")
     if new == item.label:
         return
-    if _by_label(school, new) is not None:
+    taken = _by_label(school, new)
+    if taken is not None and taken.active:
         raise LedgerError(_("Kelas %(label)s sudah ada di daftar.", label=new), "label")
+    if taken is not None:
+        raise LedgerError(
+            _(
+                "Kelas %(label)s ada di bagian “Tidak dipakai lagi”: pakai lagi dari sana.",
+                label=new,
+            ),
+            "label",
+        )
     old, item.label = item.label, new
     db.session.flush()
     audit.record(

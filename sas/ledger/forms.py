@@ -18,7 +18,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from sas.dates import today_wib
 from sas.evidence.forms import evidence_field
@@ -37,7 +44,8 @@ class RupiahField(StringField):
         kwargs.setdefault("inputmode", "decimal")  # digits with "." and ","; "rb" still typed
         kwargs.setdefault("autocomplete", "off")
         kwargs.setdefault("data-max", current_app.config["MAX_ENTRY_AMOUNT"])
-        kwargs.setdefault("data-amount", _l("Belum terbaca: tulis mis. 25000, 25.000 atau 25rb"))
+        unread = _l("Belum terbaca: tulis angkanya, mis. 25000 atau 25.000")
+        kwargs.setdefault("data-amount", unread)
         return super().__call__(**kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -65,7 +73,9 @@ def new_form_key() -> str:
     return uuid.uuid4().hex
 
 
-FORM_KEY = InputRequired(_l("Formulir tidak sah; muat ulang halaman dan coba lagi."))
+_INVALID_FORM = _l("Formulir tidak sah; muat ulang halaman dan coba lagi.")
+# As new_form_key makes it: a form that records several entries derives theirs from it.
+FORM_KEY = (InputRequired(_INVALID_FORM), Regexp(r"^[0-9a-f]{32}$", message=_INVALID_FORM))
 
 
 class EntryForm(BaseForm):
@@ -77,7 +87,7 @@ class EntryForm(BaseForm):
         format="%Y-%m-%d",
     )
     # Made when the form is shown; a POST must bring it back (a missing key is not replaced).
-    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
+    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
 
 
 NO_CLASS = SelectChoice("", _l("— pilih kelas —"))
@@ -119,9 +129,13 @@ class ClassCollectionsForm(BaseForm):
         """A field per class, in the order the classes were given."""
         return [f for f in self if f.name.startswith("class_")]
 
-    def rows(self) -> list[tuple[Field, int]]:
-        """The filled rows: each class's field and its amount."""
-        return [(f, f.data) for f in self.row_fields() if f.data is not None]
+    def rows(self) -> list[tuple[int, int]]:
+        """The filled rows: each class's id and its amount."""
+        return [
+            (int(f.name.removeprefix("class_")), f.data)
+            for f in self.row_fields()
+            if f.data is not None
+        ]
 
 
 def optional_int(value: Any) -> int | None:
@@ -156,7 +170,7 @@ class VoidForm(BaseForm):
         validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
     )
     # Made when the form is shown; a POST must bring it back (a missing key is not replaced).
-    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
+    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
 
 
 ALL = SelectChoice("", _l("Semua"))
@@ -193,7 +207,7 @@ class ThresholdForm(BaseForm):
 
 class ApproveForm(BaseForm):
     # Made when the form is shown; the same approval sent twice approves once.
-    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
+    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
 
 
 class RejectForm(BaseForm):

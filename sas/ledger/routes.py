@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from flask import (
@@ -64,59 +63,36 @@ def fingerprint_filter(chain_head: str | None) -> str:
     return chain.fingerprint(chain_head)
 
 
-def _saved(school: School, entry: Entry, message: str) -> Response:
-    target = url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id)  # before the commit
+def _voided(school: School, reversal: Entry) -> Response:
+    target = url_for("ledger.entry", npsn=school.npsn, entry_id=reversal.id)  # before the commit
     db.session.commit()  # expires both rows: reading them after it would cost two queries
-    flash(message, "success")
+    flash(_("Transaksi dibatalkan dengan entri koreksi."), "success")
     return redirect(target, 303)
 
 
-def _duplicate(school: School, error: services.DuplicateSubmission) -> Response:
+def _same_school(school: School, entries: list[Entry]) -> list[Entry]:
+    """What a form sent again recorded the first time; a key another school used is a 404."""
     db.session.rollback()
-    if error.entry.school_id != school.id:
+    if not entries or any(entry.school_id != school.id for entry in entries):
         abort(404)
-    flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
-    return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=error.entry.id), 303)
-
-
-@dataclass(frozen=True)
-class SavedLine:
-    """One line of a confirmation, read before the commit expires the entry."""
-
-    id: int
-    number: str
-    amount: int
-    text: str
-    receipt_number: str
+    return entries
 
 
 def _confirm(school: School, entries: list[Entry], again: str, earlier: bool = False) -> str:
     """What was just recorded and the balance now, answered to the POST itself: a redirect
     would cost the phone one more round trip (two seconds on Slow 3G). Sending the form again
-    is harmless: its one-time key records nothing twice and shows this page again."""
-    lines = [
-        SavedLine(e.id, e.number, e.amount, services.describe(e), e.receipt_number) for e in entries
-    ]
-    balance = services.balance(school)
-    db.session.commit()
-    return render_template(
+    is harmless: its one-time key records nothing twice and shows this page again. The page
+    is drawn before the commit, from the rows this request holds."""
+    page = render_template(
         "ledger/saved.html",
         school=school,
-        lines=lines,
-        total=sum(line.amount for line in lines),
-        direction=entries[0].direction.value,
-        balance=balance,
+        entries=entries,
+        balance=services.balance(school),
         again=again,
         earlier=earlier,
     )
-
-
-def _confirm_earlier(school: School, dup: services.DuplicateSubmission, again: str) -> str:
-    """The same form sent again (a refresh, a second tap): what it recorded the first time."""
-    db.session.rollback()
-    if dup.entry.school_id != school.id:
-        abort(404)
-    return _confirm(school, [dup.entry], again, earlier=True)
+    db.session.commit()
+    return page
 
 
 def _again_args() -> dict[str, str]:
@@ -217,6 +193,7 @@ def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
     school = school_for(npsn, current_user)
     form = ContributionForm(**({} if request.method == "POST" else _prefill()))
     form.set_classes([c.label for c in active_classes(school)])
+    again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
     if form.validate_on_submit():
         try:
             entry = services.record_contribution(
@@ -231,11 +208,9 @@ def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
                 form_key=form.form_key.data,
                 today=today_wib(),
             )
-            again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
             return _confirm(school, [entry], again)
         except services.DuplicateSubmission as dup:
-            again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
-            return _confirm_earlier(school, dup, again)
+            return _confirm(school, _same_school(school, [dup.entry]), again, earlier=True)
         except services.LedgerError as error:
             show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
@@ -247,41 +222,36 @@ def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
 def class_collections(npsn: str) -> str | tuple[str, int]:
     """A day's class collections in one form: a row per active class, empty rows skipped."""
     school = school_for(npsn, current_user)
-    classes = active_classes(school)
     posted = request.form if request.method == "POST" else {}
-    # a class retired since the form was shown keeps its row (and its typed amount), refused
+    # a class retired since the form was shown keeps its row and what was typed in it
     retired = [c for c in retired_classes(school) if posted.get(f"class_{c.id}", "").strip()]
     form = ClassCollectionsForm.for_classes(
-        [(c.id, c.label) for c in classes + retired],
+        [(c.id, c.label) for c in active_classes(school) + retired],
         **({} if posted else _prefill()),
     )
+    again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
     if form.validate_on_submit():
-        for c in retired:
-            form[f"class_{c.id}"].errors.append(_("Kelas ini tidak dipakai lagi."))
-        filled = form.rows()
-        if not retired and not filled:
-            form.form_errors.append(_("Isi jumlah setidaknya untuk satu kelas."))
-        elif not retired:
-            try:
-                entries = services.record_class_collections(
-                    school,
-                    rows=[(str(field.label.text), amount) for field, amount in filled],
-                    occurred_on=form.occurred_on.data,
-                    recorded_by=current_user,
-                    form_key=form.form_key.data,
-                    today=today_wib(),
-                )
-                again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
-                return _confirm(school, entries, again)
-            except services.DuplicateBatch as dup:
-                db.session.rollback()
-                again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
-                return _confirm(school, dup.entries, again, earlier=True)
-            except services.LedgerError as error:
-                show_refusal(form, error, fallback="occurred_on")
+        try:
+            entries = services.record_class_collections(
+                school,
+                rows=form.rows(),
+                occurred_on=form.occurred_on.data,
+                recorded_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            return _confirm(school, entries, again)
+        except services.DuplicateBatch as dup:
+            return _confirm(school, _same_school(school, dup.entries), again, earlier=True)
+        except services.LedgerError as error:
+            show_refusal(form, error, fallback=None)
+    day = form.occurred_on.data if not form.occurred_on.errors else None
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "ledger/class_collections.html", school=school, form=form, has_classes=bool(classes)
+        "ledger/class_collections.html",
+        school=school,
+        form=form,
+        recorded=services.class_totals_on(school, day) if day else {},
     ), status
 
 
@@ -295,6 +265,7 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
         SelectChoice("", _("— pilih penerima —")),
         *(SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients),
     ]
+    again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
     if form.validate_on_submit():
         try:
             if approvals.needs_approval(school, form.amount.data):
@@ -325,11 +296,9 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
                 today=today_wib(),
             )
             attach(school, form.evidence.prepared, entry=entry, added_by=current_user)
-            again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
             return _confirm(school, [entry], again)
         except services.DuplicateSubmission as dup:
-            again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
-            return _confirm_earlier(school, dup, again)
+            return _confirm(school, _same_school(school, [dup.entry]), again, earlier=True)
         except approvals.DuplicateRequest as dup:
             return approval_routes.duplicate_request(school, dup)
         except services.LedgerError as error:
@@ -349,7 +318,23 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
 def entry(npsn: str, entry_id: int) -> str:
     school = school_for(npsn, current_user)
     item = entry_for(school, entry_id)
-    return render_template("ledger/entry.html", school=school, entry=item, form=VoidForm())
+    return render_template(
+        "ledger/entry.html", school=school, entry=item, form=VoidForm(), redo=_redo(school, item)
+    )
+
+
+def _redo(school: School, entry: Entry) -> str | None:
+    """After a void, the form to record the right one (the date of the voided entry kept)."""
+    original = entry.voids
+    if original is None or original.is_transfer:
+        return None
+    day = original.occurred_on.isoformat()
+    if original.kind == EntryKind.DISBURSEMENT:
+        return url_for("ledger.new_disbursement", npsn=school.npsn, occurred_on=day)
+    if original.source == Source.CLASS:
+        return url_for("ledger.class_collections", npsn=school.npsn, occurred_on=day)
+    source = original.source.value if original.source else None
+    return url_for("ledger.new_contribution", npsn=school.npsn, occurred_on=day, source=source)
 
 
 @bp.post("/entries/<int:entry_id>/void")
@@ -368,9 +353,12 @@ def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
                 form_key=form.form_key.data,
                 today=today_wib(),
             )
-            return _saved(school, reversal, _("Transaksi dibatalkan dengan entri koreksi."))
+            return _voided(school, reversal)
         except services.DuplicateSubmission as dup:
-            return _duplicate(school, dup)
+            [first] = _same_school(school, [dup.entry])
+            flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
+            return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=first.id), 303)
         except services.LedgerError as error:
             show_refusal(form, error, fallback="reason")
-    return render_template("ledger/entry.html", school=school, entry=original, form=form), 422
+    page = render_template("ledger/entry.html", school=school, entry=original, form=form, redo=None)
+    return page, 422

@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.sql import ColumnElement
 
 from sas import audit
@@ -40,6 +40,7 @@ from sas.models import (
     PendingStatus,
     Recipient,
     School,
+    SchoolClass,
     Source,
     Transfer,
     User,
@@ -336,49 +337,86 @@ def batch_entries(school: School, form_key: str) -> list[Entry]:
 
 
 class DuplicateBatch(Exception):
-    """The class-collection form was already recorded once; ``entries`` are what it recorded."""
+    """The class-collection form was already recorded once: ``entries`` are what it recorded
+    (none when its key was used by another school: nothing of that school is shown)."""
 
     def __init__(self, entries: list[Entry]) -> None:
         self.entries = entries
         super().__init__(len(entries))
 
 
+def _row_refused(class_id: int, message: str) -> LedgerError:
+    return LedgerError(message, f"class_{class_id}")  # the row's field on the form
+
+
 def record_class_collections(
     school: School,
     *,
-    rows: list[tuple[str, int]],
+    rows: list[tuple[int, int]],
     occurred_on: date,
     recorded_by: User,
     form_key: str,
     today: date,
 ) -> list[Entry]:
-    """A day's collections of several classes, one contribution each (its own BKM number and
-    kuitansi), all or none, under one lock and one form key: sent twice, it records once."""
+    """A day's collections of several of the school's classes (``rows``: class id, amount),
+    one contribution each with its own BKM number and kuitansi, all or none, under one lock
+    and one form key: sent twice, it records once. A refusal names the row's class."""
     if not rows:
-        raise LedgerError(_("Isi jumlah setidaknya untuk satu kelas."))
-    if len(rows) > MAX_BATCH_ROWS:
-        raise LedgerError(_("Terlalu banyak baris dalam satu formulir."))
-    if not form_key or len(form_key) > 60:
-        raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."))
-    for label, amount in rows:
-        check_amount(amount)
-        check_source(Source.CLASS, label, None)
+        raise LedgerError(_("Isi jumlah setidaknya untuk satu kelas."), "rows")
+    if len(rows) > MAX_BATCH_ROWS or not form_key or len(form_key) > 60:
+        raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."), "rows")
+    classes = {
+        item.id: item
+        for item in db.session.scalars(
+            select(SchoolClass).where(
+                SchoolClass.school_id == school.id, SchoolClass.id.in_([id_ for id_, _ in rows])
+            )
+        )
+    }
+    for class_id, amount in rows:
+        item = classes.get(class_id)
+        if item is None:
+            raise _row_refused(class_id, _("Kelas tidak ditemukan."))
+        if not item.active:
+            raise _row_refused(class_id, _("Kelas ini tidak dipakai lagi."))
+        try:
+            check_amount(amount)
+        except LedgerError as error:
+            raise _row_refused(class_id, str(error)) from None
     check_entry_date(occurred_on, today)
     fund = _lock_fund(school)
-    if db.session.scalar(select(Entry.id).where(Entry.form_key == batch_key(form_key, 1))):
-        raise DuplicateBatch(batch_entries(school, form_key))
-    _refuse_closed_month(fund, occurred_on)
+    keys = [batch_key(form_key, row) for row in range(1, len(rows) + 1)]
+    used = db.session.scalars(select(Entry.school_id).where(Entry.form_key.in_(keys))).all()
+    if used:
+        raise DuplicateBatch(batch_entries(school, form_key) if set(used) == {school.id} else [])
     entries = []
-    for row, (label, amount) in enumerate(rows, start=1):
-        key = batch_key(form_key, row)
-        entry = _append(
-            school,
-            fund,
-            _contribution(amount, occurred_on, Source.CLASS, label, None, None, recorded_by, key),
+    for key, (class_id, amount) in zip(keys, rows, strict=True):
+        label = classes[class_id].label
+        contribution = _contribution(
+            amount, occurred_on, Source.CLASS, label, None, None, recorded_by, key
         )
-        _audit_recorded(entry, recorded_by, f"source=class batch={form_key}")
+        entry = _append(school, fund, contribution)
+        _audit_recorded(entry, recorded_by, "source=class")
         entries.append(entry)
     return entries
+
+
+def class_totals_on(school: School, day: date) -> dict[str, int]:
+    """What each class's collections recorded for ``day`` add up to (voided ones left out): a
+    second committee member sees that a class's money is already in the book."""
+    correction = aliased(Entry)
+    rows = db.session.execute(
+        select(Entry.class_label, func.sum(Entry.amount))
+        .where(
+            Entry.school_id == school.id,
+            Entry.occurred_on == day,
+            Entry.kind == EntryKind.CONTRIBUTION,
+            Entry.source == Source.CLASS,
+            ~select(correction.id).where(correction.voids_entry_id == Entry.id).exists(),
+        )
+        .group_by(Entry.class_label)
+    )
+    return {label: int(total) for label, total in rows}
 
 
 def record_disbursement(

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
@@ -21,8 +21,8 @@ from sas.authz import is_safe_next, public_school_for, roles
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.main.forms import LanguageForm
-from sas.main.services import search_schools
-from sas.models import Region, RegionLevel, Role
+from sas.main.services import public_kabupaten, search_schools, shown_kabupaten
+from sas.models import Region, Role
 from sas.reports.services import (
     ReportFilter,
     all_time_figures,
@@ -48,15 +48,6 @@ def index() -> Response | str:
     return redirect(url_for("main.home"))
 
 
-def public_kabupaten() -> Region | None:
-    """The kabupaten named by ``PUBLIC_KABUPATEN`` (None if it does not exist), else the first."""
-    stmt = select(Region).where(Region.level == RegionLevel.KABUPATEN)
-    code = current_app.config.get("PUBLIC_KABUPATEN")
-    if code:
-        return db.session.scalar(stmt.where(Region.code == code))
-    return db.session.scalar(stmt.order_by(Region.code).limit(1))
-
-
 def public_page() -> str:
     """The programme's totals for visitors: aggregates only, small counts suppressed."""
     kabupaten = public_kabupaten()
@@ -74,7 +65,7 @@ def public_page() -> str:
 
 def public_kabupaten_or_404() -> Region:
     """The public kabupaten, while the public page is switched on; otherwise 404."""
-    kabupaten = public_kabupaten() if current_app.config.get("PUBLIC_PAGE", True) else None
+    kabupaten = shown_kabupaten()
     if kabupaten is None:
         abort(404)
     return kabupaten

@@ -1,11 +1,34 @@
-"""Finding a school for the public pages: names and NPSN of active schools only, never a
-figure (those come from ``sas.reports.services``)."""
+"""What the public pages show and where: the public kabupaten, which schools have a public page,
+and finding one by name or NPSN (names and NPSN of active schools only, never a figure: those
+come from ``sas.reports.services``)."""
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from sas.extensions import db
-from sas.models import Region, School
+from sas.models import Region, RegionLevel, School
+
+
+def public_kabupaten() -> Region | None:
+    """The kabupaten named by ``PUBLIC_KABUPATEN`` (None if it does not exist), else the first."""
+    stmt = select(Region).where(Region.level == RegionLevel.KABUPATEN)
+    code = current_app.config.get("PUBLIC_KABUPATEN")
+    if code:
+        return db.session.scalar(stmt.where(Region.code == code))
+    return db.session.scalar(stmt.order_by(Region.code).limit(1))
+
+
+def shown_kabupaten() -> Region | None:
+    """The public kabupaten while the public pages are switched on, else None."""
+    return public_kabupaten() if current_app.config.get("PUBLIC_PAGE", True) else None
+
+
+def is_public(school: School) -> bool:
+    """Whether the school has a public page (``/sekolah/<npsn>``): an active school of the
+    public kabupaten, while the public pages are on."""
+    kabupaten = shown_kabupaten()
+    return kabupaten is not None and school.active and school.kecamatan.parent_id == kabupaten.id
 
 
 def search_schools(kabupaten: Region, text: str, limit: int) -> list[School]:

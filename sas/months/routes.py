@@ -9,15 +9,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from sas.authz import public_school_for, roles, school_for
+from sas.authz import roles, school_for
 from sas.dates import PROGRAMME_START, month_bounds, next_month, parse_month, today_wib
 from sas.extensions import db
 from sas.ledger import services as ledger
 from sas.ledger.labels import CATEGORY_LABELS, SOURCE_LABELS
-from sas.main.routes import public_kabupaten_or_404
+from sas.main.services import is_public
 from sas.models import Role, School
 from sas.months import services
 from sas.months.forms import CloseMonthForm
@@ -59,9 +58,7 @@ def public_share(school: School) -> Share | None:
     """The school's public page (totals per month, no names) to share from its monthly report,
     which is for the team only; None while the public site does not show the school (the page's
     own rule)."""
-    try:
-        public_school_for(school.npsn, public_kabupaten_or_404())
-    except NotFound:
+    if not is_public(school):
         return None
     return Share(
         title=school.name,

@@ -29,7 +29,7 @@ class RequestForm(BaseForm):
     deadline = DateField(
         _l("Batas waktu (boleh kosong)"), validators=[Optional()], format="%Y-%m-%d"
     )
-    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
+    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
 
 
 class TransferForm(EntryForm):
@@ -52,7 +52,7 @@ class VoidTransferForm(BaseForm):
         _l("Alasan pembatalan"),
         validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
     )
-    form_key = HiddenField(default=new_form_key, validators=[FORM_KEY])
+    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
 
 
 class BoardFilterForm(BaseForm):

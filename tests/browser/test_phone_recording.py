@@ -141,6 +141,9 @@ def test_one_gift_form_follows_its_source(journey, server) -> None:  # type: ign
     assert page.input_value("#amount") == "20.000"
     assert page.locator("#amount-words").inner_text() == "Rp20.000 · dua puluh ribu rupiah"
     page.fill("#donor_name", "Bu Ratna")
+    page.get_by_text("Tanpa nama", exact=True).click()  # a typed name is never hidden unseen
+    assert page.locator("#donor_name").is_visible() and page.locator("#donor_name").is_enabled()
+    page.get_by_text("Perorangan", exact=True).click()
     assert small_controls(page) == []
     page.get_by_role("button", name="Simpan").click()
     assert "Sumbangan dari Bu Ratna" in page.locator("#saved-lines").inner_text()
@@ -279,3 +282,66 @@ def test_every_recording_works_without_script(no_script, server) -> None:  # typ
     page.get_by_role("button", name="Keluar").click()
     page.wait_for_load_state("load")
     assert page.url.endswith("/login")
+
+
+def test_what_was_typed_survives_leaving_the_form(journey, server) -> None:  # type: ignore[no-untyped-def]
+    """The other tab, the language switch or a lost connection: the amounts come back, with the
+    same one-time key, until the form is saved; a second send after a lost answer records once."""
+    page = journey.page
+    journey.login("komite_a")
+    before = balance(page)
+    page.get_by_role("link", name="Uang masuk", exact=True).click()
+    page.wait_for_load_state("load")
+    key = page.input_value("input[name=form_key]")
+    rows = page.locator("input[data-row]")
+    rows.nth(0).fill("11rb")
+    rows.nth(3).fill("4.000")
+    page.get_by_role("link", name="Satu sumbangan").click()  # away, by mistake
+    page.wait_for_load_state("load")
+    page.get_by_role("link", name="Setoran kelas").click()
+    page.wait_for_load_state("load")
+    rows = page.locator("input[data-row]")
+    assert (rows.nth(0).input_value(), rows.nth(3).input_value()) == ("11rb", "4.000")
+    assert page.input_value("input[name=form_key]") == key
+    assert page.locator("[data-restored]").is_visible()
+    assert page.locator(".batch-total").inner_text() == "Jumlah Rp15.000 dari 2 kelas"
+    journey.step("draft-restored")
+    # the first send arrives but its answer is lost: the form is sent again from the draft
+    answer = page.request.post(
+        page.url,
+        form={
+            "csrf_token": journey.csrf_token(),
+            "form_key": key,
+            "occurred_on": page.input_value("#occurred_on"),
+            rows.nth(0).get_attribute("name"): "11rb",
+            rows.nth(3).get_attribute("name"): "4.000",
+        },
+    )
+    assert answer.status == 200
+    page.get_by_role("button", name="Simpan").click()
+    page.wait_for_load_state("load")
+    assert "Sudah tersimpan sebelumnya" in journey.heading()
+    assert balance(page) == before + 15_000  # recorded once
+    page.locator("#again").click()
+    page.wait_for_load_state("load")
+    assert page.locator("input[data-row]").first.input_value() == ""  # the draft is gone
+    assert page.input_value("input[name=form_key]") != key
+    journey.finish()
+
+
+def test_after_a_void_the_right_one_is_one_tap_away(journey, server) -> None:  # type: ignore[no-untyped-def]
+    page = journey.page
+    journey.login("komite_a")
+    page.get_by_role("link", name="Uang masuk", exact=True).click()
+    page.locator("input[data-row]").nth(1).fill("9.000")
+    page.get_by_role("button", name="Simpan").click()
+    page.wait_for_load_state("load")
+    page.locator("#saved-lines a").first.click()
+    page.get_by_text("Ada yang salah?").click()
+    page.fill("#reason", "Salah kelas")
+    page.get_by_role("button", name="Batalkan catatan ini").click()
+    page.wait_for_load_state("load")
+    page.locator("#redo").click()  # "Catat ulang yang benar": the class collections again
+    page.wait_for_load_state("load")
+    assert page.locator("input[data-row]").count() == 6
+    journey.finish()

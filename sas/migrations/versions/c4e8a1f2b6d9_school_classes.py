@@ -1,7 +1,7 @@
 """School classes: the rows of the class-collection form
 
 Each school's list starts with the class labels its class collections used in the last year
-(spaces collapsed, capital letters), so the new form and the class choice of a single
+(spaces collapsed, capital letters, "8 B" as "8B"), so the new form and the class choice of a single
 "Iuran kelas" work the day after the upgrade; the committee renames or retires the rest.
 
 Revision ID: c4e8a1f2b6d9
@@ -9,6 +9,7 @@ Revises: a91c3e5f7d20
 Create Date: 2026-12-05 18:50:53.901297
 
 """
+import re
 from datetime import UTC, date, datetime, timedelta
 
 from alembic import op
@@ -46,7 +47,7 @@ def upgrade():
     )
     rows = {}
     for school_id, label in used:
-        label = " ".join(label.split()).upper()[:20]
+        label = re.sub(r"^([0-9]{1,2}) ([A-Z])$", r"\1\2", " ".join(label.split()).upper())[:20]
         if label:
             rows[(school_id, label)] = None
     if rows:
