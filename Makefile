@@ -57,7 +57,10 @@ test: $(STAMP) translations $(BROWSER_DEPS)
 # Refresh the committed screenshots of the browser journeys (docs/screenshots).
 .PHONY: screenshots
 screenshots: $(STAMP) translations $(BROWSER_DEPS)
+	rm -rf docs/screenshots
 	SAS_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser -q
+	# the sweep of every page's width is a check, not a picture of a journey
+	rm -f docs/screenshots/no-page-scrolls-sideways-* docs/screenshots/*.pdf
 
 # The district benchmark (bench/README.md): writes bench/RESULTS.md; not part of `make test`.
 .PHONY: bench
