@@ -149,6 +149,20 @@ def seed(app: Flask) -> dict:
         }
 
 
+def buffered(app: Flask):  # type: ignore[no-untyped-def]
+    """Each answer read whole (and its file closed) before it is sent: a browser that drops the
+    connection mid-answer (a page closed while its icon loads) leaves no file open."""
+
+    def wsgi(environ, start_response):  # type: ignore[no-untyped-def]
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            getattr(answer, "close", lambda: None)()
+
+    return wsgi
+
+
 class QuietHandler(WSGIRequestHandler):
     def log_request(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         pass  # one line per request would bury a failure's output
@@ -170,7 +184,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with app.app_context():
         db.create_all()
     world = seed(app)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    httpd = make_server("127.0.0.1", 0, buffered(app), threaded=True, request_handler=QuietHandler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield Server(app, f"http://127.0.0.1:{httpd.server_port}", world)
