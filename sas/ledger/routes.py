@@ -63,10 +63,10 @@ def fingerprint_filter(chain_head: str | None) -> str:
     return chain.fingerprint(chain_head)
 
 
-def _voided(school: School, reversal: Entry) -> Response:
-    target = url_for("ledger.entry", npsn=school.npsn, entry_id=reversal.id)  # before the commit
-    db.session.commit()  # expires both rows: reading them after it would cost two queries
-    flash(_("Transaksi dibatalkan dengan entri koreksi."), "success")
+def _to_entry(school: School, entry: Entry, message: str, category: str = "success") -> Response:
+    target = url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id)  # before the commit
+    db.session.commit()  # expires the rows: reading them after it would cost queries
+    flash(message, category)
     return redirect(target, 303)
 
 
@@ -102,8 +102,11 @@ def _again_args() -> dict[str, str]:
 
 
 def _prefill() -> dict[str, object]:
-    """A form opened from "Catat lagi" starts with the date (and source) of the last one."""
+    """A form opened from "Catat lagi" starts with the date (and source) of the last one; a
+    posted form has what was posted."""
     data: dict[str, object] = {}
+    if request.method == "POST":
+        return data
     try:
         day = date.fromisoformat(request.args.get("occurred_on", ""))
         if PROGRAMME_START <= day <= today_wib():
@@ -191,7 +194,7 @@ def cash_book_csv(npsn: str) -> Response:
 @roles(Role.COMMITTEE)
 def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
     school = school_for(npsn, current_user)
-    form = ContributionForm(**({} if request.method == "POST" else _prefill()))
+    form = ContributionForm(**_prefill())
     form.set_classes([c.label for c in active_classes(school)])
     again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
     if form.validate_on_submit():
@@ -226,8 +229,7 @@ def class_collections(npsn: str) -> str | tuple[str, int]:
     # a class retired since the form was shown keeps its row and what was typed in it
     retired = [c for c in retired_classes(school) if posted.get(f"class_{c.id}", "").strip()]
     form = ClassCollectionsForm.for_classes(
-        [(c.id, c.label) for c in active_classes(school) + retired],
-        **({} if posted else _prefill()),
+        [(c.id, c.label) for c in active_classes(school) + retired], **_prefill()
     )
     again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
     if form.validate_on_submit():
@@ -259,7 +261,7 @@ def class_collections(npsn: str) -> str | tuple[str, int]:
 @roles(Role.COMMITTEE)
 def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
     school = school_for(npsn, current_user)
-    form = DisbursementForm(**({} if request.method == "POST" else _prefill()))
+    form = DisbursementForm(**_prefill())
     recipients = active_recipients(school)
     form.recipient_id.choices = [
         SelectChoice("", _("— pilih penerima —")),
@@ -333,7 +335,7 @@ def _redo(school: School, entry: Entry) -> str | None:
         return url_for("ledger.new_disbursement", npsn=school.npsn, occurred_on=day)
     if original.source == Source.CLASS:
         return url_for("ledger.class_collections", npsn=school.npsn, occurred_on=day)
-    source = original.source.value if original.source else None
+    source = original.source.value  # every contribution has one (the kind_fields CHECK)
     return url_for("ledger.new_contribution", npsn=school.npsn, occurred_on=day, source=source)
 
 
@@ -353,11 +355,11 @@ def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
                 form_key=form.form_key.data,
                 today=today_wib(),
             )
-            return _voided(school, reversal)
+            return _to_entry(school, reversal, _("Transaksi dibatalkan dengan entri koreksi."))
         except services.DuplicateSubmission as dup:
             [first] = _same_school(school, [dup.entry])
-            flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
-            return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=first.id), 303)
+            message = _("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali.")
+            return _to_entry(school, first, message, "info")
         except services.LedgerError as error:
             show_refusal(form, error, fallback="reason")
     page = render_template("ledger/entry.html", school=school, entry=original, form=form, redo=None)

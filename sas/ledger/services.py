@@ -242,18 +242,19 @@ def _audit_recorded(entry: Entry, recorded_by: User, extra: str) -> None:
 def check_source(source: Source, class_label: str | None, donor_name: str | None) -> None:
     """A class collection names its class; a gift from a person names the person; an
     anonymous gift keeps no name (refused rather than dropped: the user typed it)."""
-    if source == Source.CLASS and not (class_label or "").strip():
+    has_class, has_name = bool((class_label or "").strip()), bool((donor_name or "").strip())
+    if source == Source.CLASS and not has_class:
         raise LedgerError(_("Pilih kelas yang menyetor."), "class_label")
-    if source == Source.CLASS and (donor_name or "").strip():
+    if source == Source.CLASS and has_name:
         raise LedgerError(
             _("Iuran kelas tidak memakai nama pemberi. Kosongkan nama pemberi."), "donor_name"
         )
-    if source == Source.INDIVIDUAL and not (donor_name or "").strip():
+    if source == Source.INDIVIDUAL and not has_name:
         raise LedgerError(
             _("Tulis nama pemberi, atau pilih “Tanpa nama” bila ia tidak ingin disebut."),
             "donor_name",
         )
-    if source == Source.ANONYMOUS and (donor_name or "").strip():
+    if source == Source.ANONYMOUS and has_name:
         raise LedgerError(
             _(
                 "Sumbangan tanpa nama tidak menyimpan nama. Kosongkan nama pemberi, atau pilih "
