@@ -87,23 +87,24 @@ def rename(npsn: str, class_id: int) -> Response | tuple[str, int]:
     return _page(school, refused=(item.id, form), status=422)
 
 
-@bp.post("/<int:class_id>/retire")
-@roles(Role.COMMITTEE)
-def retire(npsn: str, class_id: int) -> Response:
+def _set_active(npsn: str, class_id: int, active: bool) -> Response:
     school = school_for(npsn, current_user)
     item = class_for(school, class_id)
     if not ClassActionForm().validate_on_submit():
         abort(400)
-    services.set_active(school, item, False, changed_by=current_user)
+    services.set_active(school, item, active, changed_by=current_user)
+    if active:
+        return _done(school, _("Kelas %(label)s dipakai lagi.", label=item.label))
     return _done(school, _("Kelas %(label)s tidak dipakai lagi.", label=item.label))
+
+
+@bp.post("/<int:class_id>/retire")
+@roles(Role.COMMITTEE)
+def retire(npsn: str, class_id: int) -> Response:
+    return _set_active(npsn, class_id, False)
 
 
 @bp.post("/<int:class_id>/reactivate")
 @roles(Role.COMMITTEE)
 def reactivate(npsn: str, class_id: int) -> Response:
-    school = school_for(npsn, current_user)
-    item = class_for(school, class_id)
-    if not ClassActionForm().validate_on_submit():
-        abort(400)
-    services.set_active(school, item, True, changed_by=current_user)
-    return _done(school, _("Kelas %(label)s dipakai lagi.", label=item.label))
+    return _set_active(npsn, class_id, True)

@@ -51,26 +51,25 @@ def in_school_order(classes: list[SchoolClass]) -> list[SchoolClass]:
     return sorted(classes, key=lambda c: sort_key(c.label))
 
 
+def _classes(school: School, active: bool) -> list[SchoolClass]:
+    found = db.session.scalars(
+        select(SchoolClass).where(SchoolClass.school_id == school.id, SchoolClass.active == active)
+    )
+    return in_school_order(list(found))
+
+
 def active_classes(school: School) -> list[SchoolClass]:
     """The rows of the class-collection form, in school order."""
-    return in_school_order(
-        list(
-            db.session.scalars(
-                select(SchoolClass).where(SchoolClass.school_id == school.id, SchoolClass.active)
-            )
-        )
-    )
+    return _classes(school, active=True)
 
 
 def retired_classes(school: School) -> list[SchoolClass]:
-    return in_school_order(
-        list(
-            db.session.scalars(
-                select(SchoolClass).where(
-                    SchoolClass.school_id == school.id, SchoolClass.active.is_(False)
-                )
-            )
-        )
+    return _classes(school, active=False)
+
+
+def _logged(action: str, item: SchoolClass, detail: str, actor: User) -> None:
+    audit.record(
+        action, target=f"class:{item.id}", school_id=item.school_id, detail=detail, actor=actor
     )
 
 
@@ -116,13 +115,7 @@ def add_classes(school: School, text: str | None, *, added_by: User) -> list[Sch
         added.append(item)
     db.session.flush()
     for item in added:
-        audit.record(
-            "class.added",
-            target=f"class:{item.id}",
-            school_id=school.id,
-            detail=f"label={item.label}",
-            actor=added_by,
-        )
+        _logged("class.added", item, f"label={item.label}", added_by)
     return added
 
 
@@ -144,13 +137,7 @@ def rename_class(school: School, item: SchoolClass, label: str | None, *, change
         )
     old, item.label = item.label, new
     db.session.flush()
-    audit.record(
-        "class.renamed",
-        target=f"class:{item.id}",
-        school_id=school.id,
-        detail=f"from={old} to={new}",
-        actor=changed_by,
-    )
+    _logged("class.renamed", item, f"from={old} to={new}", changed_by)
 
 
 def set_active(school: School, item: SchoolClass, active: bool, *, changed_by: User) -> None:
@@ -159,10 +146,5 @@ def set_active(school: School, item: SchoolClass, active: bool, *, changed_by: U
         return
     item.active = active
     db.session.flush()
-    audit.record(
-        "class.reactivated" if active else "class.retired",
-        target=f"class:{item.id}",
-        school_id=school.id,
-        detail=f"label={item.label}",
-        actor=changed_by,
-    )
+    action = "class.reactivated" if active else "class.retired"
+    _logged(action, item, f"label={item.label}", changed_by)
