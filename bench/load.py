@@ -765,12 +765,13 @@ def server_workers() -> int:
     return int(os.environ.get("GUNICORN_WORKERS", min(2 * (os.cpu_count() or 1) + 1, 9)))
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the load section of ``path`` (or append one), keeping everything else."""
+def write_section(path: Path, section: str, start: str = START, end: str = END) -> None:
+    """Replace the section of ``path`` between ``start`` and ``end`` (the load section unless
+    told; or append one), keeping everything else."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = (text.rstrip("\n") + "\n\n" if text else "") + section + "\n"
     path.write_text(text, encoding="utf-8")

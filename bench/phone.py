@@ -43,7 +43,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -58,6 +57,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from load import free_port, load_average, write_section  # bench/ is the script's folder
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -440,12 +441,6 @@ TODAY_IN_ISSUE = {"a": "about 15.7 s, 4 taps, 2 typed, 2 scrolls", "b": "about 1
 
 
 # --- the server ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_env(folder: Path, port: int) -> dict[str, str]:
@@ -839,17 +834,6 @@ def describe(requests: list[dict[str, Any]]) -> str:
     )
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the phone section of ``path`` (or append one), keeping everything else."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def read_figures(folder: Path) -> dict[str, dict[str, Any]]:
     figures = {}
     for label in LABELS:
@@ -903,7 +887,7 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join([".venv/bin/python bench/phone.py", *argv])
     folder = args.output.parent
     if args.render_only:
-        write_section(args.output, render(read_figures(folder)))
+        write_section(args.output, render(read_figures(folder)), START, END)
         log(f"written to {args.output}")
         return 0
     if not CHROMIUM.exists():
@@ -952,14 +936,14 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         "chromium": chromium,
         "machine": f"{os.cpu_count()} cores, {platform.platform()}, load at the end "
-        + " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        + load_average(),
         "command": command,
         "flows": flows,
     }
     (folder / f"phone-{args.label}.json").write_text(
         json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    write_section(args.output, render(read_figures(folder)))
+    write_section(args.output, render(read_figures(folder)), START, END)
     log(f"\nwritten to {args.output} and {folder / f'phone-{args.label}.json'}")
     return 0
 
