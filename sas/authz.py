@@ -184,9 +184,14 @@ def public_school_for(npsn: str, kabupaten: Region) -> School:
     """An active school of the public kabupaten, for anyone; otherwise 404 (a deactivated
     school, another kabupaten's or a malformed NPSN looks like a missing one)."""
     school = _school_by_npsn(npsn)
-    if school is None or not school.active or school.kecamatan.parent_id != kabupaten.id:
-        abort(404)  # the rule of sas.main.services.is_public
+    if school is None or not shown_publicly(school, kabupaten):
+        abort(404)
     return school
+
+
+def shown_publicly(school: School, kabupaten: Region) -> bool:
+    """The public pages show a school while it is active, in the public kabupaten."""
+    return school.active and school.kecamatan.parent_id == kabupaten.id
 
 
 def _region(code: str, level: RegionLevel) -> Region | None:

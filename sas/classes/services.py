@@ -47,15 +47,11 @@ def sort_key(label: str) -> tuple:
     return (grade, parts)
 
 
-def in_school_order(classes: list[SchoolClass]) -> list[SchoolClass]:
-    return sorted(classes, key=lambda c: sort_key(c.label))
-
-
 def _classes(school: School, active: bool) -> list[SchoolClass]:
     found = db.session.scalars(
         select(SchoolClass).where(SchoolClass.school_id == school.id, SchoolClass.active == active)
     )
-    return in_school_order(list(found))
+    return sorted(found, key=lambda c: sort_key(c.label))  # in school order
 
 
 def active_classes(school: School) -> list[SchoolClass]:

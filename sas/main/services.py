@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from sas.authz import shown_publicly
 from sas.extensions import db
 from sas.models import Region, RegionLevel, School
 
@@ -28,7 +29,7 @@ def is_public(school: School) -> bool:
     """Whether the school has a public page (``/sekolah/<npsn>``): an active school of the
     public kabupaten, while the public pages are on."""
     kabupaten = shown_kabupaten()
-    return kabupaten is not None and school.active and school.kecamatan.parent_id == kabupaten.id
+    return kabupaten is not None and shown_publicly(school, kabupaten)
 
 
 def search_schools(kabupaten: Region, text: str, limit: int) -> list[School]:
