@@ -41,7 +41,7 @@ class RupiahField(StringField):
     in words as it is typed (static/app.js)."""
 
     def __call__(self, **kwargs: Any) -> Any:
-        kwargs.setdefault("inputmode", "decimal")  # digits with "." and ","; "rb" still typed
+        kwargs.setdefault("inputmode", "decimal")  # a number pad with "." and ","
         kwargs.setdefault("autocomplete", "off")
         kwargs.setdefault("data-max", current_app.config["MAX_ENTRY_AMOUNT"])
         unread = _l("Belum terbaca: tulis angkanya, mis. 25000 atau 25.000")
@@ -74,8 +74,19 @@ def new_form_key() -> str:
 
 
 _INVALID_FORM = _l("Formulir tidak sah; muat ulang halaman dan coba lagi.")
-# As new_form_key makes it: a form that records several entries derives theirs from it.
-FORM_KEY = (InputRequired(_INVALID_FORM), Regexp(r"^[0-9a-f]{32}$", message=_INVALID_FORM))
+
+
+def form_key_field() -> HiddenField:
+    """The one-time key that makes a form sent twice record once: made when the form is shown,
+    and a POST must bring it back as new_form_key made it (a missing key is not replaced; a
+    form that records several entries derives theirs from it)."""
+    return HiddenField(
+        default=new_form_key,
+        validators=[
+            InputRequired(_INVALID_FORM),
+            Regexp(r"^[0-9a-f]{32}$", message=_INVALID_FORM),
+        ],
+    )
 
 
 class EntryForm(BaseForm):
@@ -86,8 +97,7 @@ class EntryForm(BaseForm):
         validators=[InputRequired(_l("Tanggal wajib diisi (TTTT-BB-HH).")), valid_entry_date],
         format="%Y-%m-%d",
     )
-    # Made when the form is shown; a POST must bring it back (a missing key is not replaced).
-    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
+    form_key = form_key_field()
 
 
 NO_CLASS = SelectChoice("", _l("— pilih kelas —"))
@@ -116,7 +126,7 @@ class ClassCollectionsForm(BaseForm):
     left empty are skipped. One form key for the whole form."""
 
     occurred_on = EntryForm.occurred_on
-    form_key = EntryForm.form_key
+    form_key = form_key_field()
 
     @classmethod
     def for_classes(cls, classes: list[tuple[int, str]], **kwargs: Any) -> ClassCollectionsForm:
@@ -169,8 +179,7 @@ class VoidForm(BaseForm):
         _l("Alasan koreksi"),
         validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
     )
-    # Made when the form is shown; a POST must bring it back (a missing key is not replaced).
-    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
+    form_key = form_key_field()
 
 
 ALL = SelectChoice("", _l("Semua"))
@@ -206,8 +215,7 @@ class ThresholdForm(BaseForm):
 
 
 class ApproveForm(BaseForm):
-    # Made when the form is shown; the same approval sent twice approves once.
-    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
+    form_key = form_key_field()  # the same approval sent twice approves once
 
 
 class RejectForm(BaseForm):

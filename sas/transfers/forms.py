@@ -7,7 +7,7 @@ from wtforms import DateField, HiddenField, SelectChoice, SelectField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from sas.forms import BaseForm
-from sas.ledger.forms import ALL, FORM_KEY, EntryForm, RupiahField, new_form_key
+from sas.ledger.forms import ALL, EntryForm, RupiahField, form_key_field
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.transfers.services import MAX_DESCRIPTION
 
@@ -29,7 +29,7 @@ class RequestForm(BaseForm):
     deadline = DateField(
         _l("Batas waktu (boleh kosong)"), validators=[Optional()], format="%Y-%m-%d"
     )
-    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
+    form_key = form_key_field()
 
 
 class TransferForm(EntryForm):
@@ -52,7 +52,7 @@ class VoidTransferForm(BaseForm):
         _l("Alasan pembatalan"),
         validators=[DataRequired(_l("Alasan koreksi wajib diisi.")), Length(max=500)],
     )
-    form_key = HiddenField(default=new_form_key, validators=[*FORM_KEY])
+    form_key = form_key_field()
 
 
 class BoardFilterForm(BaseForm):
