@@ -21,6 +21,11 @@ $(CATALOG).mo: $(CATALOG).po $(STAMP)
 
 translations: $(CATALOG).mo
 
+# The home-screen icons of the web app manifest (static/icons, committed): sas/icons.py.
+.PHONY: icons
+icons: $(STAMP)
+	$(BIN)/python -m sas.icons
+
 run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) sas demo --if-empty

@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from sas.ledger.routes import bp as ledger_bp
     from sas.main.routes import bp as main_bp
     from sas.months.routes import bp as months_bp
+    from sas.offline.routes import bp as offline_bp
     from sas.receipts.routes import bp as receipts_bp
     from sas.recipients.routes import bp as recipients_bp
     from sas.transfers.routes import bp as transfers_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(receipts_bp)
     app.register_blueprint(transfers_bp)
     app.register_blueprint(classes_bp)
+    app.register_blueprint(offline_bp)
 
 
 def register_login_protection(app: Flask) -> None:

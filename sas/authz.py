@@ -46,10 +46,21 @@ PUBLIC_ENDPOINTS = frozenset(
         "main.public_school",
         "receipts.verify",
         "main.healthz",
+        "offline.manifest",
+        "offline.service_worker",
     }
 )
 # All that a user who logged in with a one-time password may open before choosing their own.
-BEFORE_OWN_PASSWORD = frozenset({"static", "auth.set_password", "auth.logout", "main.set_language"})
+BEFORE_OWN_PASSWORD = frozenset(
+    {
+        "static",
+        "auth.set_password",
+        "auth.logout",
+        "main.set_language",
+        "offline.manifest",
+        "offline.service_worker",
+    }
+)
 
 
 @login_manager.user_loader
@@ -102,6 +113,14 @@ def _must_choose_password() -> bool:
     if request.blueprint == "api" and "Authorization" in request.headers:
         return False
     return bool(current_user.is_authenticated and current_user.must_change_password)
+
+
+def start_page(user: User) -> str:
+    """Where a signed-in user begins (after login, at ``/``, and the installed app's start URL):
+    a committee member's or teacher's own school dashboard, else the home for their role."""
+    if user.school is not None and user.role in (Role.COMMITTEE, Role.TEACHER):
+        return url_for("ledger.dashboard", npsn=user.school.npsn)
+    return url_for("main.home")
 
 
 def is_safe_next(target: str | None) -> bool:

@@ -20,7 +20,7 @@ from sas.auth.services import (
     set_own_password,
     verify_password,
 )
-from sas.authz import is_safe_next
+from sas.authz import is_safe_next, start_page
 from sas.extensions import db
 from sas.forms import BaseForm
 from sas.models import User
@@ -39,8 +39,8 @@ def start_session(user: User) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
-    if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
+    if current_user.is_authenticated:  # the installed app opens here: straight to work
+        return redirect(start_page(current_user))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = authenticate(form.username.data or "", form.password.data or "")

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from sas.authz import is_safe_next, public_school_for, roles
+from sas.authz import is_safe_next, public_school_for, roles, start_page
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.main.forms import LanguageForm
@@ -43,9 +43,7 @@ def index() -> Response | str:
         if current_app.config.get("PUBLIC_PAGE", True):
             return public_page()
         return redirect(url_for("auth.login"))
-    if current_user.school is not None and current_user.role in (Role.COMMITTEE, Role.TEACHER):
-        return redirect(url_for("ledger.dashboard", npsn=current_user.school.npsn))
-    return redirect(url_for("main.home"))
+    return redirect(start_page(current_user))
 
 
 def public_page() -> str:
