@@ -177,7 +177,11 @@
     var fields = "input[data-row], input[name=occurred_on], input[name=form_key]";
     var rows = form.querySelectorAll("input[data-row]");
     var draft = null;
-    try { draft = JSON.parse(sessionStorage.getItem(key) || "null"); } catch (e) { return; }
+    try {
+      // kept in the outbox just now (offline.js): no longer a draft
+      if (/[?&]disimpan=/.test(location.search)) sessionStorage.removeItem(key);
+      draft = JSON.parse(sessionStorage.getItem(key) || "null");
+    } catch (e) { return; }
     var untouched = !form.querySelector(".has-error")
       && ![].some.call(rows, function (input) { return input.value; });
     if (draft && untouched) {
@@ -200,9 +204,47 @@
     });
   }
 
+  /* An entry form may open from the copy the phone keeps for a weak signal (sw.js). Each
+     opening gets its own one-time key (entries made from one kept copy must not share one),
+     the date and source "Catat lagi" asked for, and today's date when the copy was drawn on
+     an earlier day; an old copy says how old it is. A form the server refused keeps its key,
+     so that sending it again still records once. */
+  function wibDay(when) {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Jakarta", year: "numeric",
+      month: "2-digit", day: "2-digit" }).format(when);
+  }
+  function offlineForm(form) {
+    if (form.querySelector(".has-error, .error-summary")) return;
+    var key = form.querySelector("input[name=form_key]");
+    if (key && window.crypto && crypto.getRandomValues) {
+      key.value = [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
+        return (b + 256).toString(16).slice(1);
+      }).join("");
+    }
+    var drawn = new Date(Number(form.dataset.drawn) * 1000);
+    var asked = new URLSearchParams(location.search);
+    var date = form.querySelector("input[name=occurred_on]");
+    if (date && /^\d{4}-\d{2}-\d{2}$/.test(asked.get("occurred_on") || "")) {
+      date.value = asked.get("occurred_on");
+    } else if (date && date.value === wibDay(drawn)) {
+      date.value = wibDay(new Date());
+    }
+    each("input[name=source]", function (radio) {
+      if (radio.value === asked.get("source")) radio.checked = true;
+    }, form);
+    if (Date.now() - drawn > 5 * 60 * 1000) {
+      var note = document.createElement("p");
+      note.className = "hint kept";
+      note.textContent = form.dataset.kept.replace("{time}", drawn.toLocaleTimeString(
+        document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }));
+      form.insertAdjacentElement("afterbegin", note);
+    }
+  }
+
   each("[data-forget-draft]", function (saved) {
     try { sessionStorage.removeItem("sas-draft:" + saved.dataset.forgetDraft); } catch (e) {}
   });
+  each("form[data-offline]", offlineForm);  // first: a restored draft brings its own key
   if (R) {
     each("input[data-amount]", readBack);
     each(".quick[data-for]", quickAmounts);

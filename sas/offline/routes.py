@@ -1,8 +1,16 @@
 """The web app manifest, the service worker script and what the worker asks the server."""
 
-from flask import Blueprint, Response, json, url_for
+import hashlib
+import time
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, json, jsonify, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from sas.models import Role, User
 
 bp = Blueprint("offline", __name__)
 
@@ -38,3 +46,76 @@ def manifest() -> Response:
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
 
+
+# The pages a committee member's phone keeps so that they open without a signal: the entry
+# forms, which carry no child's name (the disbursement form lists the school's recipients,
+# whom its committee sees anyway), and the "no signal" page. Never the cash book, recipients
+# or entries.
+OFFLINE_FORMS = ("ledger.class_collections", "ledger.new_contribution", "ledger.new_disbursement")
+
+
+@bp.app_template_global()
+def offline_pages(user: User) -> list[str]:
+    pages = [url_for("offline.no_signal")]
+    if user.role is Role.COMMITTEE and user.school is not None:
+        pages += [url_for(endpoint, npsn=user.school.npsn) for endpoint in OFFLINE_FORMS]
+    return pages
+
+
+@bp.app_template_global()
+def drawn_at() -> int:
+    """When the page was drawn (Unix seconds): a form opened from the phone's copy tells its
+    age by it, and takes today's date when it was drawn on an earlier day (app.js)."""
+    return int(time.time())
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """static/sw.js at the root, so that it may serve every page, after the URLs it keeps."""
+    folder = Path(current_app.static_folder or "static")
+    assets = [url_for("static", filename=name) for name in WORKER_ASSETS]
+    code = (folder / "sw.js").read_text(encoding="utf-8")
+    head = "".join(
+        f"const {name} = {json.dumps(value)};\n"
+        for name, value in (
+            ("ASSETS", assets),
+            ("OUTBOX", url_for("static", filename="outbox.js")),
+            ("SEND_TOKEN", url_for("offline.send_token")),
+        )
+    )
+    version = hashlib.sha256((head + code).encode()).hexdigest()[:10]
+    return Response(
+        f"{head}const VERSION = {json.dumps(version)};\n{code}",
+        mimetype="text/javascript",
+    )
+
+
+WORKER_ASSETS = (
+    "app.css",
+    "rupiah.js",
+    "app.js",
+    "outbox.js",
+    "offline.js",
+    "favicon.svg",
+    "icons/icon-192.png",
+)
+
+
+@bp.get("/offline")
+def no_signal() -> str:
+    """Shown by the worker for a page that needs a signal: what opens without one."""
+    user: User = current_user._get_current_object()
+    forms = (
+        [(endpoint, url_for(endpoint, npsn=user.school.npsn)) for endpoint in OFFLINE_FORMS]
+        if user.role is Role.COMMITTEE and user.school is not None
+        else []
+    )
+    return render_template("offline/no_signal.html", forms=forms)
+
+
+@bp.get("/offline/token")
+def send_token() -> Response:
+    """Before the worker sends what waited on the phone: who is signed in (it sends only that
+    user's entries) and a CSRF token of this session (the one kept with a form may be from a
+    session that has since ended)."""
+    return jsonify(user=str(current_user.id), csrf_token=generate_csrf())

@@ -313,16 +313,29 @@ class Journey:
         assert not problems, "\n".join(["accessibility or weight problems:", *problems])
 
 
-@pytest.fixture(params=list(VIEWPORTS))
-def journey(request: pytest.FixtureRequest, browser, server: Server) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+def _journey(request: pytest.FixtureRequest, browser, server: Server, viewport: str, worker: bool):  # type: ignore[no-untyped-def]
     name = re.sub(r"^test_", "", request.function.__name__).replace("_", "-")
     context = browser.new_context(
-        viewport=VIEWPORTS[request.param],
+        viewport=VIEWPORTS[viewport],
         bypass_csp=True,  # for the injected axe-core only; the app's CSP is tested elsewhere
         accept_downloads=True,
         locale="id-ID",
+        service_workers="allow" if worker else "block",
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
-    yield Journey(name, request.param, server.url, page)
+    yield Journey(name, viewport, server.url, page)
     context.close()
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def journey(request: pytest.FixtureRequest, browser, server: Server) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+    """The pages as the server draws them, with the page scripts and without the service
+    worker (sw.js), which could answer a form from its copy: test_phone_offline.py has it."""
+    yield from _journey(request, browser, server, request.param, worker=False)
+
+
+@pytest.fixture
+def worker_journey(request: pytest.FixtureRequest, browser, server: Server) -> Iterator[Journey]:  # type: ignore[no-untyped-def]
+    """A phone with the service worker, as a committee member's phone has it."""
+    yield from _journey(request, browser, server, "phone", worker=True)
