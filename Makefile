@@ -74,7 +74,7 @@ bench: $(STAMP) translations
 
 # Production-like: gunicorn with gunicorn.conf.py, on 127.0.0.1:8000 (GUNICORN_BIND), database
 # from DATABASE_URL. Set SECRET_KEY; without it a throwaway key is made, for local use only.
-.PHONY: serve load faults phone-bench
+.PHONY: serve load faults phone-bench lighthouse
 serve: $(STAMP) translations
 	@key="$$SECRET_KEY"; \
 	if [ -z "$$key" ]; then \
@@ -96,6 +96,12 @@ faults: $(STAMP) translations
 # writes its section of bench/RESULTS.md. E.g. PHONE_ARGS='--root ../baseline --label before'.
 phone-bench: $(STAMP) translations $(BROWSER_DEPS)
 	$(BIN)/python bench/phone.py $(PHONE_ARGS)
+
+# Lighthouse 12 (mobile) on the demo under gunicorn, and Chromium's installability check
+# (bench/README.md); Lighthouse is installed once into .cache/lighthouse (npm, pinned sha512).
+# Writes its section of bench/RESULTS.md. E.g. LIGHTHOUSE_ARGS='--runs 1'.
+lighthouse: $(STAMP) translations $(BROWSER_DEPS)
+	$(BIN)/python bench/lighthouse.py $(LIGHTHOUSE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

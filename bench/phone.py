@@ -25,6 +25,13 @@ Every flow goes through ``Phone``, which counts what the thumb and the network c
 Each flow checks what it recorded: the new entry's page or the confirmation, then (outside the
 measurement) the new rows of ``entries``, the fund's balance and the balance the dashboard shows.
 
+The app's service worker (``/sw.js``) is blocked in flows (a)-(c), which measure the network path
+(as before the worker, and comparable with the "before" figures). Flow (d) opens the contribution
+form a second time with the worker installed and the form kept on the phone, and again with the
+worker blocked. DevTools throttles each target apart: the page's conditions do not reach what the
+worker fetches, so the worker gets the same Slow 3G through its own DevTools session
+(``WorkerDevTools``). The run also weighs the scripts a signed-in page loads, and ``/sw.js``.
+
 The flows are small functions over ``Phone``, one per flow, grouped per interface
 (``FLOWS_TODAY``; ``--ui``). ``--label before|after`` keeps each label's figures in
 ``bench/phone-<label>.json`` and writes both, beside the issue's targets, between the
@@ -56,7 +63,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from load import free_port, load_average, write_section  # bench/ is the script's folder
 
@@ -100,8 +107,10 @@ class Request:
     method: str
     path: str  # ids and NPSN replaced by {id}, {npsn}
     status: int | None
-    received: int  # bytes: response headers and body
-    after_load: bool  # started after the page's load event (not part of the wait)
+    received: int  # bytes from the network: response headers and body (0 from a cache)
+    after_load: bool  # after the page's load event (not part of the wait; see _request)
+    from_worker: bool = False  # the page's request, answered by the service worker
+    by_worker: bool = False  # the service worker's own request to the network
 
 
 @dataclass
@@ -147,21 +156,78 @@ NAVIGATION_TIMING = """() => {
 }"""
 
 
+class WorkerDevTools:
+    """A DevTools session on the service worker that controls ``page``, to throttle its network.
+
+    Chromium throttles per DevTools target: ``Network.emulateNetworkConditions`` on the page does
+    not reach the requests the worker makes itself (its race of the network against the kept
+    form, the outbox). Playwright has no session for a worker, so this one goes through the
+    browser's: ``Target.attachToTarget`` without ``flatten``, messages by
+    ``Target.sendMessageToTarget``."""
+
+    def __init__(self, browser: Any, page: Any, cdp: Any) -> None:
+        self.page = page
+        self.session = browser.new_browser_cdp_session()
+        self.answers: dict[int, dict[str, Any]] = {}
+        self.session.on("Target.receivedMessageFromTarget", self._received)
+        context_id = cdp.send("Target.getTargetInfo")["targetInfo"]["browserContextId"]
+        worker_url = urljoin(page.url, "/sw.js")
+        targets = [
+            t
+            for t in self.session.send("Target.getTargets")["targetInfos"]
+            if t["type"] == "service_worker"
+            and t["browserContextId"] == context_id
+            and t["url"] == worker_url
+        ]
+        if len(targets) != 1:
+            raise RuntimeError(f"{len(targets)} service workers at {worker_url}, expected 1")
+        self.session_id = self.session.send(
+            "Target.attachToTarget", {"targetId": targets[0]["targetId"], "flatten": False}
+        )["sessionId"]
+        self.sent = 0
+        self.send("Network.enable")
+
+    def _received(self, event: dict[str, Any]) -> None:
+        message = json.loads(event["message"])
+        if "id" in message:
+            self.answers[message["id"]] = message
+
+    def send(self, method: str, params: dict[str, Any] | None = None) -> None:
+        self.sent += 1
+        message = {"id": self.sent, "method": method, "params": params or {}}
+        self.session.send(
+            "Target.sendMessageToTarget",
+            {"sessionId": self.session_id, "message": json.dumps(message)},
+        )
+        deadline = time.monotonic() + 10
+        while self.sent not in self.answers:  # the answer comes as an event
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the service worker did not answer {method}")
+            self.page.wait_for_timeout(20)
+        if "error" in self.answers[self.sent]:
+            raise RuntimeError(f"{method} on the service worker: {self.answers[self.sent]}")
+
+
 class Phone:
     """A page driven as a thumb would, counting taps, typed fields, scrolls and waits.
 
-    Flows touch the page only through ``tap``, ``go``, ``type`` and ``choose``; reading the page
-    (``page.locator(...).inner_text()``) is free."""
+    Flows touch the page only through ``tap``, ``go``, ``open``, ``type`` and ``choose``; reading
+    the page (``page.locator(...).inner_text()``) is free."""
 
     def __init__(self, page: Any, cdp: Any) -> None:
         self.page = page
         self.cdp = cdp
+        self.worker: WorkerDevTools | None = None  # set once a service worker controls the page
         self.tally = Tally()
-        self._seen: list[Any] = []  # every request of the page, in order
+        self._seen: list[Any] = []  # every request of the page and of its worker, in order
         self._open: set[Any] = set()  # requests not finished yet
         page.on("request", self._started)
         page.on("requestfinished", self._ended)
         page.on("requestfailed", self._ended)
+        # the worker's own requests are the context's, not the page's
+        page.context.on("request", lambda r: r.service_worker and self._started(r))
+        page.context.on("requestfinished", lambda r: r.service_worker and self._ended(r))
+        page.context.on("requestfailed", lambda r: r.service_worker and self._ended(r))
 
     def _started(self, request: Any) -> None:
         self._seen.append(request)
@@ -172,6 +238,8 @@ class Phone:
 
     def throttle(self, on: bool) -> None:
         self.cdp.send("Network.emulateNetworkConditions", SLOW_3G if on else UNTHROTTLED)
+        if self.worker:
+            self.worker.send("Network.emulateNetworkConditions", SLOW_3G if on else UNTHROTTLED)
 
     def _reach(self, target: Any) -> None:
         """Scroll ``target`` onto the screen if any of it is off the screen (1 scroll)."""
@@ -212,6 +280,22 @@ class Phone:
             target.tap()
         seconds = time.perf_counter() - started
         self.settle()
+        return self._record(label, seconds, first)
+
+    def open(self, url: str, label: str, ready: str) -> Navigation:
+        """A page opened from outside it (the browser's history, a home-screen shortcut:
+        ``page.goto``, no tap counted): wait until ``ready`` (a function, run in the new page)
+        returns true, the page is usable; its load event is awaited after, outside the wait."""
+        first = len(self._seen)
+        started = time.perf_counter()
+        self.page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
+        self.page.wait_for_function(ready, polling="raf", timeout=TIMEOUT_MS)
+        seconds = time.perf_counter() - started
+        self.page.wait_for_load_state("load", timeout=TIMEOUT_MS)
+        self.settle()
+        return self._record(label, seconds, first)
+
+    def _record(self, label: str, seconds: float, first: int) -> Navigation:
         timing = self.page.evaluate(NAVIGATION_TIMING)
         loaded_at = timing["origin"] + timing["load"]  # epoch ms, as Request.timing
         requests = [_request(r, loaded_at) for r in self._seen[first:]]
@@ -229,19 +313,26 @@ class Phone:
 
 
 def _request(request: Any, loaded_at: float) -> Request:
+    """A page's request is after load when it started after it; the worker's own (the network
+    side of its race, which the page does not wait for) when its answer ended after it."""
     response = request.response()
+    from_worker = bool(response and response.from_service_worker)
     try:
         sizes = request.sizes()
-        received = sizes["responseHeadersSize"] + sizes["responseBodySize"]
+        received = 0 if from_worker else sizes["responseHeadersSize"] + sizes["responseBodySize"]
     except Exception:  # a failed request has no sizes
         received = 0
-    start = request.timing.get("startTime", -1)
+    timing = request.timing
+    start = timing.get("startTime", -1)
+    end = start + max(timing.get("responseEnd", -1), 0)
     return Request(
         method=request.method,
         path=short_path(request.url),
         status=response.status if response else None,
         received=max(received, 0),
-        after_load=start > loaded_at + 1,
+        after_load=(end if request.service_worker else start) > loaded_at + 1,
+        from_worker=from_worker,
+        by_worker=request.service_worker is not None,
     )
 
 
@@ -279,6 +370,7 @@ class Expected:
 class Flow:
     title: str
     run: Callable[[Phone], list[Expected]]
+    worker: bool = False  # with the app's service worker (blocked otherwise)
 
 
 def today_entry_page(phone: Phone, heading: str, shown: str) -> str:
@@ -422,20 +514,65 @@ def new_disbursement(phone: Phone) -> list[Expected]:
     return [Expected("disbursement", 50_000, {"category": "sepatu"})]
 
 
+# The contribution form is usable: the amount field shown and enabled, and app.js has run (it
+# shows the quick amounts, hidden in the HTML).
+FORM_READY = """() => {
+  const amount = document.getElementById('amount');
+  const quick = document.querySelector('.quick[data-for="amount"]');
+  return !!amount && !amount.disabled && amount.getClientRects().length > 0
+      && !!quick && !quick.hidden;
+}"""
+# When the copy of a page kept in the worker's cache "sas-pages" was drawn (its form's
+# data-drawn, Unix seconds), or null when none is kept.
+KEPT_DRAWN = """async path => {
+  const kept = await caches.match(path, {cacheName: 'sas-pages'});
+  const found = kept && (await kept.text()).match(/data-drawn="(\\d+)"/);
+  return found ? Number(found[1]) : null;
+}"""
+
+
+def second_visit(phone: Phone) -> list[Expected]:
+    """(d) The contribution form ('Satu sumbangan') opened again from the dashboard, by
+    ``page.goto`` (from the browser's history or a shortcut: no link of the dashboard leads to
+    it, 'Catat uang masuk' opens the class collections), until it is usable. The navigation's
+    label says which copy showed: the one the worker kept, or the network's (told apart by
+    when each was drawn)."""
+    page = phone.page
+    form = page.url + "/contributions/new"
+    kept = page.evaluate(KEPT_DRAWN, urlsplit(form).path)
+    if phone.worker and kept is None:
+        raise AssertionError("the worker controls the page but keeps no contribution form")
+    if kept is not None:  # two copies drawn in the same second could not be told apart
+        page.wait_for_timeout(max(0, kept + 2 - time.time()) * 1000)
+    navigation = phone.open(form, "the contribution form", FORM_READY)
+    if urlsplit(page.url).path != urlsplit(form).path:
+        raise AssertionError(f"not the contribution form: {page.url}")
+    drawn = int(page.locator("form[data-offline]").get_attribute("data-drawn") or 0)
+    navigation.label += ", the kept copy" if drawn == kept else ", from the network"
+    return []
+
+
 FLOWS_NEW = {
     "a": Flow("(a) one contribution, dashboard to its confirmation", new_contribution),
     "b": Flow("(b) a Friday: 10 class collections in one form", new_friday),
     "c": Flow("(c) one disbursement, dashboard to its confirmation", new_disbursement),
+    "d": Flow(
+        "(d) second visit to the contribution form, worker installed (until usable)",
+        second_visit,
+        worker=True,
+    ),
+    "d0": Flow("(d) the same without the worker (service workers blocked)", second_visit),
 }
 # "today" is the interface before issue 14 (commit ead0800: measure it with --root on a checkout
 # of that commit); "new" the phone-first one.
 UIS: dict[str, dict[str, Flow]] = {"today": FLOWS_TODAY, "new": FLOWS_NEW}
 # How each interface shows the fund's balance on the dashboard (read back after each flow).
 BALANCE = {"today": "#balance", "new": "#balance"}
-TARGETS = {  # issue 14
+TARGETS = {  # issues 14 and 15
     "a": {"taps": 3, "seconds": 6.0},
     "b": {"taps": 25, "seconds": 20.0},
     "c": {"seconds": 8.0},
+    "d": {"seconds": 1.0},
 }
 TODAY_IN_ISSUE = {"a": "about 15.7 s, 4 taps, 2 typed, 2 scrolls", "b": "about 157 s, 60 taps"}
 
@@ -594,7 +731,8 @@ class Ledger:
 # --- one run --------------------------------------------------------------------------------------
 
 
-def phone_context(browser: Any) -> Any:
+def phone_context(browser: Any, worker: bool = False) -> Any:
+    """A fresh phone; the app's service worker allowed only when ``worker``."""
     major = browser.version.split(".")[0]
     context = browser.new_context(
         viewport=SCREEN,
@@ -605,33 +743,82 @@ def phone_context(browser: Any) -> Any:
         user_agent=USER_AGENT.format(major=major),
         locale="id-ID",
         timezone_id="Asia/Jakarta",
+        service_workers="allow" if worker else "block",
     )
     context.set_default_timeout(TIMEOUT_MS)
     return context
 
 
+def log_in(page: Any, base: str) -> str:
+    """The demo committee member's login through the form; returns the dashboard's URL."""
+    page.goto(base + "/login")
+    page.locator("#username").fill(USERNAME)
+    page.locator("#password").fill(PASSWORD)
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Masuk").click()
+    if not re.search(r"/schools/\w{8}$", page.url):
+        raise RuntimeError(f"after login: {page.url}, not a school's dashboard")
+    return page.url
+
+
+WORKER_WAIT_SECONDS = 30
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+# The pages the signed-in page asks the worker to keep (offline.js, 1.5 s after load) that the
+# cache "sas-pages" does not hold yet.
+NOT_KEPT = """async () => {
+  const wanted = (document.body.dataset.offlinePages || '').split(' ').filter(Boolean);
+  const held = (await (await caches.open('sas-pages')).keys()).map(r => new URL(r.url).pathname);
+  return wanted.filter(path => !held.includes(path));
+}"""
+
+
+def wait_for_worker(phone: Phone) -> None:
+    """Until the service worker controls the page and keeps every page the page asks it to
+    (the entry forms and /offline); then the worker gets its own DevTools session."""
+    page = phone.page
+    deadline = time.monotonic() + WORKER_WAIT_SECONDS
+    missing = ["the page is not controlled"]
+    while time.monotonic() < deadline:
+        missing = page.evaluate(NOT_KEPT) if page.evaluate(CONTROLLED) else missing
+        if not missing:
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise RuntimeError(f"service worker after {WORKER_WAIT_SECONDS} s: missing {missing}")
+    if phone.worker is None:
+        phone.worker = WorkerDevTools(page.context.browser, page, phone.cdp)
+
+
 def measure(browser: Any, base: str, ledger: Ledger, ui: str, keys: list[str]) -> dict[str, Tally]:
-    """One run: a fresh phone (empty cache), the login and a first dashboard unthrottled, then
-    each flow from the dashboard under Slow 3G, each checked."""
-    context = phone_context(browser)
+    """One run: the flows without the service worker on one fresh phone, then those with it on
+    another."""
+    tallies: dict[str, Tally] = {}
+    for worker in (False, True):
+        chosen = [key for key in keys if UIS[ui][key].worker is worker]
+        if chosen:
+            tallies.update(measure_phone(browser, base, ledger, ui, chosen, worker))
+    return {key: tallies[key] for key in keys}
+
+
+def measure_phone(
+    browser: Any, base: str, ledger: Ledger, ui: str, keys: list[str], worker: bool
+) -> dict[str, Tally]:
+    """A fresh phone (empty cache), the login and a first dashboard unthrottled, then each flow
+    from the dashboard under Slow 3G, each checked."""
+    context = phone_context(browser, worker)
     try:
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         phone = Phone(page, cdp)
         phone.throttle(False)
-        page.goto(base + "/login")
-        page.locator("#username").fill(USERNAME)
-        page.locator("#password").fill(PASSWORD)
-        with page.expect_navigation(wait_until="load"):
-            page.get_by_role("button", name="Masuk").click()
-        dashboard = page.url
-        if not re.search(r"/schools/\w{8}$", dashboard):
-            raise RuntimeError(f"after login: {dashboard}, not a school's dashboard")
+        dashboard = log_in(page, base)
         tallies: dict[str, Tally] = {}
         for key in keys:
             page.goto(dashboard, wait_until="load")  # the flow's start, unthrottled, not counted
             phone.settle()
+            if worker:
+                wait_for_worker(phone)
             before = ledger.state()
             shown = rupiah(page.locator(BALANCE[ui]).inner_text())
             if shown != before[1]:
@@ -655,6 +842,27 @@ def measure(browser: Any, base: str, ledger: Ledger, ui: str, keys: list[str]) -
                 f"{len(expected)} entries checked, balance {rupiah_text(balance)}"
             )
         return tallies
+    finally:
+        context.close()
+
+
+def weigh_scripts(browser: Any, base: str) -> dict[str, Any]:
+    """The bytes of each script a signed-in page (the dashboard) loads, as served, and of the
+    worker as served at /sw.js; with the Content-Encoding they came with."""
+    context = phone_context(browser)
+    try:
+        page = context.new_page()
+        log_in(page, base)
+        urls = page.evaluate("() => [...document.scripts].filter(s => s.src).map(s => s.src)")
+        scripts: dict[str, int] = {}
+        encodings = set()
+        for url in [*urls, base + "/sw.js"]:
+            answer = page.request.get(url)
+            if not answer.ok:
+                raise RuntimeError(f"{url}: {answer.status}")
+            scripts[re.sub(r"\.[0-9a-f]{10}\.js$", ".js", urlsplit(url).path)] = len(answer.body())
+            encodings.add(answer.headers.get("content-encoding", "none"))
+        return {"bytes": scripts, "encoding": ", ".join(sorted(encodings))}
     finally:
         context.close()
 
@@ -788,7 +996,8 @@ def render(figures: dict[str, dict[str, Any]]) -> str:
         title = next(f["flows"][key]["title"] for f in figures.values() if key in f["flows"])
         target = TARGETS.get(key, {})
         out.append(
-            f"| {title} | target | {'≤ ' + str(target['taps']) if 'taps' in target else ''} | | "
+            f"| {title} | {'target' if target else ''} "
+            f"| {'≤ ' + str(target['taps']) if 'taps' in target else ''} | | "
             f"| {'≤ ' + format(target['seconds'], 'g') if 'seconds' in target else ''} | | | "
             f"{TODAY_IN_ISSUE.get(key, '') and 'issue: ' + TODAY_IN_ISSUE[key]} |"
         )
@@ -801,6 +1010,30 @@ def render(figures: dict[str, dict[str, Any]]) -> str:
                 f"{count(flow['scrolls'])} | {spread(flow['seconds'])} | {count(flow['requests'])} "
                 f"| {kb(flow['received'])} | {', '.join(verdicts(key, flow))} |"
             )
+    out += [
+        "",
+        "(d) opens the contribution form by `page.goto`, as from the browser's history or a "
+        'home-screen shortcut (no link of the dashboard leads to it; "Catat uang masuk" opens '
+        "the class collections), and its waiting ends when the form is usable: the amount field "
+        "shown and enabled, and app.js has run (the quick amounts shown), not at `load`. With "
+        "the worker: the page is controlled, and the cache `sas-pages` holds the pages it keeps "
+        "(the three entry forms and `/offline`) before the measurement; the worker's own "
+        "requests are throttled as the page's. Without: the same in a phone with service "
+        'workers blocked, as are (a)–(c) (their network path). "Where the seconds go" says '
+        "which copy of the form showed.",
+    ]
+    for label, f in figures.items():
+        if "scripts" not in f:
+            continue
+        out += [
+            "",
+            f"## Page scripts: {label} ({f['commit']})",
+            "",
+            "The scripts a signed-in page (the dashboard) loads, and the service worker, in bytes "
+            f"as served (Content-Encoding: {f['scripts']['encoding']}).",
+            "",
+            *script_lines(f["scripts"]),
+        ]
     for label, f in figures.items():
         out += [
             "",
@@ -808,7 +1041,9 @@ def render(figures: dict[str, dict[str, Any]]) -> str:
             "",
             "Per kind of navigation: how many per run, seconds each (median over all of them; "
             "the browser's own navigation start to load in brackets), and one of them's "
-            "requests until `load` (after it: what the browser fetched once the page had loaded).",
+            "requests until `load` (after it: what the browser fetched once the page had loaded; "
+            '"worker:" marks the service worker\'s own requests, after load when their answer '
+            'came after it; "(the worker)" an answer the worker gave).',
             "",
             "| flow | navigation | per run | s each | requests until load | after load |",
             "|---|---|---:|---:|---|---|",
@@ -827,11 +1062,26 @@ def render(figures: dict[str, dict[str, Any]]) -> str:
 
 
 def describe(requests: list[dict[str, Any]]) -> str:
+    def source(r: dict[str, Any]) -> str:
+        if r.get("from_worker"):
+            return f"{r['status']} (the worker)"
+        return f"{r['status']} ({r['received'] / 1024:.1f} KB)" if r["received"] else "(cache)"
+
     return ", ".join(
-        f"{r['method']} {r['path']} "
-        + (f"{r['status']} ({r['received'] / 1024:.1f} KB)" if r["received"] else "(cache)")
+        ("worker: " if r.get("by_worker") else "") + f"{r['method']} {r['path']} {source(r)}"
         for r in requests
     )
+
+
+def script_lines(scripts: dict[str, Any]) -> list[str]:
+    """The scripts' weight: each, the page's together, and the worker's."""
+    weights = scripts["bytes"]
+    page = {path: size for path, size in weights.items() if path != "/sw.js"}
+    out = ["| script | bytes |", "|---|---:|"]
+    out += [f"| `{path}` | {size:,} |" for path, size in page.items()]
+    out.append(f"| the page's {len(page)} scripts together | {sum(page.values()):,} |")
+    out.append(f"| `/sw.js` as served (the worker) | {weights.get('/sw.js', 0):,} |")
+    return out
 
 
 def read_figures(folder: Path) -> dict[str, dict[str, Any]]:
@@ -865,14 +1115,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--label", choices=LABELS, default="after", help="whose figures (after)")
     parser.add_argument("--runs", type=int, default=3, help="runs, each with a fresh phone (3)")
-    parser.add_argument("--flows", default="a,b,c", help="which flows (a,b,c)")
+    parser.add_argument("--flows", help="which flows (all of the interface's: a,b,c,d,d0)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite the section from the JSON files"
     )
     args = parser.parse_args(argv)
     args.root = args.root.resolve()
-    args.keys = [k.strip() for k in args.flows.split(",") if k.strip()]
+    flows = args.flows or ",".join(UIS[args.ui])
+    args.keys = [k.strip() for k in flows.split(",") if k.strip()]
     unknown = [k for k in args.keys if k not in UIS[args.ui]]
     if unknown:
         parser.error(f"unknown flows {unknown}; {args.ui!r} has {sorted(UIS[args.ui])}")
@@ -920,6 +1171,7 @@ def main(argv: list[str] | None = None) -> int:
                 for n in range(args.runs):
                     log(f"  run {n + 1} of {args.runs}")
                     runs.append(measure(browser, base, ledger, args.ui, args.keys))
+                scripts = weigh_scripts(browser, base)
                 chromium = browser.version
             finally:
                 browser.close()
@@ -927,6 +1179,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     flows = summarise(runs, args.keys, args.ui)
     print_table(flows)
+    log("")
+    log("\n".join(script_lines(scripts)))
     figures = {
         "label": args.label,
         "root": str(args.root),
@@ -939,6 +1193,7 @@ def main(argv: list[str] | None = None) -> int:
         + load_average(),
         "command": command,
         "flows": flows,
+        "scripts": scripts,
     }
     (folder / f"phone-{args.label}.json").write_text(
         json.dumps(figures, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
