@@ -32,6 +32,11 @@
      with the same one-time key, so a send that did arrive is not recorded twice. */
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
+    // With the worker (sw.js) a send never fails unseen: it was answered or kept in the
+    // outbox. A form shown again by Back is then a new entry, with a key of its own.
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      each("form[data-offline]", function (form) { newKey(form); });
+    }
     each("form[data-sending]", function (form) { delete form.dataset.sending; });
     each("button[data-sending][disabled]", function (button) {
       button.disabled = false;
@@ -213,21 +218,31 @@
     return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Jakarta", year: "numeric",
       month: "2-digit", day: "2-digit" }).format(when);
   }
-  function offlineForm(form) {
-    if (form.querySelector(".has-error, .error-summary")) return;
+  function newKey(form) {
     var key = form.querySelector("input[name=form_key]");
     if (key && window.crypto && crypto.getRandomValues) {
       key.value = [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
         return (b + 256).toString(16).slice(1);
       }).join("");
     }
+  }
+  function offlineForm(form) {
+    if (form.querySelector(".has-error, .error-summary")) return;
+    newKey(form);
     var drawn = new Date(Number(form.dataset.drawn) * 1000);
     var asked = new URLSearchParams(location.search);
     var date = form.querySelector("input[name=occurred_on]");
+    var before = date && date.value;
     if (date && /^\d{4}-\d{2}-\d{2}$/.test(asked.get("occurred_on") || "")) {
       date.value = asked.get("occurred_on");
     } else if (date && date.value === wibDay(drawn)) {
       date.value = wibDay(new Date());
+    }
+    if (date && date.value !== before) {  // "Sudah tercatat" was about the other day
+      each("input[data-row]", function (input) {
+        var hint = document.getElementById(input.id + "-hint");
+        if (hint) hint.remove();
+      }, form);
     }
     each("input[name=source]", function (radio) {
       if (radio.value === asked.get("source")) radio.checked = true;

@@ -30,37 +30,35 @@
     return node;
   }
 
+  function amountOf(text) {
+    return (R && R.parse(String(text).trim(), 100000000)) || 0;
+  }
+
   /* What an item is, in one line: "Setoran kelas · Rp85.000 (3 kelas) · 5 Des 2026". */
   function describe(item) {
     var kind = item.url.match(/(contributions\/new|contributions\/classes|disbursements\/new)$/);
-    var sum = 0, rows = 0, day = "";
+    var sum = 0, rows = [], day = "";
     item.fields.forEach(function (field) {
       if (field[0] === "occurred_on") day = field[1];
+      if (field[0] === "class_label" && field[1]) rows.push(field[1]);
       if ((field[0] === "amount" || /^class_\d+$/.test(field[0])) && String(field[1]).trim()) {
-        var amount = R ? R.parse(String(field[1]).trim(), 100000000) : null;
-        sum += amount || 0;
-        rows += 1;
+        sum += amountOf(field[1]);
+        // the class's name where this page has the class form, else only how many
+        var label = document.querySelector("label[for='" + field[0] + "']");
+        if (field[0] !== "amount") rows.push(label ? label.textContent.trim() : "");
       }
     });
     var parts = [texts[{ "contributions/new": "in", "contributions/classes": "classes",
       "disbursements/new": "out" }[kind && kind[1]] || "in"]];
-    parts.push((R ? R.format(sum) : sum) + (kind && kind[1] === "contributions/classes"
-      ? " " + fill(texts.rows, { n: rows }) : ""));
+    if (rows.length) {
+      parts[0] += " " + (rows.every(Boolean) ? rows.join(", ") : fill(texts.rows, { n: rows.length }));
+    }
+    parts.push(R ? R.format(sum) : String(sum));
     if (/^\d{4}-\d{2}-\d{2}$/.test(day)) {
       parts.push(new Date(day + "T12:00:00").toLocaleDateString(document.documentElement.lang,
         { day: "numeric", month: "short", year: "numeric" }));
     }
     return parts.join(" · ");
-  }
-
-  /* The server's own words from a refused form: its error summary, else the errors or the
-     notice it shows, else its heading. */
-  function refusal(page) {
-    var doc = new DOMParser().parseFromString(page || "", "text/html");
-    var found = [".error-summary li", "main p.error", "main .flash-error", "main h1"]
-      .map(function (selector) { return doc.querySelectorAll(selector); })
-      .filter(function (nodes) { return nodes.length; })[0] || [];
-    return [].map.call(found, function (node) { return node.textContent.trim(); }).join(" ");
   }
 
   function discardButton(item) {
@@ -81,7 +79,7 @@
     var li = element("li", item.state);
     li.appendChild(element("span", null, describe(item)));
     if (item.state === "refused") {
-      li.appendChild(element("p", "error", fill(texts.refused, { why: refusal(item.page) })));
+      li.appendChild(element("p", "error", fill(texts.refused, { why: (item.problems || []).join(" ") })));
       var open = element("a", "button", texts.open);
       open.href = item.url + "?ponsel=" + item.id;
       li.appendChild(open);
@@ -106,12 +104,41 @@
       box.querySelector("summary").textContent = summary.join(" · ");
       list.textContent = "";
       mine.forEach(function (item) { list.appendChild(line(item)); });
-      sendButton.hidden = !waiting;
+      sendButton.hidden = !waiting || !navigator.onLine;
       sendButton.disabled = false;
       sendButton.textContent = texts.send;
+      pendingHints(mine);
       box.querySelector("details").open = refused > 0 || box.querySelector("details").open;
-      box.hidden = !items.length && !box.querySelector(".saved-here, .sent");
+      box.hidden = !items.length && !box.querySelector(".saved-here, .sent, .still");
       return waiting;
+    });
+  }
+
+  /* On the class-collection form, each class that has money waiting in the outbox for the
+     day in the form says so, as "Sudah tercatat" says it for money in the book: the child
+     does not record it a second time. */
+  function pendingHints(items) {
+    var form = document.querySelector("form[data-offline]");
+    var day = form && form.querySelector("input[name=occurred_on]");
+    if (!day) return;
+    [].forEach.call(form.querySelectorAll(".waiting-hint"), function (hint) { hint.remove(); });
+    var waiting = {};
+    items.forEach(function (item) {
+      if (item.url.replace(/^https?:\/\/[^/]+/, "") !== form.getAttribute("action")) return;
+      var itemDay = item.fields.filter(function (f) { return f[0] === "occurred_on"; })[0];
+      if (!itemDay || itemDay[1] !== day.value) return;
+      item.fields.forEach(function (field) {
+        if (/^class_\d+$/.test(field[0]) && String(field[1]).trim()) {
+          waiting[field[0]] = (waiting[field[0]] || 0) + amountOf(field[1]);
+        }
+      });
+    });
+    Object.keys(waiting).forEach(function (name) {
+      var input = form.querySelector("input[name='" + name + "']");
+      if (!input) return;
+      var hint = element("small", "hint waiting-hint",
+        fill(texts.rowWaiting, { amount: R ? R.format(waiting[name]) : waiting[name] }));
+      input.closest(".row").appendChild(hint);
     });
   }
 
@@ -130,13 +157,50 @@
     box.hidden = false;
   }
 
-  sendButton.addEventListener("click", send);
+  sendButton.addEventListener("click", function () {
+    sendButton.dataset.tapped = "1";  // a tap that finds no signal is told so
+    send();
+  });
   navigator.serviceWorker.addEventListener("message", function (event) {
+    if (event.data && event.data.type === "fresh") redrawHints(event.data.path);
     if (!event.data || event.data.type !== "outbox") return;
-    if (event.data.sent) note("sent", fill(texts.sent, { n: event.data.sent }));
-    show();
+    var tapped = sendButton.dataset.tapped;
+    delete sendButton.dataset.tapped;
+    if (event.data.sent) {
+      var old = box.querySelector(".saved-here");
+      if (old) old.remove();
+      note("sent", fill(texts.sent, { n: event.data.sent }));
+      // a page without a form shows figures from before: drawn again, the note kept
+      if (!document.querySelector("form[data-offline]")) {
+        try { sessionStorage.setItem("sas-sent", String(event.data.sent)); } catch (e) {}
+        location.reload();
+        return;
+      }
+    }
+    show().then(function (waiting) {
+      if (tapped && waiting && !event.data.sent) note("still", texts.still);
+    });
   });
   window.addEventListener("online", function () { show().then(function (n) { if (n) send(); }); });
+
+  try {  // sent just before this page was drawn again
+    var sentBefore = sessionStorage.getItem("sas-sent");
+    sessionStorage.removeItem("sas-sent");
+    if (sentBefore) note("sent", fill(texts.sent, { n: Number(sentBefore) }));
+  } catch (e) {}
+  // while something waits, try again now and then (Background Sync waits minutes after a fail)
+  setInterval(function () {
+    if (mine.some(function (item) { return item.state === "waiting"; }) && navigator.onLine
+      && !sendButton.disabled) send();
+  }, 30000);
+  window.addEventListener("offline", function () { sendButton.hidden = true; });
+
+  // the "no signal" page offers only the forms this phone holds
+  [].forEach.call(document.querySelectorAll("[data-kept-only] a"), function (link) {
+    caches.match(link.getAttribute("href"), { cacheName: "sas-pages" }).then(function (kept) {
+      if (!kept) link.closest("li").hidden = true;
+    });
+  });
 
   /* A form just kept on the phone (the worker sent the browser here with ?disimpan=<id>). */
   var params = new URLSearchParams(location.search);
@@ -151,18 +215,102 @@
      first. */
   function keepPages() {
     var pages = (document.body.dataset.offlinePages || "").split(" ").filter(Boolean);
+    tellWorker({ type: "keep", pages: pages });
+  }
+
+  /* "Buka dan perbaiki": the kept form (?ponsel=<id>) filled with what the item holds, its
+     one-time key included (sent again, it still records once), and the server's messages. */
+  function reopen(waiting) {
+    var form = document.querySelector("form[data-offline]");
+    var id = Number(new URLSearchParams(location.search).get("ponsel"));
+    if (!form || !Number.isInteger(id) || id <= 0) return waiting;
+    return Outbox.get(id).then(function (item) {
+      if (!item || item.user !== user) return waiting;
+      [].forEach.call(form.querySelectorAll("input[type=checkbox]"), function (box) {
+        box.checked = false;  // a box that was not ticked is not among the fields
+      });
+      item.fields.forEach(function (field) {
+        var name = field[0], data = field[1];
+        if (name === "csrf_token") return;  // the page's own: this session's
+        [].forEach.call(form.querySelectorAll("[name='" + name + "']"), function (control) {
+          if (control.type === "radio") control.checked = control.value === data;
+          else if (control.type === "checkbox") control.checked = true;
+          else if (control.type === "file") {
+            if (data instanceof Blob && data.size && window.DataTransfer) {
+              var files = new DataTransfer();
+              files.items.add(data);
+              control.files = files.files;
+            }
+          } else control.value = data;
+          control.dispatchEvent(new Event(control.type === "radio" ? "change" : "input",
+            { bubbles: true }));
+        });
+      });
+      var box = element("div", "error-summary");
+      box.setAttribute("role", "alert");
+      box.appendChild(element("h2", null, texts.fix));
+      var list = box.appendChild(element("ul"));
+      (item.problems || []).forEach(function (problem) {
+        list.appendChild(element("li", null, problem));
+      });
+      form.insertAdjacentElement("afterbegin", box);
+      return waiting;
+    });
+  }
+
+  /* The network's answer to a form shown from the phone's copy (sw.js says so): its hints
+     ("Sudah tercatat") and the balance are drawn again; what was typed stays. Hints for
+     another day than the one in the form are dropped. */
+  function redrawHints(path) {
+    var form = document.querySelector("form[data-offline]");
+    if (!form || location.pathname !== path) return;
+    caches.match(path).then(function (kept) { return kept && kept.text(); }).then(function (html) {
+      if (!html) return;
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      var day = form.querySelector("input[name=occurred_on]");
+      var freshDay = fresh.querySelector("input[name=occurred_on]");
+      var sameDay = day && freshDay && day.value === freshDay.value;
+      [].forEach.call(form.querySelectorAll("input[data-row]"), function (input) {
+        var old = document.getElementById(input.id + "-hint");
+        var now = sameDay && fresh.getElementById(input.id + "-hint");
+        if (old) old.remove();
+        if (now) input.closest(".row").appendChild(document.importNode(now, true));
+      });
+      var available = document.getElementById("available");
+      var freshAvailable = fresh.getElementById("available");
+      var after = document.querySelector("[data-balance-after]");
+      var freshAfter = fresh.querySelector("[data-balance-after]");
+      if (available && freshAvailable) available.textContent = freshAvailable.textContent;
+      if (after && freshAfter) {
+        after.dataset.available = freshAfter.dataset.available;
+        var amount = document.getElementById(after.dataset.for);
+        if (amount) amount.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      var note = form.querySelector(".kept");
+      if (note) note.remove();
+    }).catch(function () {});
+  }
+  function tellWorker(message) {
     navigator.serviceWorker.ready.then(function (registration) {
-      registration.active.postMessage({ type: "keep", pages: pages });
+      registration.active.postMessage(message);
     });
   }
   Outbox.user().then(function (last) {
     var next = Promise.resolve();
-    if (!user || last !== user) next = caches.delete("sas-pages");
+    if (!user || last !== user) {  // nobody (a session ended), or someone else
+      tellWorker({ type: "forget" });
+      next = caches.delete("sas-pages");
+      try {  // the class-collection drafts of this tab (app.js) belonged to that session
+        Object.keys(sessionStorage).forEach(function (key) {
+          if (key.indexOf("sas-draft:") === 0) sessionStorage.removeItem(key);
+        });
+      } catch (e) {}
+    }
     if (user && last !== user) next = next.then(function () { return Outbox.setUser(user); });
     return next;
-  }).then(show).then(function (waiting) {
+  }).then(show).then(reopen).then(function (waiting) {
     if (waiting && navigator.onLine) send();
-    if (user) setTimeout(keepPages, 1500);  // after the page's own requests
+    if (user) keepPages();  // (deferred scripts run once the page is drawn)
   }).catch(function () { /* storage off (private mode): forms are sent as always */ });
 
   /* Logging out with entries not yet sent asks first: they would go with the user's data. */

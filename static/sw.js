@@ -4,16 +4,19 @@
 
    What it keeps on the phone:
    - the static files (cache "sas-static-<VERSION>"), served from the phone;
-   - the committee's three entry forms and the "no signal" page (cache "sas-pages"), which hold
-     no child's name but the recipient list of the disbursement form. A form opens from the
-     network when it answers within half a second, else from the phone; either way the
-     network's answer refreshes the copy. The cash book, recipients and entries are never kept.
-     The page cache is emptied when the session ends (a page answers with the login page) and
-     at logout, with the outbox of the user logging out;
+   - the committee's three entry forms and the "no signal" page (cache "sas-pages"). Of
+     children's names they hold only the disbursement form's list of the school's own
+     recipients; the cash book, recipients and entries are never kept. A form opens from the
+     network when it answers within half a second, else from the phone, with a fresh one-time
+     key; the network's answer then refreshes the copy and the page's hints (offline.js). The
+     kept pages go at logout, on the login page and when a form is answered with a redirect
+     (the session ended);
    - the outbox (outbox.js): a form sent without an answer is kept with its one-time key and
-     sent again, in the order recorded, when the signal is back (Background Sync, a page
-     loading, or "Kirim sekarang"). The key makes a resend record once, also when the first
-     send did arrive and only its answer was lost. A refusal stays, with the server's page. */
+     the fields typed, and sent again, in the order recorded, when the signal is back
+     (Background Sync, a page loading, or "Kirim sekarang"), with a fresh CSRF token. The key
+     makes a resend record once, also when the first send did arrive and only its answer was
+     lost. A refusal stays with the server's messages (text only, no page), to be opened in
+     the kept form, corrected and sent, or discarded. */
 /* global ASSETS, OUTBOX, SEND_TOKEN, VERSION, SASOutbox */
 importScripts(OUTBOX);
 
@@ -23,6 +26,13 @@ const OFFLINE_PAGE = "/offline";
 const FORM = /^\/schools\/[^/]+\/(contributions\/new|contributions\/classes|disbursements\/new)$/;
 const FROM_PHONE_WITHIN = 500;  // ms a form may take from the network before the phone's copy shows
 const ANSWER_WITHIN = 20000;  // ms a sent form may wait for its answer before it is kept
+const REFUSED = new Set([403, 404, 409, 413, 422]);  // the form itself is refused: to correct
+const NOT_KEPT = "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+  + "<h1>Belum tersimpan</h1><p>Ruang penyimpanan ponsel penuh. Kembali, lalu coba lagi saat ada sinyal.</p>"
+  + "<h1 lang=en>Not saved</h1><p lang=en>The phone's storage is full. Go back and try again with a signal.</p>";
+
+let generation = 0;  // moves at logout and sign-in: a page fetched before is not kept after
+const inFlight = new Set();  // form keys whose first send is still on the wire
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(STATIC).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
@@ -53,9 +63,9 @@ self.addEventListener("fetch", (event) => {
   } else if (request.method === "POST" && url.pathname === "/logout") {
     event.respondWith(logout(request));
   } else if (request.method === "GET" && FORM.test(url.pathname)) {
-    event.respondWith(url.searchParams.has("ponsel") ? refused(url) : form(event));
+    event.respondWith(form(event));
   } else if (request.method === "GET") {
-    event.respondWith(page(request));
+    event.respondWith(fetch(request).catch(noSignal));
   }
 });
 
@@ -69,105 +79,143 @@ self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "send") event.waitUntil(sendAll());
   if (data.type === "keep") event.waitUntil(keepPages(data.pages || []));
+  if (data.type === "forget") event.waitUntil(forgetPages());  // the login page
 });
+
+const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const NO_SIGNAL = "<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+  + "<h1>Tidak ada sinyal</h1><p>Tekan tombol Kembali di ponsel, lalu coba lagi saat ada sinyal.</p>"
+  + "<h1 lang=en>No signal</h1><p lang=en>Press the phone's Back button and try again with a signal.</p>";
+
+async function noSignal() {
+  return (await caches.match(OFFLINE_PAGE))
+    || new Response(NO_SIGNAL, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+}
+
+async function forgetPages() {
+  generation += 1;
+  await caches.delete(PAGES);
+}
+
+/* Keep a page's answer, unless the user changed since it was asked for. */
+async function put(path, response, asked) {
+  if (asked === generation) await (await caches.open(PAGES)).put(path, response);
+}
 
 /* The pages a signed-in page asks to keep (its data-offline-pages), those not kept yet. */
 async function keepPages(paths) {
   const cache = await caches.open(PAGES);
-  for (const path of paths) {
+  await Promise.all(paths.map(async (path) => {
     if (!(await cache.match(path))) await refresh(path).catch(() => {});
-  }
+  }));
 }
 
 /* A fresh copy of a kept page from the network, if the session still gives one. */
 async function refresh(path) {
-  const response = await checked(await fetch(path, { cache: "no-store" }));
-  if (response.ok && !response.redirected) await (await caches.open(PAGES)).put(path, response);
+  const asked = generation;
+  const response = await fetch(path, { cache: "no-store", redirect: "manual" });
+  if (response.ok) await put(path, response, asked);
+  if (response.type === "opaqueredirect") await forgetPages();  // to the login page
 }
 
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/* The network's answer; when it is the login page, the session has ended and what this phone
-   kept of that user's pages goes. (A page that is sent to the login page clears them too:
-   offline.js on the login page.) */
-async function checked(response) {
-  if (response.url && new URL(response.url).pathname === "/login") await caches.delete(PAGES);
-  return response;
-}
-
-/* Any other page: the network; without a signal, the "no signal" page. */
-async function page(request) {
-  try {
-    return await checked(await fetch(request));
-  } catch (error) {
-    return (await caches.match(OFFLINE_PAGE)) || new Response("Offline", { status: 503 });
-  }
-}
-
-/* An entry form: the network if it answers quickly, else the copy kept on the phone. The
-   network's answer (a plain form, not one filled by "Catat lagi") refreshes the copy. */
+/* An entry form: the network if it answers quickly, else the copy kept on the phone (with a
+   key of its own: each entry made from one copy needs one). The network's answer to a plain
+   form (not one filled by "Catat lagi") refreshes the copy, and a page showing the copy hears
+   of it (its hints and balance are drawn again, offline.js). */
 async function form(event) {
   const url = new URL(event.request.url);
-  const network = fetch(event.request).then(checked);
-  const refresh = network.then(async (response) => {
-    if (response.ok && !response.redirected && !url.search) {
-      const copy = response.clone();  // now: the page will read the answer itself
-      await (await caches.open(PAGES)).put(url.pathname, copy);
-    }
-  }).catch(() => {});
-  event.waitUntil(refresh);
-  const kept = caches.match(url.pathname, { cacheName: PAGES });
+  const asked = generation;
+  const network = fetch(event.request);
+  event.waitUntil(network.then(async (response) => {
+    if (response.type === "opaqueredirect") return forgetPages();  // to the login page
+    if (!response.ok || url.search) return null;
+    const copy = response.clone();  // now: the page reads the answer itself
+    await put(url.pathname, copy, asked);
+    return tell({ type: "fresh", path: url.pathname });
+  }).catch(() => {}));
   const quick = await Promise.race([network.catch(() => null), wait(FROM_PHONE_WITHIN)]);
   if (quick) return quick;
-  return (await kept) || network.catch(async () => (await caches.match(OFFLINE_PAGE))
-    || new Response("Offline", { status: 503 }));
+  const kept = await caches.match(url.pathname, { cacheName: PAGES });
+  if (!kept) return network.catch(noSignal);
+  const page = (await kept.text()).replace(/(name="form_key" type="hidden" value=")[0-9a-f]{32}/,
+    (all, start) => start + newKey());
+  return new Response(page, { headers: kept.headers });
 }
 
-/* The server's refusal of an outbox item, to correct it and send it again (?ponsel=<id>). */
-async function refused(url) {
-  const item = await SASOutbox.get(Number(url.searchParams.get("ponsel")));
-  if (!item || !item.page) return Response.redirect(url.pathname, 303);
-  const headers = { "Content-Type": "text/html; charset=utf-8" };
-  if (item.csp) headers["Content-Security-Policy"] = item.csp;
-  return new Response(item.page, { headers });
+function newKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)),
+    (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/* Logging out: the pages kept for this user and their outbox go (the page has asked first
-   when the outbox was not empty). Without a signal nobody is logged out, and nothing goes. */
+/* Logging out: once the server has ended the session, the pages kept for this user and their
+   outbox go (the page asked first when the outbox was not empty). Without a signal, or when
+   the server refused, nobody is logged out and nothing goes. */
 async function logout(request) {
   const user = await SASOutbox.user();
   let response;
   try {
     response = await fetch(request);
   } catch (error) {
-    return (await caches.match(OFFLINE_PAGE)) || new Response("Offline", { status: 503 });
+    return noSignal();
   }
-  await caches.delete(PAGES);
-  if (user) await SASOutbox.forget(user);
+  if (response.type === "opaqueredirect") {  // the logout's 303
+    await forgetPages();
+    if (user) await SASOutbox.forget(user).catch(() => {});
+  }
   return response;
 }
 
-/* A form sent: the server's answer if it comes; without one, the form is kept in the outbox
-   and the phone shows the form again, empty, with a note that it was kept. Sent to the login
-   page instead (the session ended), it is kept too, and sent once the user is back. */
+/* Who is signed in, and a CSRF token of that session; null when nobody is. A redirect is
+   never followed to the login page: drawing it would give the browser a new session under a
+   login form that is open on the phone, which would then be refused. */
+async function whoIsIn() {
+  const response = await fetch(SEND_TOKEN, { cache: "no-store", redirect: "manual" });
+  return response.ok ? response.json() : null;
+}
+
+/* A form answered with a redirect: to the login page when the session ended, else to the
+   app's own next page (a disbursement that waits for a second approver): recorded. */
+async function signedIn() {
+  try {
+    return (await whoIsIn()) !== null;
+  } catch (error) {
+    return false;
+  }
+}
+
+/* A form sent: the server's answer if it comes, and the outbox told (an item sent again from
+   the kept form leaves it, or is refused again). Without an answer the form is kept in the
+   outbox and the phone shows the form again, empty, with a note that it was kept; sent to
+   the login page instead (the session ended), it is kept too, and sent once the user is back. */
 async function submit(event) {
   const request = event.request;
-  const fields = [];
-  for (const [name, value] of await request.clone().formData()) fields.push([name, value]);
+  let fields;
+  try {
+    fields = Array.from(await request.clone().formData());
+  } catch (error) {
+    return fetch(request);  // not a form this worker can keep: as without a worker
+  }
   const formKey = value(fields, "form_key");
-  const sending = fetch(request);
+  inFlight.add(formKey);
+  const sending = fetch(request).finally(() => inFlight.delete(formKey));
   const answer = await Promise.race([
     sending.then((response) => response, () => null),
     wait(ANSWER_WITHIN).then(() => "late"),
   ]);
-  if (answer && answer !== "late" && answer.type !== "opaqueredirect") {
-    await settle(formKey, answer.clone());
+  if (answer instanceof Response && (answer.type !== "opaqueredirect" || await signedIn())) {
+    event.waitUntil(settle(formKey, answer.clone()).catch(() => {}));
     // the kept copy of the form now lacks this entry ("Sudah tercatat", the balance)
     if (answer.ok) event.waitUntil(refresh(new URL(request.url).pathname).catch(() => {}));
     return answer;
   }
-  const id = await keep(request.url, fields, formKey, answer ? "session" : null);
-  if (answer && answer !== "late") return answer;  // to the login page; sent after it
+  let id;
+  try {
+    id = await keep(request.url, fields, formKey, answer instanceof Response ? "session" : null);
+  } catch (error) {
+    return new Response(NOT_KEPT, { status: 507, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+  if (answer instanceof Response) return answer;  // to the login page; sent after it
   if (answer === "late") event.waitUntil(sending.then((response) => settle(formKey, response), () => {}));
   if (self.registration.sync) self.registration.sync.register("outbox").catch(() => {});
   await tell({ type: "outbox" });
@@ -184,27 +232,33 @@ function value(fields, name) {
   return found && typeof found[1] === "string" ? found[1] : "";
 }
 
-/* Into the outbox; a form already there (the same key, corrected) keeps its place. */
+/* Into the outbox; a form already there (the same key: opened, corrected and sent again)
+   keeps its place. A photo chosen the first time stays when the correction chose none. */
 async function keep(url, fields, formKey, problem) {
   const user = await SASOutbox.user();
   const earlier = (await SASOutbox.all()).find((item) => item.formKey === formKey);
+  if (earlier) {
+    for (const [name, data] of earlier.fields) {
+      const now = fields.find((field) => field[0] === name);
+      if (data instanceof Blob && data.size && now && now[1] instanceof Blob && !now[1].size) now[1] = data;
+    }
+  }
   const item = Object.assign(earlier || { at: Date.now() }, {
-    user, url, fields, formKey, state: "waiting", problem, page: null,
+    user, url, fields, formKey, state: "waiting", problem, problems: null,
   });
   return earlier ? (await SASOutbox.put(item), earlier.id) : SASOutbox.add(item);
 }
 
-/* The server answered a form that may be in the outbox: recorded, it leaves; refused, it stays
-   with the server's page. */
+/* The server answered a form that may be in the outbox: recorded (a page, or the app's own
+   redirect), it leaves; refused, it stays with the server's messages. */
 async function settle(formKey, response) {
   const item = (await SASOutbox.all()).find((kept) => kept.formKey === formKey);
   if (!item) return;
-  if (response.ok && !response.redirected) {
+  if (response.ok || response.type === "opaqueredirect") {  // (a redirect to the login page is not settled)
     await SASOutbox.remove(item.id);
-  } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+  } else if (REFUSED.has(response.status)) {
     await SASOutbox.put(Object.assign(item, {
-      state: "refused", problem: null, page: await response.text(),
-      csp: response.headers.get("Content-Security-Policy"),
+      state: "refused", problem: null, problems: problems(await response.text()),
     }));
   } else {
     return;
@@ -212,59 +266,84 @@ async function settle(formKey, response) {
   await tell({ type: "outbox" });
 }
 
+/* The server's own words from a refused page: its error summary (sas: templates/_forms.html),
+   else its heading. Text only: the page itself (the disbursement form lists children's names)
+   is not kept. */
+function problems(html) {
+  const summary = html.match(/<div class="error-summary"[\s\S]*?<\/ul>/);
+  const lines = summary ? Array.from(summary[0].matchAll(/<li>([\s\S]*?)<\/li>/g), (m) => text(m[1])) : [];
+  const heading = html.match(/<main>[\s\S]*?<h1[^>]*>([\s\S]*?)<\/h1>/);
+  return lines.length ? lines : heading ? [text(heading[1])] : [];
+}
+
+function text(html) {
+  const named = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+  return html.replace(/<[^>]*>/g, "")
+    .replace(/&(#x[0-9a-f]+|#\d+|\w+);/gi, (all, name) => name[0] !== "#" ? named[name] || all
+      : String.fromCodePoint(name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : Number(name.slice(1))))
+    .replace(/\s+/g, " ").trim();
+}
+
 let sending = null;
 
-/* One round of sending at a time; resolves with how many items still wait. */
+/* One round of sending at a time; resolves with how many items still wait. The pages are
+   told when it ends, whatever happened. */
 function sendAll() {
-  if (!sending) sending = send().finally(() => { sending = null; });
+  if (!sending) {
+    sending = send().catch(() => 1).finally(() => { sending = null; });
+  }
   return sending;
 }
 
 async function send() {
-  const waiting = (await SASOutbox.all()).filter((item) => item.state === "waiting");
-  if (!waiting.length) return 0;
-  let who;
-  try {
-    const response = await fetch(SEND_TOKEN, { cache: "no-store" });
-    who = response.ok && !response.redirected ? await response.json() : null;
-    if (!who) await checked(response);
-  } catch (error) {
-    await tell({ type: "outbox", sent: 0 });  // still no signal
-    return waiting.length;
-  }
   let sent = 0;
   let left = 0;
-  for (const item of waiting) {
-    if (!who || item.user !== who.user) {  // the session ended, or another user signed in
-      if (item.user === (await SASOutbox.user())) await mark(item, "session");
-      left += 1;
-      continue;
-    }
-    const body = new FormData();
-    for (const [name, data] of item.fields) body.append(name, name === "csrf_token" ? who.csrf_token : data);
-    let response;
+  try {
+    const waiting = (await SASOutbox.all())
+      .filter((item) => item.state === "waiting" && !inFlight.has(item.formKey));
+    if (!waiting.length) return 0;
+    let who;
     try {
-      response = await fetch(item.url, { method: "POST", body });
+      who = await whoIsIn();
     } catch (error) {
-      left += waiting.length - waiting.indexOf(item);  // the signal went again: next round
-      break;
+      return waiting.length;  // still no signal
     }
-    if (response.ok && !response.redirected) {
-      await SASOutbox.remove(item.id);
-      sent += 1;
-    } else if (response.redirected) {
-      await mark(item, "session");
-      left += 1;
-    } else if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-      await settle(item.formKey, response);
-    } else {  // busy or broken: this one and the rest wait for the next round
-      await mark(item, "busy");
-      left += waiting.length - waiting.indexOf(item);
-      break;
+    const phoneUser = await SASOutbox.user();
+    for (const [index, item] of waiting.entries()) {
+      if (!who || item.user !== who.user) {  // the session ended, or another user signed in
+        if (item.user === phoneUser) await mark(item, "session");
+        left += 1;
+        continue;
+      }
+      const body = new FormData();
+      for (const [name, data] of item.fields) body.append(name, name === "csrf_token" ? who.csrf_token : data);
+      let response, login;
+      try {
+        response = await fetch(item.url, { method: "POST", body, redirect: "manual" });
+        login = response.type === "opaqueredirect" && !(await signedIn());
+      } catch (error) {
+        left += waiting.length - index;  // the signal went again: next round
+        break;
+      }
+      if (login || response.status === 400) {  // the session ended meanwhile
+        await mark(item, "session");
+        left += waiting.length - index;
+        break;
+      } else if (response.ok || response.type === "opaqueredirect") {
+        await SASOutbox.remove(item.id);
+        sent += 1;
+      } else if (REFUSED.has(response.status)) {
+        await settle(item.formKey, response);
+      } else {  // busy or broken: this one and the rest wait for the next round
+        await mark(item, "busy");
+        left += waiting.length - index;
+        break;
+      }
     }
+    return left;
+  } finally {
+    await tell({ type: "outbox", sent });
   }
-  await tell({ type: "outbox", sent });
-  return left;
 }
 
 async function mark(item, problem) {

@@ -101,3 +101,30 @@ def test_the_send_token_names_the_user_and_is_a_csrf_token_of_this_session(clien
     response = client.post("/schools/20525555/contributions/new", data=form)
     assert response.status_code == 200, response.text
     assert db.session.execute(select(func.count()).select_from(Entry)).scalar_one() == before + 1
+
+
+def test_a_form_sent_again_answers_with_what_it_recorded_before_it_is_checked(client, world):
+    """The outbox may send a form days later: the recipient or class it names may be retired
+    by then. The first send arrived, so the answer is what it recorded, not a refusal."""
+    login(client, "komite_a")
+    key = uuid.uuid4().hex
+    form = {
+        "recipient_id": str(world["recipient_a"].id),
+        "category": "sepatu",
+        "amount": "15000",
+        "occurred_on": today_wib().isoformat(),
+        "description": "Sepatu sekolah",
+        "form_key": key,
+    }
+    assert client.post("/schools/20525555/disbursements/new", data=form).status_code == 200
+    count = db.session.execute(select(func.count()).select_from(Entry)).scalar_one()
+    world["recipient_a"].active = False
+    db.session.commit()
+    again = client.post("/schools/20525555/disbursements/new", data=form)
+    assert again.status_code == 200
+    assert "tidak dicatat dua kali" in again.text
+    assert db.session.execute(select(func.count()).select_from(Entry)).scalar_one() == count
+    # the key of another school's form is no way into that school's entries
+    login(client, "komite_b")
+    other = client.post("/schools/20526666/disbursements/new", data=form)
+    assert other.status_code == 404 and "tidak dicatat dua kali" not in other.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import (
@@ -45,6 +46,9 @@ bp.register_blueprint(approval_routes.bp)  # the second approver: ledger.approva
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 FILTER_ARGS = ("kind", "from", "to", "category")  # the only query keys passed on to links
+
+
+FORM_KEY = re.compile(r"[0-9a-f]{32}")  # as sas.ledger.forms.form_key_field makes them
 
 
 @bp.context_processor
@@ -93,6 +97,17 @@ def _confirm(school: School, entries: list[Entry], again: str, earlier: bool = F
     )
     db.session.commit()
     return page
+
+
+def _sent_before(school: School, batch: bool = False) -> list[Entry]:
+    """A form sent again whose first send did arrive (its answer was lost on a weak signal,
+    and the phone's outbox sent it again): what it recorded, looked up by its key before the
+    form is checked, so that a resend days later (a recipient or class retired meanwhile)
+    still answers with what was recorded rather than a refusal that invites typing it again."""
+    key = request.form.get("form_key", "") if request.method == "POST" else ""
+    if not FORM_KEY.fullmatch(key):
+        return []
+    return services.recorded_with(school, key, batch)
 
 
 def _again_args() -> dict[str, str]:
@@ -197,6 +212,8 @@ def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
     form = ContributionForm(**_prefill())
     form.set_classes([c.label for c in active_classes(school)])
     again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
+    if earlier := _sent_before(school):
+        return _confirm(school, earlier, again, earlier=True)
     if form.validate_on_submit():
         try:
             entry = services.record_contribution(
@@ -232,6 +249,8 @@ def class_collections(npsn: str) -> str | tuple[str, int]:
         [(c.id, c.label) for c in active_classes(school) + retired], **_prefill()
     )
     again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
+    if earlier := _sent_before(school, batch=True):
+        return _confirm(school, earlier, again, earlier=True)
     if form.validate_on_submit():
         try:
             entries = services.record_class_collections(
@@ -268,6 +287,8 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
         *(SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients),
     ]
     again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
+    if earlier := _sent_before(school):
+        return _confirm(school, earlier, again, earlier=True)
     if form.validate_on_submit():
         try:
             if approvals.needs_approval(school, form.amount.data):

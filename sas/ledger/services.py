@@ -337,6 +337,17 @@ def batch_entries(school: School, form_key: str) -> list[Entry]:
     )
 
 
+def recorded_with(school: School, form_key: str, batch: bool = False) -> list[Entry]:
+    """What a form with this one-time key already recorded in ``school`` (a class-collection
+    form's rows with ``batch``), in recording order; empty if nothing."""
+    if batch:
+        return batch_entries(school, form_key)
+    entry = db.session.scalar(
+        select(Entry).where(Entry.school_id == school.id, Entry.form_key == form_key)
+    )
+    return [entry] if entry is not None else []
+
+
 class DuplicateBatch(Exception):
     """The class-collection form was already recorded once: ``entries`` are what it recorded
     (none when its key was used by another school: nothing of that school is shown)."""

@@ -110,7 +110,10 @@ def no_signal() -> str:
         if user.role is Role.COMMITTEE and user.school is not None
         else []
     )
-    return render_template("offline/no_signal.html", forms=forms)
+    at_school = user.role in (Role.COMMITTEE, Role.TEACHER) and user.school is not None
+    # at a school: its header and bottom bar, whose entry forms open without a signal
+    extra = {"school": user.school} if at_school else {}
+    return render_template("offline/no_signal.html", forms=forms, **extra)
 
 
 @bp.get("/offline/token")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from sas.dates import today_wib
 from sas.extensions import db
-from sas.models import Direction, Entry, School
+from sas.models import Direction, Entry, PendingDisbursement, School
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,11 @@ def ready(journey) -> None:  # type: ignore[no-untyped-def]
     """Signed in as the committee member, the worker in charge and the forms kept."""
     page = journey.page
     journey.login("komite_a")
+    # A page whose navigation began before the worker was active stays without it (the login
+    # page installs it while the login is sent): the next one has it.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        page.reload()
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     until(page, lambda: len(page.evaluate(KEPT_PAGES)) == 4, "the forms kept on the phone")
 
@@ -104,7 +109,11 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
     page.locator("#outbox summary").click()
     lines = page.locator("#outbox li")
     assert lines.count() == 4
-    assert "Setoran kelas · Rp36.000 (3 kelas)" in lines.nth(3).inner_text()
+    assert "Setoran kelas 7A, 7B, 8A · Rp36.000" in lines.nth(3).inner_text()
+    # the form, ready for the next class, says which classes already wait for that day
+    assert page.input_value("#occurred_on") == days[1]
+    expect(page.locator(".waiting-hint")).to_have_count(3)
+    assert "Menunggu sinyal: Rp11.000" in page.locator(".waiting-hint").first.inner_text()
     journey.step("outbox-offline")  # axe on the list
     for path in ("contributions/new", "contributions/classes", "disbursements/new"):
         journey.goto(f"{npsn_path}/{path}")
@@ -114,10 +123,9 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
     assert "Tidak ada sinyal" in journey.heading()
     assert entries(server, npsn) == before  # nothing reached the server
 
-    context.set_offline(False)
-    journey.goto(f"{npsn_path}/contributions/new")  # a page load sends what waits
-    page.wait_for_function("document.querySelector('#outbox .sent') !== null")
-    assert "4 catatan terkirim" in page.locator("#outbox").inner_text()
+    journey.goto(f"{npsn_path}/contributions/new")
+    context.set_offline(False)  # the page (or Background Sync) sends what waits
+    expect(page.locator("#outbox .sent")).to_have_text("✓ 4 catatan terkirim.")
     assert page.evaluate(OUTBOX) == []
     added = entries(server, npsn)[len(before) :]
     assert added == [
@@ -162,10 +170,9 @@ def test_a_send_whose_answer_was_lost_records_once(worker_journey, server) -> No
     page.get_by_role("button", name="Simpan").click()
     page.wait_for_load_state("load")
     assert lost == [200]  # it did arrive
-    expect(page.locator("#outbox")).to_contain_text("Disimpan di ponsel")
-    # the form shown again sends what waits (the signal is there): the same key again
-    page.wait_for_function("document.querySelector('#outbox .sent') !== null")
-    assert "1 catatan terkirim" in page.locator("#outbox").inner_text()
+    # kept in the outbox, it is sent again at once (Background Sync, or the form shown again),
+    # with the same key
+    until(page, lambda: page.evaluate(OUTBOX) == [], "the outbox sent")
     assert page.evaluate(OUTBOX) == []
     assert count_entries(server) == total + 1  # and recorded once
     assert [a for a, _ in entries(server, npsn)].count(6_100) == 1
@@ -194,8 +201,9 @@ def test_a_refused_send_stays_to_be_corrected(worker_journey, server) -> None:  
     journey.step("outbox-refused")
     refused.get_by_role("link", name="Buka dan perbaiki").click()
     page.wait_for_load_state("load")
-    assert page.locator(".error-summary").is_visible()  # the server's own page, as it answered
-    assert page.input_value("#amount") == "90 juta"
+    # the kept form, filled with what the outbox held, and the server's own words
+    expect(page.locator(".error-summary")).to_contain_text("Saldo")
+    expect(page.locator("#amount")).to_have_value("90 juta")
     page.fill("#amount", "15rb")
     page.get_by_role("button", name="Simpan").click()
     page.wait_for_load_state("load")
@@ -238,7 +246,7 @@ def test_logging_out_asks_then_leaves_nothing_on_the_phone(worker_journey, serve
     warning = page.locator(".menu-panel .flash-error")
     assert warning.inner_text().startswith("1 catatan belum terkirim")
     journey.step("logout-asks", axe=False)
-    page.get_by_role("button", name="Tetap keluar").click()
+    page.get_by_role("button", name="Keluar dan buang").click()
     page.wait_for_url("**/login")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     assert page.evaluate("caches.has('sas-pages')") is False
@@ -256,3 +264,40 @@ def test_installable(worker_journey, server) -> None:  # type: ignore[no-untyped
     assert cdp.send("Page.getAppManifest")["url"].endswith("/manifest.webmanifest")
     errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
     assert [e["errorId"] for e in errors] == ["in-incognito"]
+
+
+def test_a_disbursement_that_waits_for_a_second_approver_is_not_kept(
+    worker_journey, server
+) -> None:  # type: ignore[no-untyped-def]
+    """The server answers it with a redirect to the waiting item: recorded, not a session that
+    ended, so nothing stays in the outbox to be sent again."""
+    journey, npsn = worker_journey, server.world["a"]
+    page = journey.page
+    with server.app.app_context():
+        school = db.session.execute(select(School).filter_by(npsn=npsn)).scalar_one()
+        threshold, school.approval_threshold = school.approval_threshold, 10_000
+        db.session.commit()
+    try:
+        ready(journey)
+        journey.goto(f"/schools/{npsn}/disbursements/new")
+        page.select_option("#recipient_id", index=1)
+        page.select_option("#category", "sepatu")
+        page.fill("#amount", "12rb")
+        page.get_by_role("button", name="Simpan").click()
+        page.wait_for_load_state("load")
+        assert "/pending/" in page.url
+        journey.goto(f"/schools/{npsn}")  # a page load would send anything waiting
+        page.wait_for_timeout(500)
+        assert page.evaluate(OUTBOX) == []
+        with server.app.app_context():
+            assert (
+                db.session.execute(
+                    select(func.count()).select_from(PendingDisbursement).filter_by(amount=12_000)
+                ).scalar_one()
+                == 1
+            )
+    finally:
+        with server.app.app_context():
+            school = db.session.execute(select(School).filter_by(npsn=npsn)).scalar_one()
+            school.approval_threshold = threshold
+            db.session.commit()
