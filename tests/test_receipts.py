@@ -3,25 +3,31 @@ that its QR code opens (anonymous visitors learn only "valid" or "not valid").""
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import uuid
 from datetime import date
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 import segno
-from sqlalchemy import select, update
+from flask import Flask
+from sqlalchemy import event, select, update
 
+from sas import create_app
 from sas.dates import school_year_start, today_wib
 from sas.extensions import db
 from sas.ledger import chain
 from sas.ledger import services as ledger
-from sas.models import Category, Entry, Role, Source, User
+from sas.models import AuditEvent, Category, Entry, Role, Source, User
 from sas.receipts import services as receipts
 from sas.receipts.words import MAX_WORDS, terbilang
 from tests.conftest import (
+    PASSWORD,
+    IsolatedClient,
     contribute,
     disburse,
     login,
@@ -309,10 +315,9 @@ def test_receipt_numbers_run_per_school_and_school_year(world):
 
 ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 KUITANSI = [302, 200, 404, 200, 404, 403, 403]  # like the entry page
-# The check answers everyone (200); only those who may see school A's ledger get the details,
-# and only its own committee and teacher the link to the entry.
-DETAILS = [False, True, False, True, False, True, True]
-ENTRY_LINK = [False, True, False, True, False, False, False]
+# The check answers everyone (200) alike; only school A's own committee and teacher get the
+# details (which parts match) and the link to the entry: not the district office, not an admin.
+OWN_SCHOOL = [False, True, False, True, False, False, False]
 
 
 @pytest.mark.parametrize(("i", "actor"), list(enumerate(ACTORS)), ids=ACTORS)
@@ -334,12 +339,11 @@ def test_who_sees_what_on_the_check(client, world, i, actor):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert text_of(html, "verdict") == "✓ Kuitansi sah"
-    assert ('id="checks"' in html) is DETAILS[i]
-    assert ('id="entry-link"' in html) is ENTRY_LINK[i]
-    if DETAILS[i]:
+    assert ('id="checks"' in html) is OWN_SCHOOL[i]
+    assert ('id="entry-link"' in html) is OWN_SCHOOL[i]
+    if OWN_SCHOOL[i]:
         for part in ("number", "amount", "date", "hash", "chain"):
             assert text_of(html, f"check-{part}") == "cocok"
-    if ENTRY_LINK[i]:
         assert f'href="/schools/20525555/entries/{entry.id}"' in html
 
 
@@ -421,15 +425,33 @@ def test_malformed_checks_are_not_valid_and_never_fail(client, world, path):
     assert verdict(client, path) == "✗ Kuitansi tidak sah"
 
 
-def test_a_tampered_chain_makes_every_receipt_of_the_school_invalid(client, world):
+@pytest.fixture
+def later(app, monkeypatch):
+    """The chain's cached verification (``chain.verify_recent``) with a fake clock and nothing
+    remembered from other tests: returns a function that moves the clock on."""
+    clock = [1000.0]
+    monkeypatch.setattr(chain.time, "monotonic", lambda: clock[0])
+    app.config["CHAIN_FULL_WALK_SECONDS"] = 60
+    app.extensions.pop("sas_chain_verified", None)
+
+    def move(seconds: float) -> None:
+        clock[0] += seconds
+
+    return move
+
+
+def test_a_tampered_chain_makes_every_receipt_of_the_school_invalid(client, world, later):
     entry = world["entry_a"]
-    later = contribute(world["a"], 5_000, world["komite_a"], class_label="9C")
-    path = verify_path(later)
+    receipt = contribute(world["a"], 5_000, world["komite_a"], class_label="9C")
+    path = verify_path(receipt)
     assert verdict(client, path) == "✓ Kuitansi sah"
     with tampering("entries"):
         db.session.execute(update(Entry).where(Entry.id == entry.id).values(note="ditambah"))
     db.session.commit()
     try:
+        # as on the dashboard: the chain verified less than a minute ago is not read again ...
+        assert verdict(client, path) == "✓ Kuitansi sah"
+        later(60)  # ... the next whole walk finds the change
         assert verdict(client, path) == "✗ Kuitansi tidak sah"
         login(client, "guru_a")
         html = client.get(path).get_data(as_text=True)
@@ -453,6 +475,7 @@ def test_guessing_without_the_hash_never_walks_the_chain(app, world, monkeypatch
         raise AssertionError("the chain was walked for a guess")
 
     monkeypatch.setattr(chain, "verify", walked)
+    monkeypatch.setattr(chain, "verify_recent", walked)
     year = year_slug(entry.occurred_on)
     for amount in range(99_000, 101_001, 1_000):
         result = receipts.check_receipt(
@@ -460,6 +483,310 @@ def test_guessing_without_the_hash_never_walks_the_chain(app, world, monkeypatch
         )
         assert not result.valid
         assert result.amount is (amount == entry.amount)
+
+
+# --- the district learns what the public learns (issue 16: the check was an oracle) -------
+
+
+def answer(client, path: str) -> str:
+    """What the check page says: its content, without the layout around it (which differs
+    with who is signed in)."""
+    response = client.get(path)
+    assert response.status_code == 200, path
+    html = response.get_data(as_text=True)
+    return html[html.index("<h1>") : html.index("</main>")]
+
+
+def answers(client, who: str, paths: list[str]) -> list[str]:
+    client.post("/logout")
+    if who != "anon":
+        login(client, who)
+    return [answer(client, path) for path in paths]
+
+
+def void_of(entry: Entry, by: User, reason: str = "Dicatat dua kali") -> Entry:
+    void = ledger.void_entry(
+        entry.school,
+        entry,
+        reason=reason,
+        recorded_by=by,
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
+    db.session.commit()
+    return void
+
+
+@pytest.mark.parametrize("paper", [False, True], ids=["without the paper", "with the paper"])
+def test_looping_amounts_the_district_learns_what_the_public_learns(client, world, paper):
+    """The attack of issue 16: signed in as the district office, loop the amount of a receipt
+    number (80 requests found an entry's amount). Without the paper (its hash prefix) every
+    answer is the same; with it, only the amount printed on it is valid, as for anyone. The
+    district's and an admin's answers are the public's, word for word."""
+    entry = world["entry_a"]
+    amounts = range(entry.amount - 40_000, entry.amount + 41_000, 1_000)  # 81 guesses
+    paths = [verify_path(entry, a=str(a), h=entry.hash[:16] if paper else "") for a in amounts]
+    public = answers(client, "anon", paths)
+    assert answers(client, "dinas", paths) == public
+    assert answers(client, "admin", paths) == public
+    right = [a == entry.amount for a in amounts]
+    valid = [text_of(text, "verdict") == "✓ Kuitansi sah" for text in public]
+    assert valid == (right if paper else [False] * len(paths))
+    assert len(set(public)) == (2 if paper else 1)
+    # the school's own committee does see which part differs (so the loop above could tell)
+    own = answers(client, "komite_a", paths)
+    assert [text_of(text, "check-amount") == "cocok" for text in own] == right
+
+
+def test_numbers_that_exist_and_numbers_that_do_not_answer_alike(client, world):
+    """The other half of the attack: numbers 0001-0014 of a school all "confirmed as existing".
+    Now an existing number (voided or not) and a missing one give the district, an admin and
+    another school the public's one answer; only the school's own committee sees which exist."""
+    a, komite, first = world["a"], world["komite_a"], world["entry_a"]
+    made = [first] + [contribute(a, 1_000 * n, komite) for n in range(2, 5)]
+    void = void_of(made[1], komite)  # numbers 0001-0005 exist, 0006-0014 do not
+    assert void.receipt_no == 5
+    paths = [verify_path(first, number=f"{n:04d}", h="0" * 16) for n in range(1, 15)]
+    said = {who: answers(client, who, paths) for who in ("anon", "dinas", "admin", "komite_b")}
+    words = {text for texts in said.values() for text in texts}
+    assert len(words) == 1, "an answer told some numbers apart"
+    assert text_of(words.pop(), "verdict") == "✗ Kuitansi tidak sah"
+    own = answers(client, "komite_a", paths)
+    assert [text_of(text, "check-number") == "cocok" for text in own] == [True] * 5 + [False] * 9
+    assert void.number in text_of(own[1], "voided-note")
+
+
+# --- a voided entry's kuitansi --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("i", "actor"), list(enumerate(ACTORS)), ids=ACTORS)
+def test_a_voided_receipt_checks_valid_but_cancelled_for_everyone(client, world, i, actor):
+    entry = world["entry_a"]
+    void = void_of(entry, world["komite_a"])
+    assert re.fullmatch(r"KOR-\d{4}", void.number) and void.number == f"KOR-{void.seq:04d}"
+    if actor != "anon":
+        login(client, actor)
+    html = client.get(verify_path(entry)).get_data(as_text=True)
+    said = f"⚠ Kuitansi sah, tetapi sudah dibatalkan oleh {void.number}"
+    assert text_of(html, "verdict") == said
+    assert void.number in text_of(html, "voided-hint")
+    assert "✓ Kuitansi sah" not in html and "Dicatat dua kali" not in html  # no reason shown
+    assert ('id="checks"' in html) is OWN_SCHOOL[i]
+    # the correction's own kuitansi is valid and not cancelled
+    assert verdict(client, verify_path(void)) == "✓ Kuitansi sah"
+    # a copy that does not match names no correction, except to the school itself
+    html = client.get(verify_path(entry, a="1")).get_data(as_text=True)
+    assert text_of(html, "verdict") == "✗ Kuitansi tidak sah"
+    assert (void.number in html) is OWN_SCHOOL[i]
+
+
+def test_a_voided_receipt_in_english(client, world):
+    void = void_of(world["entry_a"], world["komite_a"])
+    client.post("/lang", data={"lang": "en"})
+    html = client.get(verify_path(world["entry_a"])).get_data(as_text=True)
+    assert text_of(html, "verdict") == f"⚠ Valid receipt, but cancelled by {void.number}"
+
+
+class Stamp(HTMLParser):
+    """The text of ``#stamp`` and the elements around it: [(tag, id, classes), ...]."""
+
+    VOID = {"meta", "link", "br", "input", "img", "hr"}
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, str, set[str]]] = []
+        self.around: list[tuple[str, str, set[str]]] | None = None
+        self.text = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag not in self.VOID:
+            self.stack.append((tag, found.get("id") or "", set((found.get("class") or "").split())))
+        if found.get("id") == "stamp":
+            self.around = list(self.stack)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if self.around is not None and self.stack and self.stack[-1][1] == "stamp":
+            self.text += data
+
+
+def css_rules(css: str) -> list[tuple[str, str, str]]:
+    """(at-rule or "", selectors, declarations) of each rule of app.css (one level of @media)."""
+    rules, media, selectors = [], "", None
+    for text, brace in re.findall(r"([^{}]*)([{}])", re.sub(r"/\*.*?\*/", "", css, flags=re.S)):
+        text = text.strip()
+        if brace == "{" and text.startswith("@"):
+            media = text
+        elif brace == "{":
+            selectors = text
+        elif selectors is not None:
+            rules.append((media, selectors, text))
+            selectors = None
+        else:
+            media = ""
+    return rules
+
+
+def hidden_by(css: str, element: tuple[str, str, set[str]]) -> list[str]:
+    """The rules that hide ``element`` (their subject names its classes, id or tag)."""
+    tag, element_id, classes = element
+    found = []
+    for media, selectors, declarations in css_rules(css):
+        if not re.search(r"display:\s*none|visibility:\s*hidden", declarations):
+            continue
+        for selector in selectors.split(","):
+            subject = re.split(r"[\s>+~]+", re.sub(r":not\([^)]*\)", "", selector.strip()))[-1]
+            names = set(re.findall(r"\.([\w-]+)", subject))
+            ids = set(re.findall(r"#([\w-]+)", subject))
+            if names or ids:
+                hides = names <= classes and ids <= {element_id}
+            else:  # a bare element name (`footer`); attribute selectors alone are ignored
+                hides = re.fullmatch(r"[a-z][\w-]*", subject) is not None and subject == tag
+            if hides:
+                found.append(f"{media} {selector}")
+    return found
+
+
+def test_a_voided_entrys_kuitansi_is_stamped_dibatalkan(app, client, world):
+    entry = world["entry_a"]
+    login(client, "guru_a")
+    assert 'id="stamp"' not in client.get(kuitansi_url(entry)).get_data(as_text=True)
+    void = void_of(entry, world["komite_a"])
+    html = client.get(kuitansi_url(entry)).get_data(as_text=True)
+    stamp = Stamp(html)
+    assert stamp.text == "DIBATALKAN" and stamp.around is not None
+    assert 'id="stamp"' not in client.get(kuitansi_url(void)).get_data(as_text=True)
+    # on screen and on paper: no rule hides the stamp or what holds it, in print or not
+    css = Path(app.static_folder or "", "app.css").read_text(encoding="utf-8")
+    for element in stamp.around:
+        assert hidden_by(css, element) == [], element
+    assert hidden_by(css, ("nav", "", {"doc-bar"})) == ["@media print .doc-bar"]  # the control
+    [rule] = [d for m, s, d in css_rules(css) if m == "" and s == ".stamp"]
+    assert "print-color-adjust: exact" in rule and "var(--err)" in rule
+    assert any(m == "@media print" and s == ".stamp" for m, s, _d in css_rules(css))
+    # in English too
+    client.post("/lang", data={"lang": "en"})
+    assert Stamp(client.get(kuitansi_url(entry)).get_data(as_text=True)).text == "CANCELLED"
+
+
+# --- what a check costs, and how many one address may ask ---------------------------------
+
+
+def test_a_second_check_does_not_walk_the_chain_again(client, world, later, monkeypatch):
+    a, komite = world["a"], world["komite_a"]
+    for n in range(5):
+        contribute(a, 1_000 + n, komite)
+    hashed: list[int] = []
+    canonical = chain._canonical
+    monkeypatch.setattr(chain, "_canonical", lambda values: hashed.append(1) or canonical(values))
+    walks: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args):  # type: ignore[no-untyped-def]
+        if "FROM entries" in sql and "ORDER BY entries.seq" in sql:
+            walks.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        path = verify_path(world["entry_a"])
+        assert verdict(client, path) == "✓ Kuitansi sah"
+        assert (len(hashed), len(walks)) == (6, 1)  # the first check walks the chain of 6
+        for _ in range(3):
+            assert verdict(client, path) == "✓ Kuitansi sah"
+        assert (len(hashed), len(walks)) == (6, 1)  # the next ones read none of it again
+        contribute(a, 2_000, komite)
+        hashed.clear()
+        walks.clear()
+        assert verdict(client, path) == "✓ Kuitansi sah"
+        assert (len(hashed), len(walks)) == (2, 1)  # the new entry and the one it follows
+        later(60)
+        hashed.clear()
+        assert verdict(client, path) == "✓ Kuitansi sah"
+        assert len(hashed) == 7  # a minute on: the whole chain again
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+
+
+@pytest.fixture
+def limited(app):  # type: ignore[no-untyped-def]
+    """Another app on the test database with the limiter on (the suite's has it off)."""
+    built: list[Flask] = []
+
+    def make(**settings: object) -> Flask:
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        new = create_app(
+            "testing", {"SQLALCHEMY_DATABASE_URI": uri, "RATELIMIT_ENABLED": True, **settings}
+        )
+        new.test_client_class = IsolatedClient
+        built.append(new)
+        return new
+
+    yield make
+    for new in built:
+        with new.app_context():
+            db.engine.dispose()
+
+
+def test_checks_are_limited_per_address(limited, world):
+    """120 checks a minute from one address: a school checking a Friday's 24 receipts, or a
+    class group opening one shared link from behind one address, asks a fraction of that."""
+    client = limited().test_client()
+    assert client.application.config["RECEIPT_CHECK_LIMIT"] == "120 per minute"
+    entry, here = world["entry_a"], {"REMOTE_ADDR": "203.0.113.7"}
+    paths = [verify_path(entry), verify_path(entry, a="1")]  # valid or not, each counts
+    for n in range(120):
+        assert client.get(paths[n % 2], environ_base=here).status_code == 200, n
+    refused = client.get(paths[0], environ_base=here)
+    assert refused.status_code == 429
+    assert "Terlalu banyak pemeriksaan kuitansi" in refused.text
+    assert 'class="brand"' in refused.text and "Kuitansi sah" not in refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= 61
+    # another address is not held up, nor are sign-ins from this one; no sign-in is audited
+    assert client.get(paths[0], environ_base={"REMOTE_ADDR": "203.0.113.8"}).status_code == 200
+    signed_in = client.post(
+        "/login", data={"username": "komite_a", "password": PASSWORD}, environ_base=here
+    )
+    assert signed_in.status_code == 303
+    limited_rows = select(AuditEvent).where(AuditEvent.action == "login.limited")
+    assert db.session.scalars(limited_rows).all() == []
+
+
+def test_a_redis_backed_check_limit_is_shared_by_two_app_instances(limited, world):
+    redis = pytest.importorskip("redis")
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    server = redis.Redis.from_url(url)
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {url}")
+        pytest.skip(f"Redis is not reachable at {url}")
+    prefix = f"sas-test-{uuid.uuid4().hex}"
+    settings = {
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "RECEIPT_CHECK_LIMIT": "3 per minute",
+    }
+    one, two = limited(**settings).test_client(), limited(**settings).test_client()
+    path = verify_path(world["entry_a"])
+    try:
+        assert [c.get(path).status_code for c in (one, two, one, two, one)] == [
+            200,
+            200,
+            200,
+            429,  # the third check was counted by the other instance
+            429,
+        ]
+        assert list(server.scan_iter(match=f"*{prefix}*"))
+    finally:
+        keys = list(server.scan_iter(match=f"*{prefix}*"))
+        if keys:
+            server.delete(*keys)
+        server.close()
 
 
 def test_anonymous_visitors_never_see_names_or_purposes(client, world):

@@ -193,12 +193,12 @@ class _Verified:
 
 
 def verify_recent(school: School) -> ChainStatus:
-    """``verify`` for pages viewed often (the dashboard): the whole chain is walked at most once
-    per ``CHAIN_FULL_WALK_SECONDS`` per school and process. In between, the entries appended
-    since the last walk are checked against the last entry it verified (which must still be
-    there, unchanged) and the fund's head; when nothing was appended, nothing is read. A change
-    made behind the app shows at the next whole walk; ``flask sas verify-ledger`` and the
-    kuitansi check always walk it all."""
+    """``verify`` for pages viewed often (the dashboard, the kuitansi check): the whole chain is
+    walked at most once per ``CHAIN_FULL_WALK_SECONDS`` per school and process. In between, the
+    entries appended since the last walk are checked against the last entry it verified (which
+    must still be there, unchanged) and the fund's head; when nothing was appended, nothing is
+    read. A change made behind the app shows at the next whole walk; ``flask sas verify-ledger``
+    always walks it all."""
     known: dict[int, _Verified] = current_app.extensions.setdefault("sas_chain_verified", {})
     seen, now = known.get(school.id), time.monotonic()
     if seen is None or now - seen.walked_at >= current_app.config["CHAIN_FULL_WALK_SECONDS"]:

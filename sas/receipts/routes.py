@@ -1,16 +1,19 @@
 """The kuitansi of an entry (its school's committee and teacher) and the public check that
-its QR code opens (anyone: the answer is only "valid" or "not valid" unless the viewer may
-see that school's ledger)."""
+its QR code opens. Everyone, the district office included, gets the same answer: valid or not,
+and voided or not; only the school's own committee and teacher see which parts differ, so
+nobody else can loop over amounts or numbers to learn what the ledger holds. Checks are
+limited per client address (``limit_checks``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
-from sas.authz import entry_for, report_school_for, roles, school_for
+from sas.auth.limits import address_key
+from sas.authz import entry_for, roles, school_for
 from sas.models import Role, School
 from sas.receipts import services
 
@@ -41,13 +44,12 @@ def kuitansi(npsn: str, entry_id: int) -> str:
     )
 
 
-def _sees_ledger_of(school: School | None) -> bool:
-    """Whether the viewer may see this school's figures: its committee and teacher, a district
-    officer of its kabupaten, an admin (the rule of ``report_school_for``, reused)."""
-    if school is None or not current_user.is_authenticated:
+def _own_school(school: School | None) -> bool:
+    """Whether the viewer is the committee or teacher of ``school`` (``school_for``'s rule)."""
+    if school is None or not current_user.is_authenticated or current_user.role not in READERS:
         return False
     try:
-        report_school_for(school.npsn, current_user)
+        school_for(school.npsn, current_user)
     except NotFound:
         return False
     return True
@@ -58,13 +60,17 @@ def verify(npsn: str, year: str, number: str) -> str:
     result = services.check_receipt(
         npsn, year, number, request.args.get("a"), request.args.get("d"), request.args.get("h")
     )
-    details = _sees_ledger_of(result.school)
-    own_school = (
-        details
-        and current_user.role in READERS
-        and result.school is not None
-        and current_user.school_id == result.school.id
-    )
     return render_template(
-        "receipts/verify.html", result=result, details=details, own_school=own_school
+        "receipts/verify.html", result=result, own_school=_own_school(result.school)
     )
+
+
+def limit_checks(app: Flask) -> None:
+    """At most ``RECEIPT_CHECK_LIMIT`` checks per client address (429 beyond), counted apart
+    from logins; nothing when the app's limiter is off."""
+    limiter = app.extensions.get("sas_limiter")
+    if limiter is None:
+        return
+    app.view_functions["receipts.verify"] = limiter.limit(
+        lambda: current_app.config["RECEIPT_CHECK_LIMIT"], key_func=address_key
+    )(app.view_functions["receipts.verify"])

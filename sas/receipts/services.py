@@ -3,8 +3,10 @@
 A printed kuitansi carries a QR code with its number, amount, date and the first 16 hex digits
 of its entry's hash. Anyone may scan it; the check answers "valid" only when all four match an
 entry of that school and the school's chain verifies. The hash prefix (64 bits) is what makes
-the answer useless for guessing: without the paper in hand, no amount or date can be confirmed,
-and the chain (the costly part) is walked only for a request that already matched.
+the answer useless for guessing: without the paper in hand, no amount or date can be confirmed.
+The chain is checked only for a request that already matched, and through the dashboard's
+cached verification (``chain.verify_recent``: a whole walk at most once a minute per school),
+so a printed kuitansi checked again and again costs the server almost nothing.
 """
 
 from __future__ import annotations
@@ -190,6 +192,12 @@ class Check:
     def valid(self) -> bool:
         return self.number and self.amount and self.day and self.fingerprint and self.chain_ok
 
+    @property
+    def voided_by(self) -> Entry | None:
+        """The correction that voided a valid receipt's entry. Said to anyone, as "valid" is:
+        only someone holding the paper gets that far."""
+        return self.entry.voided_by if self.valid and self.entry is not None else None
+
 
 def _int(pattern: re.Pattern[str], text: str | None) -> int | None:
     if text is None or pattern.fullmatch(text) is None:
@@ -249,4 +257,4 @@ def check_receipt(
     )
     if not result.fingerprint:
         return result
-    return replace(result, chain=chain.verify(school))
+    return replace(result, chain=chain.verify_recent(school))
