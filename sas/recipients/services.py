@@ -1,7 +1,5 @@
 """Recipients are never deleted: a student who no longer needs help is deactivated."""
 
-import re
-
 from sqlalchemy import select
 
 from sas import audit
@@ -10,24 +8,6 @@ from sas.models import Recipient, School, User
 
 # The fields whose change is logged (by name only: their values are a child's data).
 TRACKED = ("name", "class_label", "nisn", "reason", "active")
-
-
-# A word as a name is split into: letters only, three or more (not "Al", "M.", "bin").
-NAME_WORD = re.compile(r"[^\W\d_]{3,}")
-
-
-def name_word_in(school: School, text: str | None) -> str | None:
-    """The first word of ``text`` that is also a word of the name of one of the school's
-    recipients, active or not (any case), or None."""
-    words = set(NAME_WORD.findall((text or "").casefold()))
-    if not words:
-        return None
-    names = db.session.scalars(select(Recipient.name).where(Recipient.school_id == school.id))
-    for name in names:
-        for word in NAME_WORD.findall(name.casefold()):
-            if word in words:
-                return word
-    return None
 
 
 def list_recipients(school: School) -> list[Recipient]:
