@@ -89,7 +89,7 @@ def app(_app: Flask) -> Iterator[Flask]:
     _app.config.update(saved)
 
 
-APPEND_ONLY_TABLES = ("entries", "audit_log")
+APPEND_ONLY_TABLES = ("entries", "audit_log", "checkpoints")
 
 
 def empty_tables() -> None:
@@ -145,7 +145,17 @@ class IsolatedClient(FlaskClient):
         kwargs.setdefault("buffered", True)
         response = contextvars.Context().run(super().open, *args, **kwargs)
         db.session.expire_all()
+        assert_content_type_once(response)
         return response
+
+
+def assert_content_type_once(response) -> None:  # type: ignore[no-untyped-def]
+    """Every answer of the suite names its media type, and each parameter of it, once (a CSV
+    once went out as ``text/csv; charset=utf-8; charset=utf-8``)."""
+    values = response.headers.getlist("Content-Type")
+    assert len(values) <= 1, values
+    names = [part.split("=", 1)[0].strip().lower() for part in "".join(values).split(";")[1:]]
+    assert len(names) == len(set(names)), values
 
 
 @pytest.fixture

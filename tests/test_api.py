@@ -8,16 +8,26 @@ figures do not depend on the day the suite runs.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import re
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
+from schemathesis.engine.statistic import Statistic
+from schemathesis.transport.wsgi import WSGITransport
 from sqlalchemy import select
 
+from sas.api.openapi import OPENAPI
 from sas.api.tokens import create_token
 from sas.dates import month_bounds, next_month, report_deadline, today_wib
 from sas.extensions import db
@@ -648,9 +658,22 @@ def test_a_committee_token_reaches_only_its_own_school(client, world):
         ("/regions/35.10.16/schools?jenjang=XYZ", "jenjang"),
         ("/schools/20525555/months?jenjang=SMP", "jenjang"),
         ("/schools/20525555/months?school_year=2025-2026", "school_year"),
+        ("/summary?school_year=2100/2101&to=2101-06", None),  # the last one: answered
+        ("/summary?school_year=2101/2102", "school_year"),
+        ("/summary?from=2010-06", "from"),  # before 2010/2011, with no school_year to blame
+        ("/summary?to=2101-07", "to"),
+        ("/summary?from=2025-08&to=2026-08", "to"),  # two school years
+        ("/summary?to=2025-08&from=2025-09", "from"),
+        ("/summary?school_year=2024/2025&school_year=2025/2026", "school_year"),
+        ("/regions?from=2025-08&from=2025-09", "from"),
+        ("/summary?kabupaten=35.10&kabupaten=35.09", "kabupaten"),
+        ("/summary?kabupaten=35.1O", "kabupaten"),
     ],
 )
 def test_a_bad_parameter_is_a_json_400_naming_it(client, world, url, parameter):
+    if parameter is None:
+        get(client, API + url, token_of(world["dinas"]))
+        return
     error = get(client, API + url, token_of(world["dinas"]), 400)["error"]
     assert error["code"] == "bad_parameter"
     assert error["parameter"] == parameter
@@ -672,6 +695,10 @@ def test_a_bad_parameter_is_a_json_400_naming_it(client, world, url, parameter):
         ("PUT", "/regions", 405, "method_not_allowed"),
         ("DELETE", "/schools/20525555/months", 405, "method_not_allowed"),
         ("POST", "/openapi.json", 405, "method_not_allowed"),
+        ("TRACE", "/summary", 405, "method_not_allowed"),
+        ("PATCH", "/regions/35.10.16/schools", 405, "method_not_allowed"),
+        ("OPTIONS", "/nope", 404, "not_found"),
+        ("POST", "", 404, "not_found"),
     ],
 )
 def test_errors_are_json_with_the_right_status(client, world, method, url, status, code):
@@ -683,6 +710,63 @@ def test_errors_are_json_with_the_right_status(client, world, method, url, statu
     }
     if status == 405:
         assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("path", list(OPENAPI["paths"]))
+def test_options_names_exactly_the_methods_of_the_url(client, world, path):
+    url = API + path.format(code="35.10.16", npsn="20525555")
+    response = client.options(url)
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize("actor", ["komite_a", "komite_b"])
+def test_a_committee_members_kabupaten_is_ignored_but_still_checked(client, world, actor):
+    token = token_of(world[actor])
+    ignored = get(client, f"{API}/summary?kabupaten=35.09", token)
+    assert ignored["scope"]["code"] == world[actor[-1]].npsn
+    assert get(client, f"{API}/summary?kabupaten=Banyuwangi", token, 400)["error"]["parameter"]
+
+
+@pytest.mark.parametrize(
+    ("query", "school_year", "first", "last"),
+    [
+        ("from=2025-08", "2025/2026", "2025-08", "2026-06"),
+        ("to=2026-03", "2025/2026", "2025-07", "2026-03"),
+        ("from=2026-01&to=2026-03", "2025/2026", "2026-01", "2026-03"),
+        ("from=2010-07", "2010/2011", "2010-07", "2011-06"),
+        ("school_year=2024/2025&to=2024-12", "2024/2025", "2024-07", "2024-12"),
+    ],
+)
+def test_without_a_school_year_the_months_name_it(client, world, query, school_year, first, last):
+    """``from=2025-08`` alone is August 2025 to June 2026, whatever the school year today."""
+    token = token_of(world["dinas"])
+    for path in ("/summary", "/regions", "/transfers", "/schools/20525555/months"):
+        body = get(client, f"{API}{path}?{query}", token)
+        assert body["filter"]["school_year"] == school_year, path
+        assert (body["filter"]["from"], body["filter"]["to"]) == (first, last), path
+
+
+def test_the_documents_own_examples_are_answered(client, history):
+    """Each operation with every parameter's example, and with each example alone."""
+    doc = OPENAPI
+    token = token_of(history["dinas"])
+    for path, operations in doc["paths"].items():
+        parameters = [
+            doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+            for p in operations["get"].get("parameters", [])
+        ]
+        examples = {
+            p["name"]: p["schema"]["examples"][0] for p in parameters if "examples" in p["schema"]
+        }
+        url = API + path.format(**examples)
+        query = {
+            p["name"]: examples[p["name"]]
+            for p in parameters
+            if p["in"] == "query" and p["name"] in examples
+        }
+        for asked in [query, *({name: value} for name, value in query.items())]:
+            get(client, f"{url}?{urlencode(asked)}", token)
 
 
 def test_a_post_is_405_not_a_csrf_page_even_with_csrf_on(client, world, app):
@@ -764,7 +848,7 @@ def api_rules(app) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     """Each API route (its path relative to /api/v1, OpenAPI style) and its methods."""
     rules: dict[str, set[str]] = {}
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.unknown":
+        if not rule.endpoint.startswith("api."):
             continue
         path = rule.rule.removeprefix(API)
         for name in rule.arguments:
@@ -837,6 +921,111 @@ def test_real_responses_match_the_documented_schemas(client, history):
             {"$ref": "#/components/schemas/Summary", "components": doc["components"]},
             cls=schema_validator.OAS31Validator,
         )
+
+
+# --- the contract: schemathesis against the document ----------------------------------------
+
+
+def filter_disagrees(query: Mapping[str, Any]) -> bool:
+    """Whether the filter's values, each valid for its own schema, break a rule the document
+    states across them (which JSON Schema cannot say): ``from`` and ``to`` lie in one school
+    year, ``school_year``'s if given, and ``from`` is not after ``to``. Written from the
+    document's words, not from the view's code."""
+
+    def school_year(month: str) -> int:  # 2025-08 and 2026-06 -> 2025, i.e. 2025/2026
+        year, number = (int(part) for part in month.split("-"))
+        return year if number >= 7 else year - 1
+
+    years = {school_year(query[name]) for name in ("from", "to") if name in query}
+    if "school_year" in query:
+        years.add(int(query["school_year"][:4]))
+    return len(years) > 1 or ("from" in query and "to" in query and query["from"] > query["to"])
+
+
+@schemathesis.check
+def filter_values_agree(ctx, response, case) -> None:  # type: ignore[no-untyped-def]
+    """positive_data_acceptance where JSON Schema cannot reach: a request whose every value
+    matches its schema is refused (400, naming one of its parameters) exactly when its values
+    disagree. Who may read is decided first (401, 403)."""
+    del ctx
+    if case.method != "GET" or case.meta is None or not case.meta.generation.mode.is_positive:
+        return
+    if response.status_code in (401, 403):
+        return
+    query = case.query or {}
+    if filter_disagrees(query):
+        assert response.status_code == 400, f"{query} disagrees, yet {response.status_code}"
+        assert response.json()["error"]["parameter"] in query, response.text
+    else:
+        assert response.status_code != 400, f"{query} agrees, yet 400: {response.text}"
+
+
+CONTRACT_EXAMPLES = 40  # generated requests per operation in the fuzzing phase
+
+
+def run_schemathesis(app, token: str) -> tuple[Statistic, list[str]]:  # type: ignore[no-untyped-def]
+    """``schemathesis run --checks all`` in process (WSGI), every phase: the document's own
+    examples, the coverage cases (boundaries, every enum value, and each undeclared method:
+    OPTIONS must list exactly GET, HEAD and OPTIONS, the others answer 405), then generated
+    requests; ``filter_values_agree`` decides the 400s a generated filter may get."""
+    generated = {
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}
+        }
+    }
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": 16,  # the same requests on every run: CI fails for a change, not by chance
+            "continue-on-failure": True,
+            "generation": {"max-examples": CONTRACT_EXAMPLES, "database": "none"},
+            "checks": {"enabled": True},
+            "phases": {"coverage": generated, "fuzzing": generated},
+            "auth": {"openapi": {"bearerToken": {"bearer": token}}},
+        }
+    )
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", app, config=config)
+    statistic, errors = Statistic(), []
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            statistic.on_scenario_finished(event.recorder)
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            errors.append(event.info.format() if hasattr(event, "info") else repr(event))
+        elif isinstance(event, events.EngineFinished):
+            errors.extend(failure.title for failure in event.failures)
+    return statistic, errors
+
+
+def send_in_process(self, case, **kwargs):  # type: ignore[no-untyped-def]
+    """schemathesis 4.32.5 hands its socket settings to werkzeug's test client when it sends a
+    request again without credentials (the ignored_auth check); in process they mean nothing."""
+    if "session" not in kwargs:
+        for name in ("max_redirects", "verify", "cert", "proxies"):
+            kwargs.pop(name, None)
+    return SEND(self, case, **kwargs)
+
+
+SEND = WSGITransport.send
+
+
+@pytest.mark.parametrize("actor", ["dinas", "komite_a"])
+def test_schemathesis_finds_the_api_as_documented(app, history, monkeypatch, actor):
+    """A district officer's token reads every operation; a committee member's reads its own
+    school and is refused the rest, as documented."""
+    monkeypatch.setattr(WSGITransport, "send", send_in_process)
+    token = token_of(history[actor])
+    started = time.monotonic()
+    statistic, errors = contextvars.Context().run(run_schemathesis, app, token)
+    failures = [
+        f"{label}: {failure.title}: {failure.message} ({group.code_sample})"
+        for label, grouped in statistic.failures.items()
+        for group in grouped.values()
+        for failure in group.failures
+    ]
+    assert not failures and not errors, "\n\n".join(failures + errors)
+    # schemathesis leaves out the URL it read the document from (tested above).
+    operations = {f"GET {path}" for path in OPENAPI["paths"] if path != "/openapi.json"}
+    assert statistic.tested_operations == operations
+    print(f"schemathesis: {statistic.total_cases} cases in {time.monotonic() - started:.1f} s")
 
 
 # --- the token commands --------------------------------------------------------------------------

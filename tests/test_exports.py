@@ -387,3 +387,31 @@ def test_the_export_links_on_the_pages(dinas):
     )
     assert "table=categories" in html
     tables(html)  # well formed enough to parse
+
+
+# --- each content type once ----------------------------------------------------------------
+
+CSV = "text/csv; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    ("viewer", "url", "content_type"),
+    [
+        ("dinas", "/district/35.10/export.csv", CSV),
+        ("dinas", "/district/35.10/export.xlsx", XLSX),
+        ("dinas", "/district/kecamatan/35.10.16/export.csv", CSV),
+        ("dinas", "/schools/20525555/summary.csv", CSV),
+        ("komite_a", "/schools/20525555/summary.xlsx", XLSX),
+        ("komite_a", "/schools/20525555/ledger.csv", CSV),
+        ("dinas", "/api/v1/summary", "application/json"),
+        (None, "/manifest.webmanifest", "application/manifest+json"),
+        (None, "/sw.js", "text/javascript; charset=utf-8"),
+    ],
+)
+def test_each_download_names_its_content_type_once(client, world, viewer, url, content_type):
+    """A CSV once went out as ``text/csv; charset=utf-8; charset=utf-8``."""
+    if viewer:
+        login(client, viewer)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers.getlist("Content-Type") == [content_type]

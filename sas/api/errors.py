@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from sas import is_busy
 from sas.extensions import db
+
+PREFIX = "/api/v1"  # the blueprint's url_prefix
 
 CODES = {
     400: "bad_parameter",
@@ -68,8 +70,15 @@ def error_response(
     return response
 
 
+def is_api_request() -> bool:
+    """A request to the API, also one that no API route matches (an unknown URL, or a method
+    other than GET, HEAD and OPTIONS): Flask names no blueprint for those, so the app's own 404
+    and 405 handlers ask here and answer in JSON, with the true ``Allow`` list."""
+    return request.blueprint == "api" or f"{request.path}/".startswith(f"{PREFIX}/")
+
+
 def register(bp: Blueprint) -> None:
-    """Error handlers for the API blueprint (unknown URLs are its catch-all route's job)."""
+    """Error handlers for the API blueprint (routing errors: see ``is_api_request``)."""
 
     @bp.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:

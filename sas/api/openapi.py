@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sas.models import Category, Jenjang
+from sas.reports.services import FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR, school_year_label
 
 
 def _ref(name: str, kind: str = "schemas") -> dict[str, str]:
@@ -34,8 +35,18 @@ def _array(items: dict[str, Any]) -> dict[str, Any]:
 
 RUPIAH = {"type": "integer", "description": "Whole Rupiah."}
 COUNT = {"type": "integer", "minimum": 0}
-MONTH = {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2025-08"]}
-SCHOOL_YEAR = {"type": "string", "pattern": r"^\d{4}/\d{4}$", "examples": ["2025/2026"]}
+# The months of the school years 2010/2011 to 2100/2101: 2010-07 to 2101-06.
+MONTH = {
+    "type": "string",
+    "pattern": r"^(2010-(0[7-9]|1[0-2])|20(1[1-9]|[2-9][0-9])-(0[1-9]|1[0-2])"
+    r"|2100-(0[1-9]|1[0-2])|2101-0[1-6])$",
+    "examples": ["2025-08"],
+}
+SCHOOL_YEAR = {
+    "type": "string",
+    "enum": [school_year_label(y) for y in range(FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR + 1)],
+    "examples": ["2025/2026"],
+}
 KECAMATAN_CODE = {"type": "string", "pattern": r"^\d{2}\.\d{2}\.\d{2}$", "examples": ["35.10.16"]}
 KABUPATEN_CODE = {"type": "string", "pattern": r"^\d{2}\.\d{2}$", "examples": ["35.10"]}
 NPSN = {"type": "string", "pattern": "^[0-9A-Z]{8}$", "examples": ["20525555"]}
@@ -236,19 +247,22 @@ PARAMETERS: dict[str, Any] = {
     "school_year": {
         "name": "school_year",
         "in": "query",
-        "description": "Tahun ajaran, July to June; default: the current one.",
+        "description": "Tahun ajaran, July to June. Default: the one holding `from` (else `to`), "
+        "else the current one; so `from=2025-08` alone means August 2025 to June 2026.",
         "schema": SCHOOL_YEAR,
     },
     "from": {
         "name": "from",
         "in": "query",
-        "description": "First month, inside the school year; default: its July.",
+        "description": "First month; default: the school year's July. `from` and `to` lie in "
+        "one school year (the one named by `school_year`, if given), and `from` is not after "
+        "`to`; otherwise 400.",
         "schema": MONTH,
     },
     "to": {
         "name": "to",
         "in": "query",
-        "description": "Last month, inside the school year; default: its June.",
+        "description": "Last month; default: the school year's June. Same rules as `from`.",
         "schema": MONTH,
     },
     "jenjang": {
@@ -262,7 +276,7 @@ PARAMETERS: dict[str, Any] = {
         "in": "query",
         "description": "Kemendagri code. A district officer sees only their own kabupaten (the "
         "default); an admin any (default: the first by code). Ignored for committee and teacher "
-        "callers, who see their own school.",
+        "callers, who see their own school (a malformed code is still 400).",
         "schema": KABUPATEN_CODE,
     },
     "code": {
@@ -323,7 +337,9 @@ OPENAPI: dict[str, Any] = {
         "version": "1.0.0",
         "description": "Read-only figures of the Siswa Asuh Sebaya funds for district systems: "
         "numbers only, never a name. Counts of students helped of 1 or 2 are suppressed above "
-        'the school level. Errors are JSON: {"error": {"code": ..., "message": ...}}.',
+        'the school level. Errors are JSON: {"error": {"code": ..., "message": ...}}. '
+        "A parameter given twice is 400. Only GET (and HEAD, OPTIONS) is answered: any other "
+        "method is 405 with an Allow header.",
     },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerToken": []}, {"sessionCookie": []}],

@@ -9,17 +9,17 @@ Described by the OpenAPI document in ``sas.api.openapi``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
-from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from sas.api import errors
 from sas.api.auth import caller
-from sas.api.errors import ApiError, bad_parameter
+from sas.api.errors import PREFIX, ApiError, bad_parameter
 from sas.api.openapi import OPENAPI
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for
 from sas.dates import parse_month, school_year_start, today_wib
@@ -27,6 +27,8 @@ from sas.extensions import csrf, db
 from sas.models import Jenjang, Region, RegionLevel, Role, School, User
 from sas.models.people import SCHOOL_ROLES
 from sas.reports.services import (
+    FIRST_SCHOOL_YEAR,
+    LAST_SCHOOL_YEAR,
     Figures,
     ReportFilter,
     SchoolFlow,
@@ -39,7 +41,7 @@ from sas.reports.services import (
     transfer_flows,
 )
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)  # GET only: nothing here changes state, and other methods get a JSON 405
 errors.register(bp)
 
@@ -70,19 +72,39 @@ def _jenjang(text: str) -> Jenjang:
     raise bad_parameter("jenjang", f"jenjang must be one of {allowed}.")
 
 
+def _school_year(text: str) -> int:
+    try:
+        return parse_school_year(text)
+    except ValueError:
+        raise bad_parameter(
+            "school_year",
+            f"school_year must be a school year like 2025/2026, from {FIRST_SCHOOL_YEAR}/"
+            f"{FIRST_SCHOOL_YEAR + 1} to {LAST_SCHOOL_YEAR}/{LAST_SCHOOL_YEAR + 1}.",
+        ) from None
+
+
 def report_filter(args: Mapping[str, str], *, with_jenjang: bool = True) -> ReportFilter:
-    """The filter of the query string; 400 for anything that is not one."""
-    text = args.get("school_year")
-    if text is None:
-        year = school_year_start(today_wib())
-    else:
-        try:
-            year = parse_school_year(text)
-        except ValueError:
-            raise bad_parameter(
-                "school_year", "school_year must be a school year like 2025/2026, from 2010/2011."
-            ) from None
+    """The filter of the query string; 400 for anything that is not one.
+
+    Without ``school_year`` the school year is the one holding ``from`` (else ``to``), else the
+    current one: ``?from=2025-08`` means August 2025 to June 2026, as a reader would take it.
+    A parameter given twice is refused, not read as its first value.
+    """
+    for name in request.args:
+        if len(request.args.getlist(name)) > 1:
+            raise bad_parameter(name, f"{name} is given more than once.")
     months = {name: _month(args, name) for name in ("from", "to")}
+    if "school_year" in args:
+        year = _school_year(args["school_year"])
+    else:
+        given = months["from"] or months["to"]
+        year = school_year_start(given or today_wib())
+        if not FIRST_SCHOOL_YEAR <= year <= LAST_SCHOOL_YEAR:
+            name = "from" if months["from"] else "to"
+            raise bad_parameter(
+                name,
+                f"{name} must be a month from {FIRST_SCHOOL_YEAR}-07 to {LAST_SCHOOL_YEAR + 1}-06.",
+            )
     for name, month in months.items():
         if month is not None and school_year_start(month) != year:
             raise bad_parameter(
@@ -98,6 +120,18 @@ def report_filter(args: Mapping[str, str], *, with_jenjang: bool = True) -> Repo
             raise bad_parameter("jenjang", f"jenjang does not apply to {request.path}.")
         jenjang = _jenjang(args["jenjang"])
     return ReportFilter(year, months["from"], months["to"], jenjang)
+
+
+KABUPATEN_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}")
+
+
+def _kabupaten_code(args: Mapping[str, str]) -> str | None:
+    """``kabupaten`` if given; 400 unless it is a code like 35.10, for every caller (a
+    committee member's or teacher's is ignored, but not when it is malformed)."""
+    code = args.get("kabupaten")
+    if code is not None and not KABUPATEN_CODE.fullmatch(code):
+        raise bad_parameter("kabupaten", "kabupaten must be a Kemendagri code like 35.10.")
+    return code
 
 
 def _kabupaten(user: User, code: str | None) -> Region:
@@ -175,6 +209,7 @@ def summary() -> Response:
     """Headline figures: of the kabupaten (district, admin), or of one's own school."""
     user = caller(*EVERY_ROLE)
     flt = report_filter(request.args)
+    code = _kabupaten_code(request.args)
     today = today_wib()
     if user.role in SCHOOL_ROLES:
         school = user.school
@@ -188,7 +223,7 @@ def summary() -> Response:
             scope={"level": "school", "code": school.npsn, "name": school.name},
             figures=figures_json(figures, above_school=False),
         )
-    kabupaten = _kabupaten(user, request.args.get("kabupaten"))
+    kabupaten = _kabupaten(user, code)
     report = district_report(kabupaten, flt, today)
     return jsonify(
         filter=filter_json(flt),
@@ -202,7 +237,7 @@ def regions() -> Response:
     """One row per kecamatan of the kabupaten, with the kabupaten's total."""
     user = caller(*ABOVE_SCHOOL)
     flt = report_filter(request.args)
-    kabupaten = _kabupaten(user, request.args.get("kabupaten"))
+    kabupaten = _kabupaten(user, _kabupaten_code(request.args))
     report = district_report(kabupaten, flt, today_wib())
     return jsonify(
         filter=filter_json(flt),
@@ -283,7 +318,7 @@ def transfers() -> Response:
     and the schools that gave and received most."""
     user = caller(*ABOVE_SCHOOL)
     flt = report_filter(request.args, with_jenjang=False)
-    kabupaten = _kabupaten(user, request.args.get("kabupaten"))
+    kabupaten = _kabupaten(user, _kabupaten_code(request.args))
     flows = transfer_flows(kabupaten, flt)
 
     def school(row: SchoolFlow) -> dict[str, Any]:
@@ -305,24 +340,3 @@ def transfers() -> Response:
         top_giving=[school(s) for s in flows.top_giving],
         top_receiving=[school(s) for s in flows.top_receiving],
     )
-
-
-# --- everything else under /api/v1/ ------------------------------------------------------------
-
-OTHER_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-@bp.route("/", defaults={"rest": ""}, methods=OTHER_METHODS, strict_slashes=False)
-@bp.route("/<path:rest>", methods=OTHER_METHODS)
-def unknown(rest: str) -> Response:
-    """A JSON 404 for unknown URLs and a JSON 405 for a write to a real one.
-
-    Routing errors happen before Flask knows the blueprint, so the blueprint's error handlers
-    would not see them; this route catches what no endpoint above matches.
-    """
-    del rest
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    endpoint, _args = adapter.match(method="GET")
-    if endpoint != request.endpoint:
-        raise MethodNotAllowed(valid_methods=["GET", "HEAD", "OPTIONS"])
-    raise NotFound()

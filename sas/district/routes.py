@@ -44,7 +44,7 @@ bp = Blueprint("district", __name__)
 REPORT_READERS = (Role.DISTRICT, Role.ADMIN)
 SUMMARY_READERS = (Role.COMMITTEE, Role.TEACHER, Role.DISTRICT, Role.ADMIN)
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # werkzeug adds "; charset=utf-8" to every text/* type
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 STATUS_SYMBOLS = {"on_time": "●", "late": "◐", "open": "○", "not_due": "·"}

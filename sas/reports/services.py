@@ -47,6 +47,8 @@ def is_suppressed(count: int) -> bool:
 # --- the filter --------------------------------------------------------------------------------
 
 _SCHOOL_YEAR = re.compile(r"([0-9]{4})/([0-9]{4})")
+FIRST_SCHOOL_YEAR = 2010  # 2010/2011: the programme began in 2011
+LAST_SCHOOL_YEAR = 2100
 
 
 def parse_school_year(text: str) -> int:
@@ -55,7 +57,7 @@ def parse_school_year(text: str) -> int:
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
         raise ValueError(f"not a school year like 2025/2026: {text!r}")
     year = int(match.group(1))
-    if not 2010 <= year <= 2100:
+    if not FIRST_SCHOOL_YEAR <= year <= LAST_SCHOOL_YEAR:
         raise ValueError(f"school year out of range: {text!r}")
     return year
 
