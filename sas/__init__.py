@@ -133,9 +133,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_login_protection(app: Flask) -> None:
-    """Rate limits on login (``sas.auth.limits``), and the client's address from a trusted
-    reverse proxy when, and only when, ``PROXY_FIX`` says there is one."""
+    """Rate limits on login (``sas.auth.limits``) and on the kuitansi check, and the client's
+    address from a trusted reverse proxy when, and only when, ``PROXY_FIX`` says there is one."""
     from sas.auth.limits import init_limiter
+    from sas.receipts.routes import limit_checks
 
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -144,6 +145,7 @@ def register_login_protection(app: Flask) -> None:
             x_proto=app.config["PROXY_FIX_X_PROTO"],
         )
     init_limiter(app)
+    limit_checks(app)
 
 
 def is_busy(error: OperationalError) -> bool:
@@ -180,6 +182,10 @@ def is_unreachable(error: OperationalError) -> bool:
 def register_errorhandlers(app: Flask) -> None:
     """Error pages in the app's layout and the user's language, never a stack trace. The JSON
     API keeps its own JSON errors (``sas.api.errors``; its handlers come first for its URLs)."""
+    from datetime import timedelta
+
+    from flask_babel import format_timedelta
+
     from sas.auth.limits import retry_after
     from sas.authz import record_denied_write
     from sas.extensions import db
@@ -187,9 +193,9 @@ def register_errorhandlers(app: Flask) -> None:
     def page(
         code: int, title: str, message: str, headers: dict[str, str] | None = None
     ) -> Response | tuple[str, int, dict[str, str]]:
-        if request.blueprint == "api":  # a status the API has no handler of its own for
-            from sas.api.errors import error_response
+        from sas.api.errors import error_response, is_api_request
 
+        if is_api_request():  # a routing error, or a status the API has no handler for
             return error_response(code, headers=headers)
         html = render_template("error.html", title=title, message=message, code=code)
         return html, code, headers or {}
@@ -235,15 +241,19 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(429)
     def too_many_requests(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:
         wait = retry_after()
-        return page(
-            429,
-            _("Terlalu banyak percobaan"),
-            _(
-                "Terlalu banyak percobaan masuk yang gagal. Demi keamanan akun, tunggu satu "
-                "menit, lalu coba lagi. Lupa kata sandi? Minta admin mengatur ulang."
-            ),
-            {"Retry-After": str(wait)} if wait else None,
-        )
+        if request.blueprint == "receipts":
+            message = _(
+                "Terlalu banyak pemeriksaan kuitansi dari alamat ini. Tunggu satu menit, lalu "
+                "coba lagi."
+            )
+        else:
+            message = _(
+                "Terlalu banyak percobaan masuk yang gagal. Demi keamanan akun, tunggu "
+                "%(wait)s, lalu coba lagi. Lupa kata sandi? Minta admin mengatur ulang.",
+                wait=format_timedelta(timedelta(seconds=wait or 60), threshold=1),
+            )
+        headers = {"Retry-After": str(wait)} if wait else None
+        return page(429, _("Terlalu banyak percobaan"), message, headers)
 
     @app.errorhandler(InternalServerError)
     def server_error(_e: Exception) -> Response | tuple[str, int, dict[str, str]]:

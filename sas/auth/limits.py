@@ -1,13 +1,25 @@
-"""Login protection with Flask-Limiter: failed logins per username, attempts per address.
+"""Login protection with Flask-Limiter: failed logins slow down, then stop, per username and
+address; they are bounded per address and per username; a successful login never counts.
 
-- ``LOGIN_LIMIT_PER_USERNAME`` (5 a minute): only *failed* logins count (``deduct_when``), so a
-  user who types the password right is never held up by their own earlier slips, while a
-  guesser spread over many addresses still gets five tries a minute at one account.
-- ``LOGIN_LIMIT_PER_ADDRESS`` (20 a minute): every login attempt from one client address counts,
-  so one machine cannot try many usernames (a whole school behind one address logs in well
-  under that).
-- The current password asked for on the change-password page is guarded like a login, per
-  account, so a borrowed session cannot guess it.
+- Per username and address (``LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS``, 10 per 15 minutes and 50
+  a day): the first 3 failures cost nothing; after the Nth (N > 3) that username is refused from
+  that address for min(2^(N-3), 60) seconds (2, 4, 8 ... 60 s), and at the limit until it lets
+  one through. The wait is a 429 with Retry-After, answered before the password is checked,
+  never a sleep: a gunicorn sync worker kept asleep is one of at most 9 taken from everyone. A
+  login that succeeds clears the count of its username at its address.
+- Per address (``LOGIN_LIMIT_PER_ADDRESS``, 20 a minute and 100 an hour): failures for any
+  username, so one machine cannot try many accounts; a school behind one NAT logs in freely.
+- Per username, a ceiling (``LOGIN_CEILING_PER_USERNAME``, 300 an hour and 1,000 a day):
+  failures from everywhere. One address adds at most 40 an hour and 50 a day, so reaching it
+  takes 8 addresses for an hour or 20 for a day: a distributed brute force, held to 1,000
+  guesses a day. Even then a browser where that account logged in before (the signed
+  ``sas_device`` cookie) is not held up by it.
+
+So failures from elsewhere do not lock the real user out: from an address that has not failed
+for their username the right password is accepted below the ceiling, and from a browser they
+logged in with before even above it. The current password asked for on the
+change-password page is guarded per account (``PASSWORD_LIMIT_PER_ACCOUNT``), so a borrowed
+session cannot guess it.
 
 One Limiter per app, made in ``create_app`` rather than a module-level object in
 ``sas.extensions``: Flask-Limiter keeps its storage and settings on the Limiter object, so apps
@@ -18,14 +30,22 @@ gunicorn workers are several processes and share their counts only through Redis
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import hmac
 import logging
+import math
 import time
+from collections.abc import Callable, Iterator
 
-from flask import Flask, current_app, g, request
+from flask import Flask, abort, current_app, g, make_response, request, url_for
+from flask.typing import ResponseReturnValue
 from flask.wrappers import Response
 from flask_limiter import Limiter, RequestLimit
 from flask_login import current_user
-from limits import parse
+from itsdangerous import BadData, URLSafeSerializer
+from limits import RateLimitItem, parse, parse_many
 from sqlalchemy.exc import OperationalError
 
 from sas import audit
@@ -36,6 +56,10 @@ log = logging.getLogger(__name__)
 
 # A flood of refused attempts writes one "login.limited" row per key and minute, not one each.
 AUDIT_ONCE = parse("1 per minute")
+
+DEVICE_COOKIE = "sas_device"
+DEVICE_COOKIE_DAYS = 180  # renewed by every login
+DEVICE_USERNAMES = 5  # accounts one browser remembers (a committee's shared phone)
 
 
 def address_key() -> str:
@@ -67,6 +91,134 @@ def wrong_current_password(_response: Response) -> bool:
     return bool(g.get("wrong_current_password"))
 
 
+def delay_after(failures: int, free: int, longest: int) -> int:
+    """Seconds a username waits at an address after this many recent failures there."""
+    return 0 if failures <= free else min(2 ** (failures - free), longest)
+
+
+def pair_ids() -> list[str]:
+    """Storage identifiers of the typed username at the client's address."""
+    return [current_app.config["RATELIMIT_KEY_PREFIX"], "login", username_key(), address_key()]
+
+
+def pair_limits() -> list[RateLimitItem]:
+    return parse_many(current_app.config["LOGIN_LIMIT_PER_USERNAME_AND_ADDRESS"])
+
+
+def wait_key(ids: list[str]) -> str:
+    return "/".join(["LIMITER", *ids, "wait"])
+
+
+def pair_wait(limiter: Limiter, ids: list[str]) -> int:
+    """Seconds before this username may try again from this address (0: now)."""
+    key = wait_key(ids)
+    until = [limiter.storage.get_expiry(key)] if limiter.storage.get(key) else []
+    until += [
+        limiter.limiter.get_window_stats(item, *ids).reset_time
+        for item in pair_limits()
+        if not limiter.limiter.test(item, *ids)
+    ]
+    return max((math.ceil(moment - time.time()) for moment in until), default=0)
+
+
+def count_failure(limiter: Limiter, ids: list[str]) -> None:
+    """Count a failed login at this address for this username, and start the wait it earns."""
+    items = pair_limits()
+    for item in items:
+        limiter.limiter.hit(item, *ids)
+    shortest = min(items, key=lambda item: item.get_expiry())
+    failures = shortest.amount - limiter.limiter.get_window_stats(shortest, *ids).remaining
+    config = current_app.config
+    wait = delay_after(
+        failures, config["LOGIN_DELAY_FREE_FAILURES"], config["LOGIN_DELAY_MAX_SECONDS"]
+    )
+    if wait:
+        limiter.storage.incr(wait_key(ids), wait)
+
+
+def forget_failures(limiter: Limiter, ids: list[str]) -> None:
+    for item in pair_limits():
+        limiter.limiter.clear(item, *ids)
+    limiter.storage.clear(wait_key(ids))
+
+
+@contextlib.contextmanager
+def storage_errors_logged(limiter: Limiter) -> Iterator[None]:
+    """Storage down: log it and let the login through, as ``RATELIMIT_SWALLOW_ERRORS`` does
+    for Flask-Limiter's own limits."""
+    try:
+        yield
+    except limiter.storage.base_exceptions:
+        log.warning("login limits: the storage did not answer", exc_info=True)
+
+
+def device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="sas-known-device")
+
+
+def username_digest(username: str) -> str:
+    """A keyed digest, so the cookie shows no usernames on a shared phone."""
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, username.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def remembered_usernames() -> list[str]:
+    """Digests of the usernames that logged in from this browser (the ``sas_device`` cookie)."""
+    try:
+        names = device_serializer().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadData:
+        return []
+    return [name for name in names if isinstance(name, str)] if isinstance(names, list) else []
+
+
+def known_device() -> bool:
+    """Whether the typed username has logged in from this browser before."""
+    return username_digest(typed_username()) in remembered_usernames()
+
+
+def remember_device(response: Response) -> None:
+    digest = username_digest(typed_username())
+    names = [digest, *(name for name in remembered_usernames() if name != digest)]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device_serializer().dumps(names[:DEVICE_USERNAMES]),
+        max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+        path=url_for("auth.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def slow_down_failures(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
+    """The login view behind the wait of its username at its address; it counts failures there,
+    and a success clears them and remembers the browser."""
+
+    @functools.wraps(view)
+    def login(*args: object, **kwargs: object) -> Response:
+        if request.method != "POST" or current_user.is_authenticated:
+            return make_response(view(*args, **kwargs))
+        limiter: Limiter = current_app.extensions["sas_limiter"]
+        ids, wait = pair_ids(), 0
+        with storage_errors_logged(limiter):
+            wait = pair_wait(limiter, ids)
+        if wait:
+            g.login_retry_after = wait
+            record_refusal(f"{username_key()} {address_key()}", "delay")
+            abort(429)
+        response = make_response(view(*args, **kwargs))
+        with storage_errors_logged(limiter):
+            if login_failed(response):
+                count_failure(limiter, ids)
+            elif current_user.is_authenticated:
+                forget_failures(limiter, ids)
+        if current_user.is_authenticated:
+            remember_device(response)
+        return response
+
+    return login
+
+
 def init_limiter(app: Flask) -> None:
     """Bind a Limiter to ``app`` and put the limits on the login and password views."""
     if not app.config.get("RATELIMIT_ENABLED", True):
@@ -75,27 +227,38 @@ def init_limiter(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["sas_limiter"] = limiter
 
-    def per_username() -> str:
-        return current_app.config["LOGIN_LIMIT_PER_USERNAME"]
+    def setting(name: str) -> Callable[[], str]:
+        return lambda: current_app.config[name]
 
-    def per_address() -> str:
-        return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]
-
-    login = app.view_functions["auth.login"]
+    login = slow_down_failures(app.view_functions["auth.login"])
     login = limiter.limit(
-        per_username, key_func=username_key, methods=["POST"], deduct_when=login_failed
+        setting("LOGIN_CEILING_PER_USERNAME"),
+        key_func=username_key,
+        methods=["POST"],
+        deduct_when=login_failed,
+        exempt_when=known_device,
     )(login)
-    login = limiter.limit(per_address, key_func=address_key, methods=["POST"])(login)
+    login = limiter.limit(
+        setting("LOGIN_LIMIT_PER_ADDRESS"),
+        key_func=address_key,
+        methods=["POST"],
+        deduct_when=login_failed,
+    )(login)
     app.view_functions["auth.login"] = login
 
     change = app.view_functions["auth.change_password"]
     app.view_functions["auth.change_password"] = limiter.limit(
-        per_username, key_func=account_key, methods=["POST"], deduct_when=wrong_current_password
+        setting("PASSWORD_LIMIT_PER_ACCOUNT"),
+        key_func=account_key,
+        methods=["POST"],
+        deduct_when=wrong_current_password,
     )(change)
 
 
 def retry_after() -> int | None:
-    """Seconds until the limit that refused this request lets one through again."""
+    """Seconds until the limit, or the wait, that refused this request lets one through."""
+    if g.get("login_retry_after"):
+        return int(g.login_retry_after)
     limiter: Limiter | None = current_app.extensions.get("sas_limiter")
     limit = limiter.current_limit if limiter is not None else None
     if limit is None:
@@ -104,17 +267,26 @@ def retry_after() -> int | None:
 
 
 def _record_limited(limit: RequestLimit) -> None:
-    """``on_breach``: one "login.limited" row per key and minute, committed on its own (the
-    request ends in a 429 before its view runs)."""
-    limiter: Limiter = current_app.extensions["sas_limiter"]
-    if not limiter.limiter.hit(AUDIT_ONCE, "audit-login-limited", limit.key):
+    """``on_breach``: the refusal goes to the audit log (``record_refusal``). Other limits (the
+    kuitansi check) are not sign-ins: they leave no row."""
+    if request.blueprint != "auth":
         return
     key = limit.request_args[-2] if len(limit.request_args) >= 2 else ""
+    record_refusal(key, str(limit.limit))
+
+
+def record_refusal(key: str, rule: str) -> None:
+    """One "login.limited" row per key and minute, committed on its own (the request ends in a
+    429 before its view runs)."""
+    limiter: Limiter = current_app.extensions["sas_limiter"]
+    prefix = current_app.config["RATELIMIT_KEY_PREFIX"]
+    if not limiter.limiter.hit(AUDIT_ONCE, prefix, "audit-login-limited", key):
+        return
     try:
         audit.record(
             "login.limited",
             actor_name=typed_username() or None,
-            detail=f"{key} limit={limit.limit} endpoint={request.endpoint}",
+            detail=f"{key} limit={rule} endpoint={request.endpoint}",
         )
         db.session.commit()
     except OperationalError:
