@@ -22,6 +22,7 @@ from sas.extensions import db, login_manager
 from sas.models import (
     Entry,
     HelpRequest,
+    PendingTransfer,
     Recipient,
     Region,
     RegionLevel,
@@ -310,6 +311,15 @@ def transfer_for(school: School, transfer_id: int) -> Transfer:
     """A transfer the school gave or received; otherwise 404."""
     item = by_id(Transfer, transfer_id)
     if item is None or school.id not in (item.from_school_id, item.to_school_id):
+        abort(404)
+    return item
+
+
+def pending_transfer_for(school: School, pending_id: int) -> PendingTransfer:
+    """A transfer the school sent for approval; otherwise 404 (the receiving school too: it
+    sees nothing until the transfer is approved)."""
+    item = by_id(PendingTransfer, pending_id)
+    if item is None or item.school_id != school.id:
         abort(404)
     return item
 

@@ -1,12 +1,14 @@
 """Who may open what: the role x route matrix, written out as a table.
 
-Every URL names school A (NPSN 20525555) and its own entry and recipient. Columns: anonymous,
-committee of A, committee of B, teacher of A, teacher of B, district officer, admin.
+Every URL names school A (NPSN 20525555) and its own entry and recipient, unless it names
+school B. Columns: anonymous, committee of A, committee of B, teacher of A, teacher of B,
+district officer, admin.
 302 = sent to the login page (or home); 303 = a successful form POST; 404 = outside your school.
 A form that records money answers its successful POST with the confirmation itself (200).
 Anonymous visitors see the public page (aggregates only) at /, and each school's at /sekolah/.
 """
 
+import re
 import uuid
 
 import pytest
@@ -14,10 +16,11 @@ import pytest
 from sas.classes.services import active_classes
 from sas.dates import today_wib
 from sas.extensions import db
+from sas.ledger.transfer_approvals import request_transfer
 from sas.ledger.transfers import transfer
-from sas.models import Category
+from sas.models import Category, Role
 from sas.transfers.services import post_request
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, make_user
 
 ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 
@@ -75,6 +78,27 @@ MATRIX = [
     ("POST", "/schools/{a}/transfers/new", WRITE),
     ("GET", "/schools/{a}/transfers/{transfer}", READ),
     ("POST", "/schools/{a}/transfers/{transfer}/void", WRITE),
+    # a large transfer from A to B waiting for a second member of A's committee (another
+    # member recorded it): only A sees it; B's committee and teacher find nothing
+    ("GET", "/schools/{a}/transfers/pending/{pending_transfer}", READ),
+    ("POST", "/schools/{a}/transfers/pending/{pending_transfer}/approve", WRITE),
+    ("POST", "/schools/{a}/transfers/pending/{pending_transfer}/reject", WRITE),
+    (
+        "GET",
+        "/schools/{b}/transfers/pending/{pending_transfer}",
+        [302, 404, 404, 404, 404, 403, 403],
+    ),
+    (
+        "POST",
+        "/schools/{b}/transfers/pending/{pending_transfer}/approve",
+        [302, 404, 404, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/schools/{b}/transfers/pending/{pending_transfer}/reject",
+        [302, 404, 404, 403, 403, 403, 403],
+    ),
+    ("GET", "/schools/{a}/transfers/pending/99999999999", [302, 404, 404, 404, 404, 403, 403]),
 ]
 
 CASES = [
@@ -114,6 +138,10 @@ def valid_form(url: str, world) -> dict:
         }
     if url.endswith("/void"):
         return {"reason": "Dicatat dua kali", "form_key": key}
+    if url.endswith("/approve"):
+        return {"form_key": key}
+    if url.endswith("/reject"):
+        return {"reason": "Belum perlu"}
     if url.endswith("/transfers/new"):
         return {
             "to_school": world["b"].npsn,
@@ -136,7 +164,8 @@ def valid_form(url: str, world) -> dict:
 
 
 def sas_ids(world) -> dict:  # type: ignore[no-untyped-def]
-    """A request for help of school A and a transfer from A to B, for the URLs naming them."""
+    """A request for help of school A, a transfer from A to B and a large one waiting for
+    approval (A's threshold lowered to Rp20.000), for the URLs naming them."""
     request = post_request(
         world["a"],
         amount=50_000,
@@ -158,8 +187,20 @@ def sas_ids(world) -> dict:  # type: ignore[no-untyped-def]
         form_key=uuid.uuid4().hex,
         today=today_wib(),
     )
+    world["a"].approval_threshold = 20_000
+    waiting = request_transfer(
+        world["a"],
+        world["b"],
+        amount=20_000,
+        occurred_on=today_wib(),
+        request=None,
+        note=None,
+        recorded_by=make_user("komite_a2", Role.COMMITTEE, world["a"]),
+        form_key=uuid.uuid4().hex,
+        today=today_wib(),
+    )
     db.session.commit()
-    return {"request": request.id, "transfer": moved.id}
+    return {"request": request.id, "transfer": moved.id, "pending_transfer": waiting.id}
 
 
 @pytest.mark.parametrize(("method", "url", "actor", "expected"), CASES)
@@ -168,8 +209,9 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
         a=world["a"].npsn,
         entry=world["entry_a"].id,
         recipient=world["recipient_a"].id,
+        b=world["b"].npsn,
         class_=active_classes(world["a"])[0].id,
-        **(sas_ids(world) if "{request}" in url or "{transfer}" in url else {}),
+        **(sas_ids(world) if re.search(r"\{(request|transfer|pending_transfer)\}", url) else {}),
     )
     if actor != "anon":
         assert login(client, actor).status_code == 303

@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "school.threshold_changed": _l("Batas persetujuan diubah"),
     "transfer.recorded": _l("Transfer antarsekolah dicatat"),
     "transfer.voided": _l("Transfer antarsekolah dibatalkan"),
+    "transfer.requested": _l("Transfer menunggu persetujuan"),
+    "transfer.approved": _l("Transfer disetujui"),
+    "transfer.rejected": _l("Transfer ditolak"),
     "help_request.posted": _l("Permintaan bantuan dipasang"),
     "help_request.closed": _l("Permintaan bantuan ditutup"),
 }

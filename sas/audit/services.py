@@ -58,6 +58,9 @@ ACTIONS = (
     "school.threshold_changed",
     "transfer.recorded",
     "transfer.voided",
+    "transfer.requested",
+    "transfer.approved",
+    "transfer.rejected",
     "help_request.posted",
     "help_request.closed",
 )

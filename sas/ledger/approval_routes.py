@@ -38,11 +38,11 @@ def pending_for(school: School, pending_id: int) -> PendingDisbursement:
 
 def decision_forms(
     lines: list[services.PendingLine], user: User
-) -> dict[int, tuple[ApproveForm | None, RejectForm | None]]:
-    """Per waiting item, the forms ``user`` may use (each approve form with its own one-time
-    key); none for a teacher, no approve form for the one who recorded it."""
+) -> dict[tuple[str, int], tuple[ApproveForm | None, RejectForm | None]]:
+    """Per waiting item (by kind and id), the forms ``user`` may use (each approve form with
+    its own one-time key); none for a teacher, no approve form for the one who recorded it."""
     return {
-        line.item.id: (
+        (line.kind, line.item.id): (
             ApproveForm() if approvals.may_approve(user, line.item) else None,
             RejectForm() if approvals.may_reject(user, line.item) else None,
         )

@@ -1,5 +1,8 @@
 """A second approver for large disbursements (a school's approval threshold).
 
+Large transfers to another school wait the same way (``sas.ledger.transfer_approvals``): what
+both share (who may decide, the reload under the lock, rejecting) takes either kind here.
+
 A disbursement of at least the school's threshold is not written to the ledger when it is
 recorded: it waits as a ``PendingDisbursement`` and reserves its amount on the fund
 (``Fund.reserved``), so no other payment can spend that money. A different committee member of
@@ -13,6 +16,7 @@ write, ``flush``. The caller commits once.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -40,17 +44,22 @@ from sas.models import (
     EntryKind,
     PendingDisbursement,
     PendingStatus,
+    PendingTransfer,
     Recipient,
     Role,
     School,
     User,
 )
 
+# What a second committee member decides on: each reserves its amount on ``school_id``'s fund.
+Waiting = PendingDisbursement | PendingTransfer
+W = TypeVar("W", PendingDisbursement, PendingTransfer)
+
 
 class DuplicateRequest(Exception):
-    """The disbursement form was already submitted once; ``pending`` is what it created."""
+    """The form was already submitted once; ``pending`` is what it created."""
 
-    def __init__(self, pending: PendingDisbursement) -> None:
+    def __init__(self, pending: Waiting) -> None:
         self.pending = pending
         super().__init__(pending.id)
 
@@ -62,9 +71,14 @@ class NotAllowed(LedgerError):
 class AlreadyDecided(LedgerError):
     """Someone approved or rejected it first (another tab, another member at the same time)."""
 
-    def __init__(self, pending: PendingDisbursement) -> None:
+    def __init__(self, pending: Waiting) -> None:
         self.pending = pending
-        if pending.status == PendingStatus.APPROVED:
+        approved = pending.status == PendingStatus.APPROVED
+        if isinstance(pending, PendingTransfer):
+            message = (
+                _("Transfer ini sudah disetujui.") if approved else _("Transfer ini sudah ditolak.")
+            )
+        elif approved:
             message = _("Uang keluar ini sudah disetujui.")
         else:
             message = _("Uang keluar ini sudah ditolak.")
@@ -77,10 +91,10 @@ def needs_approval(school: School, amount: int) -> bool:
 
 
 def set_threshold(school: School, amount: int, *, changed_by: User) -> bool:
-    """Set the amount from which a disbursement needs a second committee member (Rp1 up to the
-    per-transaction maximum: Rp1 means every disbursement). Returns whether it changed."""
+    """Set the amount from which a disbursement or a transfer needs a second committee member
+    (Rp1 up to the per-transaction maximum: Rp1 means every one). Returns whether it changed."""
     check_amount(amount)
-    _refuse_outsider(school, changed_by)
+    refuse_outsider(school, changed_by)
     old = school.approval_threshold
     if amount == old:
         return False
@@ -126,7 +140,7 @@ def request_disbursement(
             "occurred_on",
         )
     check_recipient(school, recipient)
-    _refuse_outsider(school, recorded_by)
+    refuse_outsider(school, recorded_by)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
     _refuse_reused_request_key(form_key)
@@ -169,10 +183,10 @@ def approve(
 ) -> Entry:
     """Make a waiting disbursement final: its entry joins the ledger dated ``today`` (WIB),
     recorded by the one who asked and approved by ``approved_by``; the reservation goes."""
-    _refuse_outsider(school, approved_by)
+    refuse_outsider(school, approved_by)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)  # the same approval sent twice: DuplicateSubmission
-    pending = _reload_undecided(school, pending)
+    pending = reload_undecided(school, pending)
     if pending.recorded_by_id == approved_by.id:
         raise NotAllowed(_("Uang keluar yang Anda catat sendiri harus disetujui anggota lain."))
     check_recipient(school, pending.recipient)
@@ -220,17 +234,15 @@ def approve(
     return entry
 
 
-def reject(
-    school: School, pending: PendingDisbursement, *, rejected_by: User, reason: str
-) -> PendingDisbursement:
-    """Refuse a waiting disbursement (the recorder may withdraw it too); nothing joins the
-    ledger and the reservation goes."""
+def reject(school: School, pending: W, *, rejected_by: User, reason: str) -> W:
+    """Refuse a waiting disbursement or transfer (the recorder may withdraw it too); nothing
+    joins the ledger and the reservation goes."""
     reason = (reason or "").strip()
     if not reason:
         raise LedgerError(_("Alasan penolakan wajib diisi."), "reason")
-    _refuse_outsider(school, rejected_by)
+    refuse_outsider(school, rejected_by)
     fund = _lock_fund(school)
-    pending = _reload_undecided(school, pending)
+    pending = reload_undecided(school, pending)
     fund.reserved -= pending.amount
     pending.status = PendingStatus.REJECTED
     pending.decided_by_id = rejected_by.id
@@ -238,9 +250,10 @@ def reject(
     pending.reason = reason
     db.session.flush()
     # The reason is free text and may name a child: it stays on the row, not in the log.
+    action, target = audit_names(pending)
     audit.record(
-        "disbursement.rejected",
-        target=f"pending:{pending.id}",
+        f"{action}.rejected",
+        target=target,
         school_id=school.id,
         detail=f"amount={pending.amount} recorded_by=user:{pending.recorded_by_id}",
         actor=rejected_by,
@@ -248,12 +261,19 @@ def reject(
     return pending
 
 
-def may_approve(user: User, pending: PendingDisbursement) -> bool:
+def audit_names(pending: Waiting) -> tuple[str, str]:
+    """The audit log's action prefix and target for a waiting item of either kind."""
+    if isinstance(pending, PendingTransfer):
+        return "transfer", f"pending_transfer:{pending.id}"
+    return "disbursement", f"pending:{pending.id}"
+
+
+def may_approve(user: User, pending: Waiting) -> bool:
     """Whether to offer ``user`` the approve button (the services check again)."""
     return _is_member(user, pending.school_id) and user.id != pending.recorded_by_id
 
 
-def may_reject(user: User, pending: PendingDisbursement) -> bool:
+def may_reject(user: User, pending: Waiting) -> bool:
     return _is_member(user, pending.school_id)
 
 
@@ -261,7 +281,8 @@ def _is_member(user: User, school_id: int) -> bool:
     return user.role == Role.COMMITTEE and user.active and user.school_id == school_id
 
 
-def _refuse_outsider(school: School, user: User) -> None:
+def refuse_outsider(school: School, user: User) -> None:
+    """Only an active committee member of ``school`` asks, approves or rejects."""
     if not _is_member(user, school.id):
         raise NotAllowed(_("Hanya anggota komite sekolah ini yang dapat melakukannya."))
 
@@ -274,11 +295,12 @@ def _refuse_reused_request_key(form_key: str) -> None:
         raise DuplicateRequest(existing)
 
 
-def _reload_undecided(school: School, pending: PendingDisbursement) -> PendingDisbursement:
+def reload_undecided(school: School, pending: W) -> W:
     """The row as it is now, read under the fund lock (another member may have decided)."""
+    model = type(pending)
     current = db.session.scalar(
-        select(PendingDisbursement)
-        .where(PendingDisbursement.id == pending.id, PendingDisbursement.school_id == school.id)
+        select(model)
+        .where(model.id == pending.id, model.school_id == school.id)
         .execution_options(populate_existing=True)
     )
     if current is None:
@@ -288,8 +310,11 @@ def _reload_undecided(school: School, pending: PendingDisbursement) -> PendingDi
     return current
 
 
-def describe_pending(pending: PendingDisbursement) -> str:
+def describe_pending(pending: Waiting) -> str:
     """Its Uraian, as its entry will read (school-internal: names the recipient)."""
+    if isinstance(pending, PendingTransfer):
+        text = _("Transfer keluar ke %(school)s", school=pending.to_school.name)
+        return f"{text} — {pending.note}" if pending.note else text
     text = _(
         "%(category)s untuk %(name)s (%(how)s)",
         category=CATEGORY_LABELS[pending.category],

@@ -38,6 +38,7 @@ from sas.models import (
     MonthTotal,
     PendingDisbursement,
     PendingStatus,
+    PendingTransfer,
     Recipient,
     School,
     SchoolClass,
@@ -47,7 +48,7 @@ from sas.models import (
     YearTotal,
 )
 from sas.money import format_rupiah
-from sas.recipients import services as recipients
+from sas.names import name_in
 
 
 class LedgerError(Exception):
@@ -187,19 +188,25 @@ def spendable_on(school: School, fund: Fund, day: date) -> int:
 
 def refuse_child_name(school: School, text: str | None, field: str) -> None:
     """Text that leaves the school (a request for help, a transfer's note or void reason: other
-    schools and the district read it) must not name a child. It is refused when one of its
-    words is a word of the name of one of the school's recipients; the message names the word,
-    which the writer typed, and only the writer's own school's recipients are compared."""
-    word = recipients.name_word_in(school, text)
-    if word is not None:
-        raise LedgerError(
-            _(
-                "Tanpa nama siswa: “%(word)s” ada pada nama penerima bantuan sekolah ini. "
-                "Tulis kebutuhannya saja.",
-                word=word,
-            ),
-            field,
+    schools and the district read it) must not name a child: refused when it holds the name of
+    a recipient of the kabupaten, however disguised (``sas.names``). The message quotes only
+    the words the writer typed, and for another school's child never says which school."""
+    found = name_in(school, text)
+    if found is None:
+        return
+    if found.own:
+        message = _(
+            "Tanpa nama siswa: “%(word)s” ada pada nama penerima bantuan sekolah ini. "
+            "Tulis kebutuhannya saja.",
+            word=found.typed,
         )
+    else:
+        message = _(
+            "Tanpa nama siswa: “%(word)s” tampak seperti nama seorang siswa. "
+            "Tulis kebutuhannya saja.",
+            word=found.typed,
+        )
+    raise LedgerError(message, field)
 
 
 def check_recipient(school: School, recipient: Recipient) -> None:
@@ -630,14 +637,16 @@ def reserved(school: School) -> int:
 
 
 def reserved_from_pending(school: School) -> int:
-    """What the school's waiting disbursements hold; must always equal the fund's reserved."""
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(PendingDisbursement.amount), 0)).where(
-            PendingDisbursement.school_id == school.id,
-            PendingDisbursement.status == PendingStatus.PENDING,
+    """What the school's waiting disbursements and transfers hold; must always equal the
+    fund's reserved."""
+    total = 0
+    for model in (PendingDisbursement, PendingTransfer):
+        total += db.session.scalar(
+            select(func.coalesce(func.sum(model.amount), 0)).where(
+                model.school_id == school.id, model.status == PendingStatus.PENDING
+            )
         )
-    )
-    return int(total or 0)
+    return int(total)
 
 
 def balance_from_entries(school: School) -> int:
@@ -719,7 +728,7 @@ STALE_AFTER_DAYS = 14  # a disbursement waiting longer than this is flagged on t
 
 @dataclass(frozen=True)
 class PendingLine:
-    item: PendingDisbursement
+    item: PendingDisbursement | PendingTransfer
     waiting_days: int
 
     stale_after: int = STALE_AFTER_DAYS
@@ -728,10 +737,15 @@ class PendingLine:
     def stale(self) -> bool:
         return self.waiting_days > self.stale_after
 
+    @property
+    def kind(self) -> str:
+        return "transfer" if isinstance(self.item, PendingTransfer) else "disbursement"
+
 
 def pending_lines(school: School, today: date) -> list[PendingLine]:
-    """The school's disbursements waiting for a second committee member, oldest first."""
-    items = db.session.scalars(
+    """The school's disbursements and transfers waiting for a second committee member,
+    oldest first."""
+    disbursements = db.session.scalars(
         select(PendingDisbursement)
         .where(
             PendingDisbursement.school_id == school.id,
@@ -739,8 +753,20 @@ def pending_lines(school: School, today: date) -> list[PendingLine]:
         )
         .options(joinedload(PendingDisbursement.recipient))
         .options(joinedload(PendingDisbursement.recorded_by))
-        .order_by(PendingDisbursement.requested_on, PendingDisbursement.id)
     ).all()
+    moves = db.session.scalars(
+        select(PendingTransfer)
+        .where(
+            PendingTransfer.school_id == school.id,
+            PendingTransfer.status == PendingStatus.PENDING,
+        )
+        .options(joinedload(PendingTransfer.to_school))
+        .options(joinedload(PendingTransfer.recorded_by))
+    ).all()
+    items = sorted(
+        [*disbursements, *moves],
+        key=lambda p: (p.requested_on, isinstance(p, PendingTransfer), p.id),
+    )
     return [PendingLine(item, (today - item.requested_on).days) for item in items]
 
 

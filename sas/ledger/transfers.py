@@ -62,7 +62,7 @@ def check_receiver(giver: School, receiver: School) -> None:
         raise LedgerError(_("Sekolah pengirim dan penerima harus aktif."), "to_school")
 
 
-def _lock_both(first: School, second: School) -> dict[int, Fund]:
+def lock_both(first: School, second: School) -> dict[int, Fund]:
     """Lock the two funds, the lower school id first (one order for everyone: no deadlock)."""
     funds = {}
     for school in sorted((first, second), key=lambda s: s.id):
@@ -83,6 +83,20 @@ def lock_request(request_id: int) -> HelpRequest:
     return request
 
 
+def check_request(request: HelpRequest, amount: int) -> None:
+    """A request takes a transfer while it is open, and never beyond what it still needs."""
+    if request.status != RequestStatus.OPEN:
+        raise LedgerError(_("Permintaan bantuan ini sudah tidak terbuka."), "request")
+    if amount > request.remaining:
+        raise LedgerError(
+            _(
+                "Permintaan ini tinggal membutuhkan %(remaining)s; kirim paling banyak "
+                "sejumlah itu.",
+                remaining=format_rupiah(request.remaining),
+            )
+        )
+
+
 def _half_keys(form_key: str) -> tuple[str, str]:
     if not form_key or len(form_key) > 60:
         raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."))
@@ -100,9 +114,11 @@ def transfer(
     recorded_by: User,
     form_key: str,
     today: date,
+    approved_by: User | None = None,
 ) -> Transfer:
     """Send ``amount`` from the giver's fund to the receiver's, optionally against a request of
-    the receiver: both halves or neither."""
+    the receiver: both halves or neither. ``approved_by``: the second committee member who
+    approved a large one (``sas.ledger.transfer_approvals``), the actor of its audit rows."""
     check_amount(amount)
     check_entry_date(occurred_on, today)
     check_receiver(giver, receiver)
@@ -110,7 +126,7 @@ def transfer(
         raise LedgerError(_("Permintaan bantuan tidak ditemukan."), "request")
     refuse_child_name(giver, note, "note")
     out_key, in_key = _half_keys(form_key)
-    funds = _lock_both(giver, receiver)
+    funds = lock_both(giver, receiver)
     done = db.session.scalar(select(Transfer).where(Transfer.form_key == form_key))
     if done is not None:
         raise DuplicateTransfer(done)
@@ -123,16 +139,7 @@ def transfer(
         raise InsufficientBalance(available)
     if request is not None:
         request = lock_request(request.id)
-        if request.status != RequestStatus.OPEN:
-            raise LedgerError(_("Permintaan bantuan ini sudah tidak terbuka."), "request")
-        if amount > request.remaining:
-            raise LedgerError(
-                _(
-                    "Permintaan ini tinggal membutuhkan %(remaining)s; kirim paling banyak "
-                    "sejumlah itu.",
-                    remaining=format_rupiah(request.remaining),
-                )
-            )
+        check_request(request, amount)
     moved = Transfer(
         from_school_id=giver.id,
         to_school_id=receiver.id,
@@ -160,6 +167,7 @@ def transfer(
                 occurred_on=occurred_on,
                 transfer_id=moved.id,
                 recorded_by_id=recorded_by.id,
+                approved_by_id=approved_by.id if approved_by is not None else None,
                 form_key=key,
             ),
         )
@@ -170,7 +178,7 @@ def transfer(
             detail=f"no={entry.number} kind={kind.value} amount={amount} "
             f"from=school:{giver.id} to=school:{receiver.id}"
             + (f" request=request:{request.id}" if request is not None else ""),
-            actor=recorded_by,
+            actor=approved_by or recorded_by,
         )
     if request is not None:
         request.received += amount
@@ -209,7 +217,7 @@ def void_transfer(
     out_key, in_key = _half_keys(form_key)
     giver, receiver = moved.from_school, moved.to_school
     refuse_child_name(giver, reason, "reason")
-    funds = _lock_both(giver, receiver)
+    funds = lock_both(giver, receiver)
     db.session.refresh(moved)
     _refuse_reused_key(out_key)  # the same form sent twice: saved once, said so (not refused)
     _refuse_reused_key(in_key)

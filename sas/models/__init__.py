@@ -18,7 +18,7 @@ from sas.models.totals import (
     YearCategoryTotal,
     YearTotal,
 )
-from sas.models.transfers import HelpRequest, RequestStatus, Transfer
+from sas.models.transfers import HelpRequest, PendingTransfer, RequestStatus, Transfer
 
 __all__ = [
     "ApiToken",
@@ -37,6 +37,7 @@ __all__ = [
     "MonthTotal",
     "PendingDisbursement",
     "PendingStatus",
+    "PendingTransfer",
     "Recipient",
     "RecipientMonth",
     "Region",

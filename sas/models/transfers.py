@@ -18,6 +18,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sas.extensions import db
+from sas.models.approvals import PendingStatus
 from sas.models.ledger import Category
 from sas.models.places import School, str_enum
 
@@ -113,3 +114,54 @@ class Transfer(db.Model):
     @property
     def voided(self) -> bool:
         return self.voided_on is not None
+
+
+class PendingTransfer(db.Model):
+    """A transfer at or above the giving school's approval threshold, waiting for a different
+    committee member of that school (as ``PendingDisbursement`` does). It is in neither ledger
+    and the receiving school sees nothing of it: it reserves its amount on the giver's fund
+    (``Fund.reserved``) until it is approved (then its ``Transfer`` is made, dated the day of
+    approval) or rejected. ``school_id`` is the giving school, whose committee decides."""
+
+    __tablename__ = "pending_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    to_school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    amount: Mapped[int]
+    requested_on: Mapped[date]  # WIB date it was recorded
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )
+    form_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[PendingStatus] = mapped_column(
+        str_enum(PendingStatus, "pending_transfer_status"), default=PendingStatus.PENDING
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was rejected (or lapsed)
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"), unique=True)
+
+    school: Mapped[School] = relationship(foreign_keys=[school_id])
+    to_school: Mapped[School] = relationship(foreign_keys=[to_school_id])
+    request: Mapped[HelpRequest | None] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    transfer: Mapped[Transfer | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("school_id <> to_school_id", name="between_two_schools"),
+        CheckConstraint(
+            "(status = 'pending' AND decided_by_id IS NULL AND transfer_id IS NULL)"
+            " OR (status = 'approved' AND decided_by_id IS NOT NULL AND transfer_id IS NOT NULL"
+            "     AND decided_by_id <> recorded_by_id)"
+            " OR (status = 'rejected' AND decided_by_id IS NOT NULL AND reason IS NOT NULL"
+            "     AND transfer_id IS NULL)",
+            name="status_fields",
+        ),
+        Index("ix_pending_transfers_school_status", "school_id", "status"),
+    )

@@ -2,7 +2,9 @@
 and transfers, the transfer form and a transfer's page.
 
 Committees write for their own school only (``school_for``); the receiving school must be of the
-same kabupaten (the ledger refuses otherwise); teachers and the district read.
+same kabupaten (the ledger refuses otherwise); teachers and the district read. A transfer at or
+above the school's approval threshold waits for a second committee member of the giving school
+(``sas.ledger.transfer_approvals``); only the giving school sees it until then.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from wtforms import SelectChoice
 
 from sas.authz import (
     board_kabupaten_for,
+    pending_transfer_for,
     request_for,
     request_seen_by,
     roles,
@@ -25,16 +28,20 @@ from sas.authz import (
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.forms import show_refusal
+from sas.ledger import approvals, transfer_approvals
 from sas.ledger import services as ledger
 from sas.ledger import transfers as moving
+from sas.ledger.forms import ApproveForm, RejectForm
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
+    PendingTransfer,
     RequestStatus,
     Role,
     School,
     Transfer,
 )
+from sas.money import format_rupiah
 from sas.transfers import services
 from sas.transfers.forms import (
     BoardFilterForm,
@@ -210,8 +217,13 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
         receiver = db.session.scalar(select(School).where(School.npsn == form.to_school.data))
         if receiver is None:
             abort(404)
+        write = (
+            transfer_approvals.request_transfer
+            if approvals.needs_approval(school, form.amount.data)
+            else moving.transfer
+        )
         try:
-            moved = moving.transfer(
+            moved = write(
                 school,
                 receiver,
                 amount=form.amount.data,
@@ -222,10 +234,18 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
                 form_key=form.form_key.data,
                 today=today_wib(),
             )
+            if isinstance(moved, PendingTransfer):
+                return _waiting(school, moved)
             target = url_for("transfers.transfer", npsn=school.npsn, transfer_id=moved.id)
             db.session.commit()
             flash(_("Transfer tercatat di buku kas kedua sekolah."), "success")
             return redirect(target, 303)
+        except approvals.DuplicateRequest as waiting:
+            db.session.rollback()
+            if waiting.pending.school_id != school.id:
+                abort(404)
+            flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
+            return _to_pending(school, waiting.pending.id)
         except moving.DuplicateTransfer as dup:
             db.session.rollback()
             if dup.transfer.from_school_id != school.id:
@@ -244,6 +264,123 @@ def new_transfer(npsn: str) -> Response | tuple[str, int]:
         answering=answering,
         available=school.fund.available,
     ), status
+
+
+# --- large transfers waiting for a second committee member ------------------------------------
+
+
+def _waiting(school: School, pending: PendingTransfer) -> Response:
+    target = url_for("transfers.pending_transfer", npsn=school.npsn, pending_id=pending.id)
+    db.session.commit()
+    flash(
+        _(
+            "Transfer %(amount)s menunggu persetujuan anggota komite lain. Jumlah ini "
+            "dicadangkan dari saldo; sekolah penerima belum melihatnya sampai disetujui.",
+            amount=format_rupiah(pending.amount),
+        ),
+        "success",
+    )
+    return redirect(target, 303)
+
+
+def _to_pending(school: School, pending_id: int) -> Response:
+    return redirect(
+        url_for("transfers.pending_transfer", npsn=school.npsn, pending_id=pending_id), 303
+    )
+
+
+def _pending_page(
+    school: School,
+    item: PendingTransfer,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return render_template(
+        "transfers/pending.html",
+        school=school,
+        item=item,
+        approve_form=approve_form or ApproveForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
+        may_approve=approvals.may_approve(current_user, item),
+        may_reject=approvals.may_reject(current_user, item),
+        waiting_days=(today_wib() - item.requested_on).days,
+        stale_after=ledger.STALE_AFTER_DAYS,
+    ), status
+
+
+@bp.get("/schools/<npsn>/transfers/pending/<int:pending_id>")
+@roles(*SCHOOL)
+def pending_transfer(npsn: str, pending_id: int) -> tuple[str, int]:
+    school = school_for(npsn, current_user)
+    return _pending_page(school, pending_transfer_for(school, pending_id))
+
+
+@bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/approve")
+@roles(Role.COMMITTEE)
+def approve_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    item = pending_transfer_for(school, pending_id)
+    form = ApproveForm()
+    if form.validate_on_submit():
+        try:
+            moved = transfer_approvals.approve(
+                school,
+                item,
+                approved_by=current_user,
+                form_key=form.form_key.data,
+                today=today_wib(),
+            )
+            target = url_for("transfers.transfer", npsn=school.npsn, transfer_id=moved.id)
+            db.session.commit()
+            flash(_("Transfer disetujui dan tercatat di buku kas kedua sekolah."), "success")
+            return redirect(target, 303)
+        except moving.DuplicateTransfer as dup:
+            db.session.rollback()
+            if dup.transfer.from_school_id != school.id:
+                abort(404)
+            flash(_("Transfer ini sudah disetujui."), "info")
+            return redirect(
+                url_for("transfers.transfer", npsn=school.npsn, transfer_id=dup.transfer.id), 303
+            )
+        except transfer_approvals.Lapsed as lapsed:
+            db.session.commit()  # the reservation released: the outcome to keep
+            flash(str(lapsed), "error")
+            return _to_pending(school, pending_id)
+        except approvals.AlreadyDecided as done:
+            db.session.rollback()
+            flash(str(done), "info")
+            return _to_pending(school, pending_id)
+        except approvals.NotAllowed:  # the recorder approving their own
+            db.session.rollback()
+            abort(403)
+        except ledger.LedgerError as error:
+            show_refusal(form, error, "form_key")
+    return _pending_page(school, item, approve_form=form, status=422)
+
+
+@bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/reject")
+@roles(Role.COMMITTEE)
+def reject_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
+    school = school_for(npsn, current_user)
+    item = pending_transfer_for(school, pending_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            approvals.reject(school, item, rejected_by=current_user, reason=form.reason.data)
+            db.session.commit()
+            flash(_("Transfer ditolak; dananya kembali tersedia."), "success")
+            return _to_pending(school, pending_id)
+        except approvals.AlreadyDecided as done:
+            db.session.rollback()
+            flash(str(done), "info")
+            return _to_pending(school, pending_id)
+        except approvals.NotAllowed:
+            db.session.rollback()
+            abort(403)
+        except ledger.LedgerError as error:
+            show_refusal(form, error, "reason")
+    return _pending_page(school, item, reject_form=form, status=422)
 
 
 @bp.get("/schools/<npsn>/transfers/<int:transfer_id>")
