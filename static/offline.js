@@ -237,7 +237,8 @@
           else if (control.type === "checkbox") control.checked = true;
           else if (control.type === "file") {
             if (data instanceof Blob && data.size && window.DataTransfer) {
-              var files = new DataTransfer();
+              var files = new DataTransfer();  // the photos chosen before, and this one
+              [].forEach.call(control.files, function (file) { files.items.add(file); });
               files.items.add(data);
               control.files = files.files;
             }

@@ -6,20 +6,30 @@ and then drops its answer."""
 
 from __future__ import annotations
 
+import io
 import time
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import approvals
-from sas.models import Direction, Entry, PendingDisbursement, School, User
+from sas.models import Attachment, Direction, Entry, PendingDisbursement, School, User
 
 pytestmark = pytest.mark.browser
 
+
+def _photo() -> dict:
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "#0b6e4f").save(image, "PNG")
+    return {"name": "nota.png", "mimeType": "image/png", "buffer": image.getvalue()}
+
+
+PHOTO = _photo()
 KEPT_PAGES = """async () => (await (await caches.open('sas-pages')).keys())
     .map(r => new URL(r.url).pathname).sort()"""
 OUTBOX = "async () => (await SASOutbox.all()).map(i => [i.state, i.problem])"
@@ -190,6 +200,7 @@ def test_a_refused_send_stays_to_be_corrected(worker_journey, server) -> None:  
     page.select_option("#recipient_id", index=1)
     page.select_option("#category", "sepatu")
     page.fill("#amount", "90 juta")  # far beyond the balance
+    page.set_input_files("#evidence", files=[PHOTO])
     page.get_by_role("button", name="Simpan").click()
     page.wait_for_load_state("load")
     waiting(page, "Menunggu sinyal: 1 catatan")
@@ -205,12 +216,16 @@ def test_a_refused_send_stays_to_be_corrected(worker_journey, server) -> None:  
     # the kept form, filled with what the outbox held, and the server's own words
     expect(page.locator(".error-summary")).to_contain_text("Saldo")
     expect(page.locator("#amount")).to_have_value("90 juta")
+    assert page.evaluate("document.getElementById('evidence').files[0].name") == "nota.png"
     page.fill("#amount", "15rb")
     page.get_by_role("button", name="Simpan").click()
     page.wait_for_load_state("load")
     assert "Tersimpan" in journey.heading()
     assert page.evaluate(OUTBOX) == []
     assert entries(server, npsn, Direction.OUT)[len(paid) :] == [(15_000, today_wib().isoformat())]
+    with server.app.app_context():  # the photo chosen offline came with it
+        last = db.session.scalars(select(Entry).order_by(Entry.id.desc())).first()
+        assert db.session.scalars(select(Attachment).filter_by(entry_id=last.id)).all()
     journey.finish()
 
 
