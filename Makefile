@@ -29,6 +29,9 @@ icons: $(STAMP)
 run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) sas demo --if-empty
+	@mkdir -p instance; test -f instance/checkpoint-key.pem || \
+		$(FLASK) sas checkpoint-key instance/checkpoint-key.pem
+	$(FLASK) sas checkpoint --if-none --out instance/checkpoint-first.json
 	@echo "SAS Ledger on http://127.0.0.1:5000 (demo accounts: see README.md)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 

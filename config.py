@@ -91,10 +91,16 @@ class Config:
     PROXY_FIX = os.environ.get("SAS_PROXY_FIX", "0") == "1"
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "1"))
     PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "1"))
+    # The Ed25519 private key (PEM) that signs checkpoints (sas.checkpoints); a file outside the
+    # database, readable only by the app's user. Unset: no checkpoint can be made.
+    CHECKPOINT_KEY = os.environ.get("SAS_CHECKPOINT_KEY")
 
 
 class DevelopmentConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    CHECKPOINT_KEY = os.environ.get(
+        "SAS_CHECKPOINT_KEY", str(BASE_DIR / "instance" / "checkpoint-key.pem")
+    )
 
 
 class TestConfig(Config):
@@ -103,6 +109,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = database_url("sqlite://")
     RATELIMIT_ENABLED = False  # tests/test_ratelimit.py builds its own apps with it on
+    CHECKPOINT_KEY = None  # tests/test_checkpoints.py makes its own
     RATELIMIT_STORAGE_URI = "memory://"
 
 

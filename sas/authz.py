@@ -45,6 +45,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "main.set_language",
         "main.school_search",
         "main.public_school",
+        "main.checkpoints_json",
+        "main.transparency",
         "receipts.verify",
         "main.healthz",
         "offline.manifest",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,13 @@ from sas.extensions import db
 from sas.models import ApiToken, Region, Role, School, User
 
 sas_cli = AppGroup("sas", help="SAS Ledger commands.")
+
+
+def _audit(action: str, detail: str | None = None, **fields: object) -> None:
+    """One audit row for a command (actor "cli"), flushed: the caller commits it."""
+    from sas import audit
+
+    audit.record(action, detail=detail, actor_name="cli", **fields)  # type: ignore[arg-type]
 
 
 @sas_cli.command("create-user")
@@ -47,6 +55,13 @@ def create_user(
         user.region_id = region.id
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    _audit(
+        "user.created",
+        f"role={user.role} via flask sas create-user",
+        target=f"user:{user.id}",
+        school_id=user.school_id,
+    )
     db.session.commit()
     click.echo(f"created {user.role} account {username!r}")
 
@@ -68,17 +83,22 @@ def demo(seed: int, if_empty: bool) -> None:
             "the database is not empty; the demo loads only into an empty one"
         )
     summary = load_demo(seed=seed)
+    _audit("demo.loaded", f"seed={seed}")
     db.session.commit()
     click.echo(summary)
 
 
 @sas_cli.command("verify-ledger")
 @click.option("--school", "npsn", default=None, help="Only this school (NPSN).")
-def verify_ledger(npsn: str | None) -> None:
-    """Walk every school's hash chain; exit 1 naming the first entry that does not fit."""
+@click.option("--checkpoint", "source", default=None, help="Also: a signed checkpoint (file/URL).")
+@click.option("--public-key", default=None, help="The key to trust (hex, or a file holding it).")
+def verify_ledger(npsn: str | None, source: str | None, public_key: str | None) -> None:
+    """Walk every school's hash chain; exit 1 naming the first entry that does not fit. With
+    --checkpoint, also check that every school it names still has that head at that seq."""
     from sas.ledger import chain
     from sas.ledger.services import broken_entry
 
+    payload = _trusted_checkpoint(source, public_key) if source else None
     statuses = chain.verify_all(npsn)
     if npsn is not None and not statuses:
         raise click.ClickException(f"unknown school {npsn!r}")
@@ -95,8 +115,49 @@ def verify_ledger(npsn: str | None) -> None:
         f"{len(statuses) - len(broken)} of {len(statuses)} school ledgers verified "
         f"({entries:,} entries)"
     )
-    if broken:
+    mismatches = _check_checkpoint(payload, npsn) if payload is not None else []
+    detail = (
+        f"broken ({len(broken)}): {', '.join(s.school.npsn for s in broken)}"
+        if broken
+        else f"ok: {len(statuses)} of {len(statuses)} ({entries} entries)"
+    )
+    if payload is not None:
+        names = ", ".join(m.npsn for m in mismatches)
+        detail += f"; checkpoint {payload['created_at']} root {payload['root'][:16]}: " + (
+            f"mismatch ({len(mismatches)}): {names}" if mismatches else "ok"
+        )
+    _audit("ledger.verified", detail, school_id=statuses[0].school.id if npsn else None)
+    db.session.commit()
+    if broken or mismatches:
         raise SystemExit(1)
+
+
+def _trusted_checkpoint(source: str, public_key: str | None) -> dict:
+    from sas import checkpoints
+
+    try:
+        key = checkpoints.trusted_key(public_key)
+        return checkpoints.check_signature(checkpoints.read_document(source), key)
+    except checkpoints.CheckpointError as error:
+        _audit("ledger.verified", f"checkpoint refused: {error}")
+        db.session.commit()
+        raise click.ClickException(str(error)) from None
+
+
+def _check_checkpoint(payload: dict, npsn: str | None) -> list:
+    from sas import checkpoints
+
+    if npsn is not None:
+        payload = {**payload, "schools": [s for s in payload["schools"] if s["npsn"] == npsn]}
+    mismatches = checkpoints.check_heads(payload)
+    for found in mismatches:
+        click.echo(f"{found.npsn}: DOES NOT MATCH the checkpoint: {found.problem}")
+    schools = len(payload["schools"])
+    click.echo(
+        f"checkpoint of {payload['created_at']} (root {payload['root'][:16]}...): signature "
+        f"valid; {schools - len(mismatches)} of {schools} school heads still in the ledger"
+    )
+    return mismatches
 
 
 @sas_cli.command("check-totals")
@@ -105,6 +166,8 @@ def check_totals_command() -> None:
     from sas.ledger.services import check_totals
 
     problems = check_totals()
+    _audit("totals.checked", f"failed: {'; '.join(problems)}" if problems else "ok")
+    db.session.commit()
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
@@ -118,8 +181,74 @@ def rebuild_totals_command() -> None:
     from sas.ledger import totals
 
     totals.rebuild()
+    _audit("totals.rebuilt", "every report total recomputed from the ledger")
     db.session.commit()
     click.echo("report totals rebuilt from the ledger")
+
+
+# --- checkpoints --------------------------------------------------------------------------------
+
+
+@sas_cli.command("checkpoint")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--if-none", is_flag=True, help="Do nothing (and succeed) if one exists (demo).")
+def checkpoint_command(out: Path | None, if_none: bool) -> None:
+    """Sign and record every school's chain head (key: SAS_CHECKPOINT_KEY); --out also writes
+    it as JSON (keep copies outside the server)."""
+    from sas import checkpoints
+
+    if if_none and checkpoints.latest(1):
+        click.echo("a checkpoint exists; none made")
+        return
+    try:
+        row = checkpoints.make()
+    except checkpoints.CheckpointError as error:
+        raise click.ClickException(str(error)) from None
+    _audit(
+        "checkpoint.created",
+        f"{row.schools} schools, root {row.root}, key {row.public_key[:16]}",
+        target=f"checkpoint:{row.id}",
+    )
+    db.session.commit()
+    if out is not None:
+        out.write_text(json.dumps(checkpoints.document(row), indent=1) + "\n")
+    click.echo(
+        f"checkpoint {row.id}: {row.schools} schools, root {row.root}, key {row.public_key}"
+        + (f", written to {out}" if out else "")
+    )
+
+
+@sas_cli.command("checkpoint-key")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def checkpoint_key_command(path: Path) -> None:
+    """Write a new Ed25519 signing key to PATH (mode 0600); point SAS_CHECKPOINT_KEY at it."""
+    from sas import checkpoints
+
+    try:
+        public = checkpoints.new_key_file(path)
+    except checkpoints.CheckpointError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {path}; public key {public}")
+
+
+@sas_cli.command("witness")
+@click.argument("url")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--public-key", default=None, help="The key to pin (hex); else the first seen.")
+def witness_command(url: str, folder: Path, public_key: str | None) -> None:
+    """Keep copies of the published checkpoints (URL: .../transparansi/checkpoints) in FOLDER:
+    signatures checked against the pinned key, no school's seq ever going back; exit 1 on any
+    problem (then nothing is added)."""
+    from sas import checkpoints
+
+    problems = checkpoints.witness(url, folder, pin=public_key)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    held = folder / checkpoints.WITNESS_LOG
+    count = len(held.read_text().splitlines()) if held.exists() else 0
+    click.echo(f"{folder}: {count} checkpoints held, all signatures and sequences checked")
 
 
 # --- API tokens ---------------------------------------------------------------------------------
@@ -229,6 +358,12 @@ def restore_command(path: Path) -> None:
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from None
     found = result.contents
+    _audit(
+        "backup.restored",
+        f"{path.name} by {result.method}: {found.schools} schools, {found.entries} entries; "
+        + ("checks passed" if result.ok else f"checks FAILED: {', '.join(result.broken)}"),
+    )
+    db.session.commit()
     click.echo(
         f"restored {path} with {result.method}: {found.schools:,} schools, "
         f"{found.entries:,} entries; {result.evidence_files} evidence files copied"

@@ -38,6 +38,9 @@ MATRIX = [
     ("GET", "/sekolah/{a}", [200] * 7),  # a school's public page: open to everyone
     ("GET", "/sekolah/99999999", [404] * 7),
     ("GET", "/sekolah?q=negeri", [200] * 7),
+    ("GET", "/transparansi", [200] * 7),  # signed checkpoints: hashes only, for everyone
+    ("GET", "/transparansi/checkpoints", [200] * 7),
+    ("GET", "/transparansi/checkpoints?limit=100000", [200] * 7),
     ("POST", "/login", [303, 302, 302, 302, 302, 302, 302]),
     ("GET", "/home", [302, 403, 403, 403, 403, 200, 200]),
     ("POST", "/logout", [302, 303, 303, 303, 303, 303, 303]),

@@ -13,6 +13,7 @@ from sas.demo import DEMO_PASSWORD, load_demo
 from sas.extensions import db
 from sas.ledger.services import SIGNED_AMOUNT, check_totals
 from sas.models import (
+    AuditEvent,
     Direction,
     Entry,
     EntryKind,
@@ -149,6 +150,8 @@ def test_cli_loads_the_demo_once_and_its_logins_work(app: Flask, client: FlaskCl
     assert result.exit_code == 0, result.output
     schools = db.session.scalar(select(func.count()).select_from(School))
     assert f"{schools} schools" in result.output
+    loaded = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "demo.loaded"))
+    assert loaded is not None and loaded.actor == "cli" and loaded.detail == "seed=2011"
 
     response = client.post("/login", data={"username": "komite1", "password": DEMO_PASSWORD})
     assert response.status_code == 303

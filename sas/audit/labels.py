@@ -45,4 +45,10 @@ ACTION_LABELS = {
     "transfer.rejected": _l("Transfer ditolak"),
     "help_request.posted": _l("Permintaan bantuan dipasang"),
     "help_request.closed": _l("Permintaan bantuan ditutup"),
+    "demo.loaded": _l("Data demo dimuat"),
+    "totals.rebuilt": _l("Total laporan dihitung ulang dari buku kas"),
+    "totals.checked": _l("Saldo dan total laporan diperiksa"),
+    "ledger.verified": _l("Rantai hash buku kas diperiksa"),
+    "checkpoint.created": _l("Checkpoint bertanda tangan dibuat"),
+    "backup.restored": _l("Cadangan dipulihkan"),
 }

@@ -63,6 +63,13 @@ ACTIONS = (
     "transfer.rejected",
     "help_request.posted",
     "help_request.closed",
+    # written by `flask sas ...` (actor "cli")
+    "demo.loaded",
+    "totals.rebuilt",
+    "totals.checked",
+    "ledger.verified",
+    "checkpoint.created",
+    "backup.restored",
 )
 
 

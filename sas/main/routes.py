@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from sas import checkpoints
 from sas.authz import is_safe_next, public_school_for, roles, start_page
 from sas.dates import today_wib
 from sas.extensions import db
@@ -135,3 +136,34 @@ def healthz() -> tuple[Response, int]:
     finally:
         db.session.close()
     return jsonify(status="ok", database="ok"), 200
+
+
+# Newest first; ?limit= up to CHECKPOINTS_MAX. One is about 100 kB at 1,000 schools: a daily
+# witness needs the last one or two, one that was away a month CHECKPOINTS_MAX.
+CHECKPOINTS_LISTED = 7
+CHECKPOINTS_MAX = 31
+
+
+@bp.get("/transparansi/checkpoints")
+def checkpoints_json() -> Response:
+    """The signed checkpoints, newest first: hashes and signatures only (sas.checkpoints)."""
+    limit = min(max(request.args.get("limit", CHECKPOINTS_LISTED, type=int), 1), CHECKPOINTS_MAX)
+    rows = checkpoints.latest(limit)
+    response = jsonify(
+        {
+            "public_key": rows[0].public_key if rows else None,
+            "checkpoints": [{"id": row.id, **checkpoints.document(row)} for row in rows],
+        }
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/transparansi")
+def transparency() -> str:
+    """For people: the public key, the latest checkpoints and how to check them."""
+    rows = checkpoints.latest(10, payloads=False)
+    return render_template(
+        "main/transparency.html", rows=rows, public_key=rows[0].public_key if rows else None
+    )

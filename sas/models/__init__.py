@@ -2,6 +2,7 @@
 
 from sas.models.approvals import PendingDisbursement, PendingStatus
 from sas.models.audit import AuditEvent
+from sas.models.checkpoints import Checkpoint
 from sas.models.classes import SchoolClass
 from sas.models.closing import MonthClosing
 from sas.models.evidence import Attachment
@@ -26,6 +27,7 @@ __all__ = [
     "AuditEvent",
     "Category",
     "CategoryTotal",
+    "Checkpoint",
     "CommitteeHandover",
     "Direction",
     "Entry",

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
+from sas import checkpoints
 from sas.auth.limits import address_key
 from sas.authz import entry_for, roles, school_for
 from sas.models import Role, School
@@ -60,8 +61,16 @@ def verify(npsn: str, year: str, number: str) -> str:
     result = services.check_receipt(
         npsn, year, number, request.args.get("a"), request.args.get("d"), request.args.get("h")
     )
+    covered = (
+        checkpoints.covering(result.school, result.entry.seq)
+        if result.valid and result.school and result.entry
+        else None
+    )
     return render_template(
-        "receipts/verify.html", result=result, own_school=_own_school(result.school)
+        "receipts/verify.html",
+        result=result,
+        own_school=_own_school(result.school),
+        covered=covered,
     )
 
 
