@@ -63,6 +63,9 @@ class Config:
     # workers set RATELIMIT_STORAGE_URI=redis://host:6379 so that they share one count.
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # A Redis that hangs (rather than refusing) must not hold every login: half a second, then
+    # the limit is skipped and logged (RATELIMIT_SWALLOW_ERRORS).
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "sas")
     RATELIMIT_STRATEGY = "moving-window"  # no burst of twice the limit at a window's edge
     RATELIMIT_SWALLOW_ERRORS = True  # storage down: log it and let logins through, not 500

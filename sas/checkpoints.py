@@ -162,8 +162,22 @@ def document(row: Checkpoint) -> dict[str, Any]:
 
 
 def make(key: Ed25519PrivateKey | None = None) -> Checkpoint:
-    """Sign and add (flushed, not committed) a checkpoint of every school."""
+    """Sign and add (flushed, not committed) a checkpoint of every school, once the ledger
+    still holds every head of the one before (else CheckpointError naming the schools): a
+    chain re-sealed since must not be signed as it is now."""
     key = key or load_private_key()
+    previous = latest(1)
+    if previous:
+        # signed by this key, or (after a change of key) by the one it names; a row forged in
+        # the database is caught by the copies kept elsewhere (witness, --out files)
+        last = document(previous[0])
+        payload = check_signature(last, str(last["public_key"]))
+        changed = check_heads(payload)
+        if changed:
+            raise CheckpointError(
+                f"the ledger no longer holds checkpoint {previous[0].id}'s heads: "
+                + "; ".join(f"{m.npsn} ({m.problem})" for m in changed)
+            )
     schools = heads()
     payload = {
         "version": VERSION,
@@ -245,28 +259,32 @@ def check_heads(payload: dict[str, Any]) -> list[Mismatch]:
     return found
 
 
-def read_document(source: str, fetch: Any = None) -> dict[str, Any]:
-    """A checkpoint from a file or an http(s) URL; from the public list, its newest one."""
+def read_documents(source: str, fetch: Any = None) -> list[dict[str, Any]]:
+    """The checkpoints of a file or an http(s) URL: one checkpoint, the public list (every
+    checkpoint on it), or a witness's log (one per line). Checking them all matters: a chain
+    re-sealed after one checkpoint is signed as it is by the next."""
     try:
         if source.startswith(("http://", "https://")):
             if fetch is None:
                 from urllib.request import urlopen
 
                 with urlopen(source, timeout=30) as response:  # noqa: S310 (http(s) only)
-                    data = json.loads(response.read())
+                    text = response.read().decode()
             else:
-                data = fetch(source)
+                text = json.dumps(fetch(source))
         else:
-            data = json.loads(Path(source).read_text())
+            text = Path(source).read_text()
+        try:
+            found = json.loads(text)
+        except ValueError:  # a witness's log: one document per line
+            found = [json.loads(line) for line in text.splitlines() if line.strip()]
     except (OSError, ValueError) as error:
         raise CheckpointError(f"cannot read {source}: {error}") from None
-    if isinstance(data, dict) and isinstance(data.get("checkpoints"), list):
-        if not data["checkpoints"]:
-            raise CheckpointError(f"{source} lists no checkpoint")
-        data = data["checkpoints"][0]
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{source} is not a checkpoint")
-    return data
+    if isinstance(found, dict):
+        found = found["checkpoints"] if isinstance(found.get("checkpoints"), list) else [found]
+    if not found or not all(isinstance(doc, dict) for doc in found):
+        raise CheckpointError(f"{source} holds no checkpoint")
+    return found
 
 
 # --- witness ------------------------------------------------------------------------------------

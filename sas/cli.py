@@ -90,15 +90,21 @@ def demo(seed: int, if_empty: bool) -> None:
 
 @sas_cli.command("verify-ledger")
 @click.option("--school", "npsn", default=None, help="Only this school (NPSN).")
-@click.option("--checkpoint", "source", default=None, help="Also: a signed checkpoint (file/URL).")
+@click.option(
+    "--checkpoint",
+    "source",
+    default=None,
+    help="Also: signed checkpoints (a file, a witness's log or a URL: every one in it).",
+)
 @click.option("--public-key", default=None, help="The key to trust (hex, or a file holding it).")
 def verify_ledger(npsn: str | None, source: str | None, public_key: str | None) -> None:
     """Walk every school's hash chain; exit 1 naming the first entry that does not fit. With
-    --checkpoint, also check that every school it names still has that head at that seq."""
+    --checkpoint, also check that every school each checkpoint names still has that head at
+    that seq."""
     from sas.ledger import chain
     from sas.ledger.services import broken_entry
 
-    payload = _trusted_checkpoint(source, public_key) if source else None
+    payloads = _trusted_checkpoints(source, public_key) if source else []
     statuses = chain.verify_all(npsn)
     if npsn is not None and not statuses:
         raise click.ClickException(f"unknown school {npsn!r}")
@@ -115,16 +121,16 @@ def verify_ledger(npsn: str | None, source: str | None, public_key: str | None) 
         f"{len(statuses) - len(broken)} of {len(statuses)} school ledgers verified "
         f"({entries:,} entries)"
     )
-    mismatches = _check_checkpoint(payload, npsn) if payload is not None else []
+    mismatches = [m for payload in payloads for m in _check_checkpoint(payload, npsn)]
     detail = (
         f"broken ({len(broken)}): {', '.join(s.school.npsn for s in broken)}"
         if broken
         else f"ok: {len(statuses)} of {len(statuses)} ({entries} entries)"
     )
-    if payload is not None:
-        names = ", ".join(m.npsn for m in mismatches)
-        detail += f"; checkpoint {payload['created_at']} root {payload['root'][:16]}: " + (
-            f"mismatch ({len(mismatches)}): {names}" if mismatches else "ok"
+    if payloads:
+        names = ", ".join(sorted({m.npsn for m in mismatches}))
+        detail += f"; {len(payloads)} checkpoint(s) to {payloads[0]['created_at']}: " + (
+            f"mismatch: {names}" if mismatches else "ok"
         )
     _audit("ledger.verified", detail, school_id=statuses[0].school.id if npsn else None)
     db.session.commit()
@@ -132,12 +138,16 @@ def verify_ledger(npsn: str | None, source: str | None, public_key: str | None) 
         raise SystemExit(1)
 
 
-def _trusted_checkpoint(source: str, public_key: str | None) -> dict:
+def _trusted_checkpoints(source: str, public_key: str | None) -> list[dict]:
+    """Every checkpoint of ``source``, newest first, each signed by the trusted key."""
     from sas import checkpoints
 
     try:
         key = checkpoints.trusted_key(public_key)
-        return checkpoints.check_signature(checkpoints.read_document(source), key)
+        payloads = [
+            checkpoints.check_signature(doc, key) for doc in checkpoints.read_documents(source)
+        ]
+        return sorted(payloads, key=lambda p: p["created_at"], reverse=True)
     except checkpoints.CheckpointError as error:
         _audit("ledger.verified", f"checkpoint refused: {error}")
         db.session.commit()

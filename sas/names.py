@@ -13,8 +13,9 @@ Compared are the names of every recipient of the school's kabupaten, active or n
 - the writer's own school: each word of three letters or more alone (``Siti``), as before;
 - every school: the whole name, and every pair, triple... of its words in order, written
   together or apart (``Budi Santoso``, ``BudiSantoso``, ``Siti Aminah`` of ``Siti Nur Aminah``).
-  A single word of another school's name is not enough: across thousands of names almost every
-  common word (``putri``, ``bagus``, ``indah``) is somebody's name.
+  A single word of another school's name is not enough, nor another school's one-word name:
+  across thousands of names almost every common word (``putri``, ``bagus``, ``berkah``,
+  ``fajar``) is somebody's name.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def name_in(school: School, text: str | None) -> Found | None:
         if school_id == school.id:
             own_alone |= alone
             own_together |= together
-        else:
+        elif len(alone) >= 2:  # a one-word name elsewhere ("Berkah", "Fajar") is a common word
             others |= together
     longest = max(map(len, own_alone | own_together | others), default=0)
     for i, first in enumerate(typed):

@@ -368,3 +368,31 @@ def test_a_kuitansi_check_names_the_oldest_checkpoint_covering_it(app, world, ke
     page = client.get(check_url(third)).get_data(as_text=True)
     assert "Kuitansi sah" in page
     assert "tidak cocok lagi dengan checkpoint" in text_of(page, "checkpoint")
+
+
+def test_a_chain_resealed_between_checkpoints_is_not_signed_and_the_log_names_it(
+    app, world, key, tmp_path
+):
+    """The next daily checkpoint would sign the re-sealed head as it is: it is refused, and a
+    witness's log, every checkpoint in it checked, names the school."""
+    a, komite = world["a"], world["komite_a"]
+    contribute(a, 20_000, komite)
+    db.session.commit()
+    first, _ = make_checkpoint(app, tmp_path)
+    contribute(a, 30_000, komite)
+    db.session.commit()
+    second = tmp_path / "second.json"
+    assert cli(app, "checkpoint", "--out", str(second)).exit_code == 0
+    reseal(a, 2, 5_000_000)
+    assert cli(app, "rebuild-totals").exit_code == 0
+
+    refused = cli(app, "checkpoint")
+    assert refused.exit_code == 1
+    assert a.npsn in refused.output and "no longer holds" in refused.output
+    log = tmp_path / "checkpoints.jsonl"  # as a witness keeps them, oldest first
+    log.write_text(
+        first.read_text().replace("\n", "") + "\n" + second.read_text().replace("\n", "") + "\n"
+    )
+    result = cli(app, "verify-ledger", "--checkpoint", str(log))
+    assert result.exit_code == 1
+    assert result.output.count(f"{a.npsn}: DOES NOT MATCH the checkpoint") == 2

@@ -24,11 +24,13 @@ def schools(app):  # type: ignore[no-untyped-def]
     make_recipient(own, name="Dinda Aminah")
     make_recipient(own, name="Eko Prasetyo")
     make_recipient(own, name="Ani Lestari")
+    make_recipient(own, name="Sukarni")
     make_recipient(own, name="M. Al Fatih", active=False)
     make_recipient(other, name="Budi Santoso")
     make_recipient(other, name="Bagus Saputra", active=False)
     make_recipient(other, name="Siti Nur Halimah")
     make_recipient(other, name="Sukarno")
+    make_recipient(other, name="Berkah")
     make_recipient(far, name="Rina Wulandari")
     return {"own": own, "other": other, "far": far}
 
@@ -50,6 +52,7 @@ REFUSED = [
     (f"Sepatu untuk Dinda{WORD_JOINER}Aminah", "dindaaminah", True),
     ("Sepatu untuk D1nda Am1nah", "d1nda", True),  # digits for letters
     ("Seragam 4m1n4h", "4m1n4h", True),
+    ("Kacamata untuk Sukarni", "sukarni", True),  # one word of the school's own recipient
     ("Buku untuk 1estari", "1estari", True),  # 1 for l
     ("Kacamata untuk fatih", "fatih", True),  # a recipient no longer helped
     ("Kacamata untuk AlFatih", "alfatih", True),
@@ -59,7 +62,6 @@ REFUSED = [
     ("Titipan untuk B u d i S a n t o s o", "b u d i s a n t o s o", False),
     ("Tas untuk Bagus Saputra", "bagus saputra", False),  # no longer helped, another school
     ("Uang saku Siti Halimah", "siti halimah", False),  # two words of a three-word name
-    ("Kacamata untuk Sukarno", "sukarno", False),  # a name of one word
 ]
 
 ACCEPTED = [
@@ -73,6 +75,8 @@ ACCEPTED = [
     "Dindanya sudah dibantu",  # a word that only begins with a name
     "Tas bagus untuk 3 siswa",  # one word of another school's name: almost any word is one
     "Santoso",
+    "Semoga berkah untuk korban banjir, sebelum Sukarno pulang",  # another school's one-word
+    # names ("Sukarno", and "Berkah", "Fajar" in Java) are common words: not compared
     "Tas untuk Rina Wulandari",  # a recipient of another kabupaten is not compared
     "Bantuan 25rb untuk 10 siswa",
     "",

@@ -128,3 +128,29 @@ def test_a_form_sent_again_answers_with_what_it_recorded_before_it_is_checked(cl
     login(client, "komite_b")
     other = client.post("/schools/20526666/disbursements/new", data=form)
     assert other.status_code == 404 and "tidak dicatat dua kali" not in other.text
+
+
+def test_a_disbursement_that_waits_sent_again_after_the_threshold_rose_is_not_recorded(
+    client, world
+):
+    """The outbox resends a form whose first send made a waiting disbursement; the threshold
+    rose meanwhile, so it would now be recorded at once: it answers with the waiting one."""
+    login(client, "komite_a")
+    world["a"].approval_threshold = 10_000
+    db.session.commit()
+    form = {
+        "recipient_id": str(world["recipient_a"].id),
+        "category": "sepatu",
+        "amount": "15000",
+        "occurred_on": today_wib().isoformat(),
+        "description": "Sepatu sekolah",
+        "form_key": uuid.uuid4().hex,
+    }
+    first = client.post("/schools/20525555/disbursements/new", data=form)
+    assert first.status_code == 303 and "/pending/" in first.location
+    count = db.session.execute(select(func.count()).select_from(Entry)).scalar_one()
+    world["a"].approval_threshold = 500_000
+    db.session.commit()
+    again = client.post("/schools/20525555/disbursements/new", data=form)
+    assert again.status_code == 303 and again.location == first.location
+    assert db.session.execute(select(func.count()).select_from(Entry)).scalar_one() == count

@@ -216,6 +216,26 @@ def test_failures_elsewhere_never_lock_the_committee_out(limited, member):
         assert phone.get("/account").status_code == 200
 
 
+def test_someone_behind_the_same_address_cannot_lock_a_member_out_of_their_own_phone(
+    limited, member
+):
+    """Behind the school's NAT a classmate fails for the member's username until refused, and
+    for made-up usernames until the address is refused; the member's phone, which signed in
+    before, still logs in there with the right password."""
+    app = limited()
+    phone = app.test_client()
+    assert sign_in(phone, address=HOME).status_code == 303  # the phone is known from now on
+    phone.post("/logout")
+    classmate = app.test_client()
+    answers = {fail(classmate, "komite", HOME).status_code for _ in range(12)}
+    assert answers == {422, 429}
+    for n in range(25):
+        fail(classmate, f"tebakan{n}", HOME)
+    assert sign_in(classmate, address=HOME).status_code == 429  # the classmate's browser
+    assert fail(phone, address=HOME).status_code == 422  # a typo on the own phone counts there
+    assert sign_in(phone, address=HOME).status_code == 303
+
+
 def test_a_school_behind_one_nat_logs_in_thirty_times_a_minute(limited, member):
     app = limited()
     users = [make_user(f"siswa{n}", Role.COMMITTEE, member.school) for n in range(30)]

@@ -29,7 +29,7 @@ from sas.models import (
     User,
 )
 from sas.transfers import services as board
-from tests.conftest import contribute, login, make_school, make_user
+from tests.conftest import contribute, login, make_recipient, make_school, make_user
 from tests.test_approvals import ask as ask_disbursement
 from tests.test_concurrency import THREADS, run_at_once
 
@@ -357,6 +357,17 @@ def test_a_withdrawn_request_or_a_closed_receiver_lapses_too(rich):
     db.session.commit()
 
 
+def test_a_note_that_now_names_a_recipient_lapses_rather_than_sticks(rich):
+    """The note passed when sent; a recipient with a name in it was added since."""
+    waiting = send(rich, 600_000)  # note: "Sekolah Asuh Sekolah"
+    make_recipient(rich["a"], name="Asuh Pratama")
+    db.session.commit()
+    with pytest.raises(transfer_approvals.Lapsed, match="asuh"):
+        approve(rich, waiting, rich["komite_a2"])
+    db.session.commit()
+    assert fund(rich["a"]).reserved == 0 and count(Transfer) == 0
+
+
 def test_concurrent_approvals_by_two_members_record_once(app, rich):
     pending_id, school_id = send(rich, 600_000).id, rich["a"].id
     members = [rich["komite_a2"].id, rich["komite_a3"].id]
@@ -520,6 +531,19 @@ def test_a_large_transfer_form_sent_twice_waits_once(client, rich):
     assert second.status_code == 303 and second.location == first.location
     assert "sudah tersimpan sebelumnya" in client.get(second.location).text
     assert (count(PendingTransfer), fund(rich["a"]).reserved) == (1, 600_000)
+
+
+def test_a_form_that_waits_sent_again_after_the_threshold_rose_still_waits_once(client, rich):
+    """Its answer was lost; meanwhile the threshold went up, so the same form would now be
+    recorded at once: it is the waiting transfer's, and nothing is recorded twice."""
+    login(client, "komite_a")
+    form = transfer_form(rich, amount="600.000")
+    first = client.post(f"{A}/transfers/new", data=form)
+    rich["a"].approval_threshold = 1_000_000
+    db.session.commit()
+    again = client.post(f"{A}/transfers/new", data=form)
+    assert again.status_code == 303 and again.location == first.location
+    assert (count(PendingTransfer), count(Transfer), fund(rich["a"]).reserved) == (1, 0, 600_000)
 
 
 def test_a_back_dated_large_transfer_is_refused_on_the_form(client, rich):

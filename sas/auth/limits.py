@@ -97,8 +97,16 @@ def delay_after(failures: int, free: int, longest: int) -> int:
 
 
 def pair_ids() -> list[str]:
-    """Storage identifiers of the typed username at the client's address."""
-    return [current_app.config["RATELIMIT_KEY_PREFIX"], "login", username_key(), address_key()]
+    """Storage identifiers of the typed username at the client's address; from a browser the
+    username signed in from before, at that browser instead: others behind the same address
+    (a school's NAT, a carrier's) cannot make the user wait on their own phone."""
+    where = device_key() if known_device() else address_key()
+    return [current_app.config["RATELIMIT_KEY_PREFIX"], "login", username_key(), where]
+
+
+def device_key() -> str:
+    cookie = request.cookies.get(DEVICE_COOKIE, "")
+    return "device:" + hashlib.sha256(cookie.encode()).hexdigest()[:16]
 
 
 def pair_limits() -> list[RateLimitItem]:
@@ -243,6 +251,7 @@ def init_limiter(app: Flask) -> None:
         key_func=address_key,
         methods=["POST"],
         deduct_when=login_failed,
+        exempt_when=known_device,  # its failures count at the browser (pair_ids)
     )(login)
     app.view_functions["auth.login"] = login
 

@@ -143,7 +143,7 @@ def request_disbursement(
     refuse_outsider(school, recorded_by)
     fund = _lock_fund(school)
     _refuse_reused_key(form_key)
-    _refuse_reused_request_key(form_key)
+    refuse_reused_request_key(form_key)
     available = spendable_on(school, fund, today)
     if amount > available:
         raise InsufficientBalance(available)
@@ -287,7 +287,9 @@ def refuse_outsider(school: School, user: User) -> None:
         raise NotAllowed(_("Hanya anggota komite sekolah ini yang dapat melakukannya."))
 
 
-def _refuse_reused_request_key(form_key: str) -> None:
+def refuse_reused_request_key(form_key: str) -> None:
+    """A form key that already made a waiting disbursement: DuplicateRequest (also when the
+    form is sent again after the threshold changed and it would no longer wait)."""
     existing = db.session.scalar(
         select(PendingDisbursement).where(PendingDisbursement.form_key == form_key)
     )

@@ -289,6 +289,11 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
     again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
     if earlier := _sent_before(school):
         return _confirm(school, earlier, again, earlier=True)
+    try:
+        if request.method == "POST":
+            approvals.refuse_reused_request_key(request.form.get("form_key", ""))
+    except approvals.DuplicateRequest as dup:
+        return approval_routes.duplicate_request(school, dup)
     if form.validate_on_submit():
         try:
             if approvals.needs_approval(school, form.amount.data):

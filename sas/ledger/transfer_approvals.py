@@ -147,6 +147,8 @@ def approve(
     request = None
     try:
         transfers.check_receiver(giver, receiver)
+        # a recipient named like the note since it was sent: it lapses, it does not stick
+        refuse_child_name(giver, pending.note, "note")
         if pending.request_id is not None:
             request = transfers.lock_request(pending.request_id)
             transfers.check_request(request, pending.amount)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from sas import audit
 from sas.extensions import db
+from sas.ledger.approvals import DuplicateRequest
 from sas.ledger.services import (
     InsufficientBalance,
     LedgerError,
@@ -36,6 +37,7 @@ from sas.models import (
     EntryKind,
     Fund,
     HelpRequest,
+    PendingTransfer,
     RequestStatus,
     School,
     Transfer,
@@ -130,6 +132,10 @@ def transfer(
     done = db.session.scalar(select(Transfer).where(Transfer.form_key == form_key))
     if done is not None:
         raise DuplicateTransfer(done)
+    # the form already made a waiting transfer (sent again after the threshold changed)
+    waiting = db.session.scalar(select(PendingTransfer).where(PendingTransfer.form_key == form_key))
+    if waiting is not None:
+        raise DuplicateRequest(waiting)
     _refuse_reused_key(out_key)
     _refuse_reused_key(in_key)
     for school in (giver, receiver):
