@@ -149,8 +149,10 @@ def test_page_views_keep_prepared_statements(pg_app):
 
 
 def terminate(pid: str | int) -> None:
+    """End that backend and wait (up to 5 s) until it has gone: the signal alone returns at
+    once, and the backend's goodbye could still be on its way when the next request checks."""
     with psycopg.connect(URL.replace("postgresql+psycopg://", "postgresql://")) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", (int(pid),))
+        other.execute("SELECT pg_terminate_backend(%s, 5000)", (int(pid),))
 
 
 def count_pings(pg_app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[int]:
