@@ -14,7 +14,7 @@ from sas.extensions import db
 from sas.forms import show_refusal
 from sas.ledger import approvals, services
 from sas.ledger.forms import ApproveForm, RejectForm, ThresholdForm
-from sas.models import PendingDisbursement, Role, School, User
+from sas.models import PendingDisbursement, PendingTransfer, Role, School, User
 from sas.money import format_rupiah
 
 bp = Blueprint("approvals", __name__)
@@ -72,21 +72,26 @@ def duplicate_request(school: School, error: approvals.DuplicateRequest) -> Resp
     return _to_pending(school, error.pending)
 
 
+PAGE = "ledger/pending.html"
+
+
 def _to_pending(school: School, pending: PendingDisbursement) -> Response:
     return redirect(
         url_for("ledger.approvals.pending", npsn=school.npsn, pending_id=pending.id), 303
     )
 
 
-def _page(
+def pending_page(
+    template: str,
     school: School,
-    item: PendingDisbursement,
+    item: PendingDisbursement | PendingTransfer,
     approve_form: ApproveForm | None = None,
     reject_form: RejectForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    """A waiting disbursement's or transfer's page, with the decisions the user may take."""
     return render_template(
-        "ledger/pending.html",
+        template,
         school=school,
         item=item,
         approve_form=approve_form or ApproveForm(formdata=None),
@@ -102,7 +107,7 @@ def _page(
 @roles(*READERS)
 def pending(npsn: str, pending_id: int) -> tuple[str, int]:
     school = school_for(npsn, current_user)
-    return _page(school, pending_for(school, pending_id))
+    return pending_page(PAGE, school, pending_for(school, pending_id))
 
 
 @bp.post("/pending/<int:pending_id>/approve")
@@ -138,7 +143,7 @@ def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             abort(403)
         except services.LedgerError as error:
             show_refusal(form, error, "form_key")
-    return _page(school, item, approve_form=form, status=422)
+    return pending_page(PAGE, school, item, approve_form=form, status=422)
 
 
 @bp.post("/pending/<int:pending_id>/reject")
@@ -162,7 +167,7 @@ def reject(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             abort(403)
         except services.LedgerError as error:
             show_refusal(form, error, "reason")
-    return _page(school, item, reject_form=form, status=422)
+    return pending_page(PAGE, school, item, reject_form=form, status=422)
 
 
 @bp.route("/settings/approval", methods=["GET", "POST"])

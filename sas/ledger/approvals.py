@@ -213,9 +213,7 @@ def approve(
             form_key=form_key,
         ),
     )
-    pending.status = PendingStatus.APPROVED
-    pending.decided_by_id = approved_by.id
-    pending.decided_at = datetime.now(UTC)
+    decide(pending, PendingStatus.APPROVED, approved_by)
     pending.entry_id = entry.id
     db.session.execute(
         update(Attachment)
@@ -234,6 +232,16 @@ def approve(
     return entry
 
 
+def decide(pending: W, status: PendingStatus, by: User, reason: str | None = None) -> None:
+    """Mark a waiting disbursement or transfer approved or rejected by ``by``, now (its money
+    is the caller's to move)."""
+    pending.status = status
+    pending.decided_by_id = by.id
+    pending.decided_at = datetime.now(UTC)
+    if reason is not None:
+        pending.reason = reason
+
+
 def reject(school: School, pending: W, *, rejected_by: User, reason: str) -> W:
     """Refuse a waiting disbursement or transfer (the recorder may withdraw it too); nothing
     joins the ledger and the reservation goes."""
@@ -244,10 +252,7 @@ def reject(school: School, pending: W, *, rejected_by: User, reason: str) -> W:
     fund = _lock_fund(school)
     pending = reload_undecided(school, pending)
     fund.reserved -= pending.amount
-    pending.status = PendingStatus.REJECTED
-    pending.decided_by_id = rejected_by.id
-    pending.decided_at = datetime.now(UTC)
-    pending.reason = reason
+    decide(pending, PendingStatus.REJECTED, rejected_by, reason)
     db.session.flush()
     # The reason is free text and may name a child: it stays on the row, not in the log.
     action, target = audit_names(pending)

@@ -15,7 +15,7 @@ caller commits once.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import NoReturn
 
 from flask_babel import gettext as _
@@ -27,6 +27,7 @@ from sas.ledger import transfers
 from sas.ledger.approvals import (
     DuplicateRequest,
     NotAllowed,
+    decide,
     refuse_outsider,
     reload_undecided,
 )
@@ -168,9 +169,7 @@ def approve(
         today=today,
         approved_by=approved_by,
     )
-    pending.status = PendingStatus.APPROVED
-    pending.decided_by_id = approved_by.id
-    pending.decided_at = datetime.now(UTC)
+    decide(pending, PendingStatus.APPROVED, approved_by)
     pending.transfer_id = moved.id
     db.session.flush()
     audit.record(
@@ -195,10 +194,7 @@ def _lapse(fund: Fund, pending: PendingTransfer, approved_by: User, why: str) ->
         )
     )
     fund.reserved -= pending.amount
-    pending.status = PendingStatus.REJECTED
-    pending.decided_by_id = approved_by.id
-    pending.decided_at = datetime.now(UTC)
-    pending.reason = message
+    decide(pending, PendingStatus.REJECTED, approved_by, message)
     db.session.flush()
     audit.record(
         "transfer.rejected",

@@ -28,7 +28,7 @@ from sas.authz import (
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.forms import show_refusal
-from sas.ledger import approvals, transfer_approvals
+from sas.ledger import approval_routes, approvals, transfer_approvals
 from sas.ledger import services as ledger
 from sas.ledger import transfers as moving
 from sas.ledger.forms import ApproveForm, RejectForm
@@ -289,31 +289,15 @@ def _to_pending(school: School, pending_id: int) -> Response:
     )
 
 
-def _pending_page(
-    school: School,
-    item: PendingTransfer,
-    approve_form: ApproveForm | None = None,
-    reject_form: RejectForm | None = None,
-    status: int = 200,
-) -> tuple[str, int]:
-    return render_template(
-        "transfers/pending.html",
-        school=school,
-        item=item,
-        approve_form=approve_form or ApproveForm(formdata=None),
-        reject_form=reject_form or RejectForm(formdata=None),
-        may_approve=approvals.may_approve(current_user, item),
-        may_reject=approvals.may_reject(current_user, item),
-        waiting_days=(today_wib() - item.requested_on).days,
-        stale_after=ledger.STALE_AFTER_DAYS,
-    ), status
+PENDING_PAGE = "transfers/pending.html"
 
 
 @bp.get("/schools/<npsn>/transfers/pending/<int:pending_id>")
 @roles(*SCHOOL)
 def pending_transfer(npsn: str, pending_id: int) -> tuple[str, int]:
     school = school_for(npsn, current_user)
-    return _pending_page(school, pending_transfer_for(school, pending_id))
+    item = pending_transfer_for(school, pending_id)
+    return approval_routes.pending_page(PENDING_PAGE, school, item)
 
 
 @bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/approve")
@@ -356,7 +340,7 @@ def approve_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             abort(403)
         except ledger.LedgerError as error:
             show_refusal(form, error, "form_key")
-    return _pending_page(school, item, approve_form=form, status=422)
+    return approval_routes.pending_page(PENDING_PAGE, school, item, approve_form=form, status=422)
 
 
 @bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/reject")
@@ -380,7 +364,7 @@ def reject_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             abort(403)
         except ledger.LedgerError as error:
             show_refusal(form, error, "reason")
-    return _pending_page(school, item, reject_form=form, status=422)
+    return approval_routes.pending_page(PENDING_PAGE, school, item, reject_form=form, status=422)
 
 
 @bp.get("/schools/<npsn>/transfers/<int:transfer_id>")
