@@ -54,12 +54,16 @@ def manifest() -> Response:
 OFFLINE_FORMS = ("ledger.class_collections", "ledger.new_contribution", "ledger.new_disbursement")
 
 
+def entry_forms(user: User) -> dict[str, str]:
+    """The URL of each entry form the user's phone keeps (a committee member's), by endpoint."""
+    if user.role is not Role.COMMITTEE or user.school is None:
+        return {}
+    return {endpoint: url_for(endpoint, npsn=user.school.npsn) for endpoint in OFFLINE_FORMS}
+
+
 @bp.app_template_global()
 def offline_pages(user: User) -> list[str]:
-    pages = [url_for("offline.no_signal")]
-    if user.role is Role.COMMITTEE and user.school is not None:
-        pages += [url_for(endpoint, npsn=user.school.npsn) for endpoint in OFFLINE_FORMS]
-    return pages
+    return [url_for("offline.no_signal"), *entry_forms(user).values()]
 
 
 @bp.app_template_global()
@@ -67,6 +71,18 @@ def drawn_at() -> int:
     """When the page was drawn (Unix seconds): a form opened from the phone's copy tells its
     age by it, and takes today's date when it was drawn on an earlier day (app.js)."""
     return int(time.time())
+
+
+# The static files the worker keeps for the phone: all that a kept page loads.
+WORKER_ASSETS = (
+    "app.css",
+    "rupiah.js",
+    "app.js",
+    "outbox.js",
+    "offline.js",
+    "favicon.svg",
+    "icons/icon-192.png",
+)
 
 
 @bp.get("/sw.js")
@@ -90,26 +106,11 @@ def service_worker() -> Response:
     )
 
 
-WORKER_ASSETS = (
-    "app.css",
-    "rupiah.js",
-    "app.js",
-    "outbox.js",
-    "offline.js",
-    "favicon.svg",
-    "icons/icon-192.png",
-)
-
-
 @bp.get("/offline")
 def no_signal() -> str:
     """Shown by the worker for a page that needs a signal: what opens without one."""
     user: User = current_user._get_current_object()
-    forms = (
-        [(endpoint, url_for(endpoint, npsn=user.school.npsn)) for endpoint in OFFLINE_FORMS]
-        if user.role is Role.COMMITTEE and user.school is not None
-        else []
-    )
+    forms = list(entry_forms(user).items())
     at_school = user.role in (Role.COMMITTEE, Role.TEACHER) and user.school is not None
     # at a school: its header and bottom bar, whose entry forms open without a signal
     extra = {"school": user.school} if at_school else {}
