@@ -195,11 +195,13 @@
   }, 30000);
   window.addEventListener("offline", function () { sendButton.hidden = true; });
 
-  // the "no signal" page offers only the forms this phone holds
-  [].forEach.call(document.querySelectorAll("[data-kept-only] a"), function (link) {
-    caches.match(link.getAttribute("href"), { cacheName: "sas-pages" }).then(function (kept) {
-      if (!kept) link.closest("li").hidden = true;
-    });
+  // the "no signal" page offers only the forms this phone holds, and says nothing if none
+  [].forEach.call(document.querySelectorAll("[data-kept-only]"), function (offer) {
+    var links = [].slice.call(offer.querySelectorAll("a"));
+    Promise.all(links.map(function (link) {
+      return caches.match(link.getAttribute("href"), { cacheName: "sas-pages" })
+        .then(function (kept) { link.closest("li").hidden = !kept; return !!kept; });
+    })).then(function (kept) { offer.hidden = kept.indexOf(true) < 0; });
   });
 
   /* A form just kept on the phone (the worker sent the browser here with ?disimpan=<id>). */
