@@ -802,6 +802,8 @@ def test_anonymous_visitors_never_see_names_or_purposes(client, world):
             login(client, who)
         for path in paths:
             html = client.get(path).get_data(as_text=True)
+            # a random CSRF token may hold "7B" by chance: look at the page without them
+            html = re.sub(r'name="csrf_token" value="[^"]*"', "", html)
             for secret in secrets:
                 assert secret not in html, (who, path, secret)
         client.post("/logout")
