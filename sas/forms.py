@@ -3,24 +3,30 @@ that a phone user cannot miss.
 
 WTForms ships no Indonesian catalog, so its built-in messages (a bad date, a missing field)
 go through our catalog instead: each English message is mapped to an Indonesian msgid here.
-A rule the ledger refuses is shown next to the field it is about (``show_refusal``). A field
-with an error is rendered ``aria-invalid`` and tied to its message, and the first one of the
-form gets ``autofocus``: the browser scrolls to it and focuses it, without any script.
+A rule's refusal (``sas.refusals.Refused``) is shown next to the field it is about
+(``show_refusal``), and a view commits a form's write and reports it in one way
+(``commit_form``, ``commit_action``). A field with an error is rendered ``aria-invalid`` and
+tied to its message, and the first one of the form gets ``autofocus``: the browser scrolls to it
+and focuses it, without any script.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import flash, redirect
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
 
 from sas.extensions import db
+from sas.refusals import Refused
 
-if TYPE_CHECKING:
-    from sas.ledger.services import LedgerError
+T = TypeVar("T")
 
 WTFORMS_MESSAGES = {
     "This field is required.": _l("Wajib diisi."),
@@ -88,13 +94,77 @@ class BaseForm(FlaskForm):
         return next((f for f in self if f.errors and f.type not in NOT_TYPED), None)
 
 
-def show_refusal(form: BaseForm, error: LedgerError, fallback: str | None = "amount") -> None:
-    """Show a ledger rule's refusal next to the field it names, or next to ``fallback`` when
-    the form has no such field (at the top of the form when there is no fallback); nothing
-    was saved."""
+def show_refusal(form: BaseForm, error: Refused, fallback: str | None = "amount") -> None:
+    """Show a rule's refusal next to the field it names, or next to ``fallback`` when the form
+    has no such field, or at the top of the form when it has neither; nothing was saved."""
     db.session.rollback()
-    field = form._fields.get(error.field) or (form._fields[fallback] if fallback else None)
-    if field is None:
+    name = next((n for n in (error.field, fallback) if n and n in form), None)
+    if name is None:
         form.form_errors.append(str(error))
     else:
-        field.errors = [*field.errors, str(error)]
+        form[name].errors = [*form[name].errors, str(error)]
+
+
+def _answer(
+    write: Callable[[], T],
+    to: str | Callable[[T], str | Response],
+    message: str | Callable[[T], str | None] | None,
+) -> Response:
+    """Run the write and commit once; the answer and the message are worked out before the
+    commit, which expires every row (reading them after it would cost queries), and the
+    message is flashed only once the commit succeeded."""
+    result = write()
+    answer = to(result) if callable(to) else to
+    said = message(result) if callable(message) else message
+    db.session.commit()
+    if said:
+        flash(said, "success")
+    return answer if isinstance(answer, Response) else redirect(answer, 303)
+
+
+def commit_form(
+    form: BaseForm,
+    write: Callable[[], T],
+    *,
+    to: str | Callable[[T], str | Response],
+    message: str | Callable[[T], str | None] | None = None,
+    fallback: str | None = None,
+    conflict: str | None = None,
+) -> Response | None:
+    """A validated form's write, committed once and reported: ``message`` flashed, then a 303
+    to ``to``. Either may be a function of what ``write`` returned (a message of None says
+    nothing; ``to`` may give a whole response instead of a URL).
+
+    On a ``Refused`` nothing is saved and the refusal is shown on the form (``show_refusal``
+    with ``fallback``); with ``conflict``, so is that message, at the top, when the database
+    refused a row another request saved at the same moment (a unique code just taken). Then
+    this returns None and the view draws the form again with 422.
+    """
+    try:
+        return _answer(write, to, message)
+    except Refused as error:
+        show_refusal(form, error, fallback)
+    except IntegrityError:
+        if conflict is None:
+            raise
+        show_refusal(form, Refused(conflict), fallback=None)
+    return None
+
+
+def commit_action(
+    write: Callable[[], T],
+    *,
+    back: str,
+    to: str | Callable[[T], str | Response] | None = None,
+    message: str | Callable[[T], str | None] | None = None,
+) -> Response:
+    """A button's write (a form of only its CSRF token, posted from a page, validated by the
+    view), committed and reported as by ``commit_form``, then a 303 ``back`` to that page (or
+    to ``to``). A refusal is flashed there as an error: the button has no form of its own to
+    show it on."""
+    try:
+        return _answer(write, back if to is None else to, message)
+    except Refused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(back, 303)

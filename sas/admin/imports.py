@@ -38,6 +38,7 @@ from sas.audit import record
 from sas.authz import NPSN
 from sas.extensions import db
 from sas.models import Fund, Jenjang, Region, RegionLevel, School, SchoolStatus
+from sas.refusals import Refused
 
 MAX_BYTES = 2 * 1024 * 1024  # a whole province's schools fit in well under this
 MAX_ROWS = 5000
@@ -53,8 +54,11 @@ STATUS = {s.value: s for s in SchoolStatus}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class FileError(Exception):
-    """The file as a whole cannot be read (no rows are checked)."""
+class FileError(Refused):
+    """The file as a whole cannot be read (no rows are checked); shown next to the file field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "file")
 
 
 @dataclass
@@ -335,7 +339,7 @@ def apply_plan(plan: Plan) -> dict[str, int]:
                 for r in new
             ],
         )
-        # The fund rows that ``sas.ledger.services.ensure_fund`` creates one at a time (balance
+        # The fund rows that ``sas.ledger.ensure_fund`` creates one at a time (balance
         # 0, no entry yet), here in one statement for the whole file.
         db.session.execute(
             insert(Fund),

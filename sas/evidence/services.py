@@ -34,6 +34,7 @@ from sas.dates import month_bounds
 from sas.extensions import db
 from sas.models import Attachment, Entry, EntryKind, School, User
 from sas.models.approvals import PendingDisbursement
+from sas.refusals import Refused
 from sas.reports.services import Report
 
 MAX_BYTES = 5 * 1024 * 1024  # one file as uploaded
@@ -53,8 +54,9 @@ PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia)\b"
 HTML_TAG = re.compile(rb"<(?:script|html|iframe)\b", re.IGNORECASE)
 
 
-class EvidenceRefused(Exception):
-    """A file that is not accepted; the message says why, in the user's language."""
+class EvidenceRefused(Refused):
+    """A file that is not accepted; the message says why, in the user's language. The file
+    field shows it with the file's name (``sas.evidence.forms.EvidenceField``)."""
 
 
 @dataclass(frozen=True)
