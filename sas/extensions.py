@@ -1,10 +1,11 @@
-"""Extension objects, created without an app and bound in ``create_app``."""
+"""Extension objects, created without an app and bound in ``create_app``, and how they are
+set up: the language of a request (``select_locale``), the database engine's behaviour."""
 
 import re
 import select
 import time
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -37,6 +38,15 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else Indonesian (Babel's locale selector; pages
+    also read it, as ``select_locale()``, for their ``lang``)."""
+    chosen = session.get("lang") if has_request_context() else None
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def configure_sqlite(engine: Engine) -> None:

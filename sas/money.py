@@ -1,4 +1,4 @@
-"""Rupiah as whole integers: the one parser and the one formatter.
+"""Rupiah as whole integers: the one parser and the formatters (exact, and short for charts).
 
 ``parse_rupiah`` reads amounts as Indonesians write them, where ``.`` groups thousands and
 ``,`` is the decimal mark (case does not matter; ``Rp``, ``Rp.`` or ``Rp `` may come first):
@@ -21,6 +21,9 @@ both together (tests/browser/test_rupiah_js.py checks them).
 """
 
 import re
+
+from babel.numbers import format_compact_decimal
+from flask_babel import get_locale
 
 MAX_LENGTH = 40  # far beyond any real amount: "Rp 100.000.000,00" is 17
 
@@ -93,3 +96,10 @@ def format_rupiah(amount: int) -> str:
     """``12800000`` -> ``Rp12.800.000`` (negative amounts as ``-Rp5.000``)."""
     sign = "-" if amount < 0 else ""
     return f"{sign}Rp{abs(amount):,}".replace(",", ".")
+
+
+def format_rupiah_short(amount: int) -> str:
+    """Chart labels, in the user's language: ``12800000`` -> ``Rp12,8 jt`` (Indonesian),
+    ``Rp12.8M`` (English). Never for a figure someone checks: that is ``format_rupiah``."""
+    text = format_compact_decimal(abs(amount), locale=get_locale(), fraction_digits=1)
+    return f"{'-' if amount < 0 else ''}Rp{text}"

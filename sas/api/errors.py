@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from sas import is_busy
+from sas.dberrors import is_busy
 from sas.extensions import db
 
 PREFIX = "/api/v1"  # the blueprint's url_prefix

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sas.dates import FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR, school_year_label
 from sas.models import Category, Jenjang
-from sas.reports.services import FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR, school_year_label
 
 
 def _ref(name: str, kind: str = "schemas") -> dict[str, str]:

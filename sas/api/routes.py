@@ -22,22 +22,26 @@ from sas.api.auth import caller
 from sas.api.errors import PREFIX, ApiError, bad_parameter
 from sas.api.openapi import OPENAPI
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for
-from sas.dates import parse_month, school_year_start, today_wib
+from sas.dates import (
+    FIRST_SCHOOL_YEAR,
+    LAST_SCHOOL_YEAR,
+    parse_month,
+    parse_school_year,
+    school_year_label,
+    school_year_start,
+    today_wib,
+)
 from sas.extensions import csrf, db
 from sas.models import Jenjang, Region, RegionLevel, Role, School, User
 from sas.models.people import SCHOOL_ROLES
 from sas.reports.services import (
-    FIRST_SCHOOL_YEAR,
-    LAST_SCHOOL_YEAR,
     Figures,
     ReportFilter,
     SchoolFlow,
     district_report,
     is_suppressed,
     kecamatan_report,
-    parse_school_year,
     school_summary,
-    school_year_label,
     transfer_flows,
 )
 

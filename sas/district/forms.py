@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
-from sas.dates import parse_month, school_year_start
+from sas.dates import parse_month, parse_school_year, school_year_label, school_year_start
 from sas.forms import BaseForm
 from sas.models import Jenjang
-from sas.reports.services import ReportFilter, parse_school_year, school_year_label
+from sas.reports.services import ReportFilter
 
 # Columns a report table can be sorted by (the ``sort`` query parameter).
 REGION_SORTS = ("name", "collected", "disbursed", "balance", "helped", "active", "on_time")

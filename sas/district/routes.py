@@ -9,17 +9,15 @@ helped is shown as "<3"; a school's own committee and teacher see their real num
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from babel.numbers import format_compact_decimal
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from flask_babel import format_date, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for, roles
-from sas.dates import WIB, today_wib
+from sas.dates import WIB, school_year_start, today_wib
 from sas.district.forms import REGION_SORTS, SCHOOL_SORTS, PeriodForm, RegionReportForm
 from sas.evidence.services import report_shares
 from sas.extensions import db
@@ -28,10 +26,8 @@ from sas.models import Region, RegionLevel, Role
 from sas.models.people import SCHOOL_ROLES
 from sas.reports import exports
 from sas.reports.services import (
-    MonthStatus,
     ReportFilter,
     SchoolSummary,
-    current_school_year,
     district_report,
     kecamatan_report,
     school_summary,
@@ -50,52 +46,7 @@ MIMETYPES = {
 STATUS_SYMBOLS = {"on_time": "●", "late": "◐", "open": "○", "not_due": "·"}
 
 
-# --- template helpers (app-wide: the public page uses them too) --------------------------------
-
-
-@bp.app_template_filter("students")
-def students_filter(count: int, suppress: bool = True) -> str:
-    """A count of students helped; "<3" for 1 or 2 unless the viewer is the school itself."""
-    shown = exports.students(count, suppress)
-    return shown if isinstance(shown, str) else format_number(shown)
-
-
-@bp.app_template_filter("rupiah_short")
-def rupiah_short(amount: int) -> str:
-    """Chart labels: ``Rp12,8 jt`` (Indonesian), ``Rp12.8M`` (English)."""
-    text = format_compact_decimal(abs(amount), locale=get_locale(), fraction_digits=1)
-    return f"{'-' if amount < 0 else ''}Rp{text}"
-
-
-@bp.app_template_filter("nice_ceiling")
-def nice_ceiling(value: int) -> int:
-    """The top of a chart's scale: a round number (1, 1.5, 2 ... 8 times a power of ten) at
-    least ``value``."""
-    step = 1
-    while step * 10 < value:
-        step *= 10
-    factors = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
-    return max(1, next(int(step * f) for f in factors if value <= step * f))
-
-
-@bp.app_template_filter("month_short")
-def month_short(month: date) -> str:
-    return format_date(month, "MMM")
-
-
-@bp.app_template_filter("month_name")
-def month_name(month: date) -> str:
-    return format_date(month, "MMMM y")
-
-
-@bp.app_template_filter("month_label")
-def month_label(month: date) -> str:
-    return format_date(month, "MMM y")
-
-
-@bp.app_template_filter("month_status")
-def month_status(status: MonthStatus) -> str:
-    return exports.month_status(status)
+# --- template helpers of the district pages (app-wide ones: sas/templating.py) --------------------
 
 
 @bp.context_processor
@@ -144,7 +95,7 @@ class Query:
 
 def _region_query(kabupaten: Region, sorts: tuple[str, ...]) -> Query:
     form = RegionReportForm(request.args, sorts=sorts)
-    flt = form.report_filter(school_years(kabupaten), current_school_year(today_wib()))
+    flt = form.report_filter(school_years(kabupaten), school_year_start(today_wib()))
     return Query(form, flt, *form.order())
 
 
@@ -259,7 +210,7 @@ def kecamatan_export(code: str, fmt: str) -> Response:
 def _summary_query(npsn: str) -> tuple[Query, SchoolSummary]:
     school = report_school_for(npsn, current_user)
     form = PeriodForm(request.args)
-    flt = form.report_filter(school_years(school=school), current_school_year(today_wib()))
+    flt = form.report_filter(school_years(school=school), school_year_start(today_wib()))
     return Query(form, flt), school_summary(school, flt, today_wib())
 
 

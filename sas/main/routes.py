@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from sas import checkpoints
 from sas.authz import is_safe_next, public_school_for, roles, start_page
-from sas.dates import today_wib
+from sas.dates import school_year_start, today_wib
 from sas.extensions import db
 from sas.main.forms import LanguageForm
 from sas.main.services import public_kabupaten, search_schools, shown_kabupaten
@@ -27,7 +27,6 @@ from sas.models import Region, Role
 from sas.reports.services import (
     ReportFilter,
     all_time_figures,
-    current_school_year,
     district_report,
     school_summary,
 )
@@ -53,7 +52,7 @@ def public_page() -> str:
     if kabupaten is None:
         return render_template("main/public.html", kabupaten=None)
     today = today_wib()
-    this_year = district_report(kabupaten, ReportFilter(current_school_year(today)), today)
+    this_year = district_report(kabupaten, ReportFilter(school_year_start(today)), today)
     return render_template(
         "main/public.html",
         kabupaten=kabupaten,
@@ -93,7 +92,7 @@ def public_school(npsn: str) -> str:
     kabupaten = public_kabupaten_or_404()
     target = public_school_for(npsn, kabupaten)
     today = today_wib()
-    summary = school_summary(target, ReportFilter(current_school_year(today)), today)
+    summary = school_summary(target, ReportFilter(school_year_start(today)), today)
     # the table stops at this month; the chart keeps the whole school year's shape
     months = [
         (m, closing)

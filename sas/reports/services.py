@@ -16,7 +16,13 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
-from sas.dates import month_bounds, next_month, report_deadline, school_year_start
+from sas.dates import (
+    month_bounds,
+    next_month,
+    report_deadline,
+    school_year_label,
+    school_year_start,
+)
 from sas.extensions import db
 from sas.models import (
     Category,
@@ -45,25 +51,6 @@ def is_suppressed(count: int) -> bool:
 
 
 # --- the filter --------------------------------------------------------------------------------
-
-_SCHOOL_YEAR = re.compile(r"([0-9]{4})/([0-9]{4})")
-FIRST_SCHOOL_YEAR = 2010  # 2010/2011: the programme began in 2011
-LAST_SCHOOL_YEAR = 2100
-
-
-def parse_school_year(text: str) -> int:
-    """``"2025/2026"`` -> 2025; anything else raises ValueError."""
-    match = _SCHOOL_YEAR.fullmatch(text or "")
-    if not match or int(match.group(2)) != int(match.group(1)) + 1:
-        raise ValueError(f"not a school year like 2025/2026: {text!r}")
-    year = int(match.group(1))
-    if not FIRST_SCHOOL_YEAR <= year <= LAST_SCHOOL_YEAR:
-        raise ValueError(f"school year out of range: {text!r}")
-    return year
-
-
-def school_year_label(year: int) -> str:
-    return f"{year}/{year + 1}"
 
 
 @dataclass(frozen=True)
@@ -631,10 +618,6 @@ def all_time_figures(place: Region | School) -> Figures:
         transferred_in=int(moved_in),
         transferred_out=int(moved_out),
     )
-
-
-def current_school_year(today: date) -> int:
-    return school_year_start(today)
 
 
 # --- Sekolah Asuh Sekolah: money moved between schools ------------------------------------------
