@@ -163,9 +163,10 @@ def seed(env: dict[str, str]) -> None:
 def _seed() -> None:  # runs in a subprocess with the server's environment
     from werkzeug.security import generate_password_hash
 
+    from sas import ledger
     from sas.dates import today_wib
+    from sas.entries import services as entries
     from sas.extensions import db
-    from sas.ledger import services as ledger
     from sas.models import (
         Jenjang,
         Recipient,
@@ -230,7 +231,7 @@ def _seed() -> None:  # runs in a subprocess with the server's environment
                 )
             db.session.add_all(SchoolClass(school_id=school.id, label=c) for c in CLASSES)
             db.session.flush()
-            ledger.record_contribution(
+            entries.record_contribution(
                 school,
                 amount=500_000,
                 occurred_on=today,

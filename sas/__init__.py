@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -51,16 +51,6 @@ def create_app(
     return app
 
 
-def select_locale() -> str:
-    """The language chosen with the switch, else Indonesian."""
-    from flask import current_app, has_request_context
-
-    chosen = session.get("lang") if has_request_context() else None
-    if chosen in current_app.config["LANGUAGES"]:
-        return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
 def register_extensions(app: Flask) -> None:
     from sas import assets, fragments
     from sas.authz import require_login
@@ -73,6 +63,7 @@ def register_extensions(app: Flask) -> None:
         login_manager,
         migrate,
         read_without_transactions,
+        select_locale,
     )
 
     db.init_app(app)
@@ -108,12 +99,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from sas.admin.routes import bp as admin_bp
     from sas.api.routes import bp as api_bp
+    from sas.approvals.routes import bp as approvals_bp
     from sas.audit.routes import bp as audit_bp
     from sas.auth.routes import bp as auth_bp
+    from sas.cashbook.routes import bp as cashbook_bp
     from sas.classes.routes import bp as classes_bp
     from sas.district.routes import bp as district_bp
+    from sas.entries.routes import bp as entries_bp
     from sas.evidence.routes import bp as evidence_bp
-    from sas.ledger.routes import bp as ledger_bp
     from sas.main.routes import bp as main_bp
     from sas.months.routes import bp as months_bp
     from sas.offline.routes import bp as offline_bp
@@ -121,7 +114,17 @@ def register_blueprints(app: Flask) -> None:
     from sas.recipients.routes import bp as recipients_bp
     from sas.transfers.routes import bp as transfers_bp
 
-    for bp in (main_bp, auth_bp, ledger_bp, recipients_bp, months_bp, district_bp, api_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        cashbook_bp,
+        entries_bp,
+        approvals_bp,
+        recipients_bp,
+        months_bp,
+        district_bp,
+        api_bp,
+    ):
         app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
@@ -148,37 +151,6 @@ def register_login_protection(app: Flask) -> None:
     limit_checks(app)
 
 
-def is_busy(error: OperationalError) -> bool:
-    """A lock wait that ran out (SQLite busy, PostgreSQL lock/statement timeout, deadlock)."""
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    if sqlstate in {"55P03", "40001", "40P01", "57014"}:
-        return True
-    text = str(error.orig).lower()
-    return "database is locked" in text or "database is busy" in text
-
-
-def is_unreachable(error: OperationalError) -> bool:
-    """The database server is gone for now (restarting, refusing connections, a connection cut
-    mid-request): the pool connects afresh once it is back, so "try again" is the answer."""
-    if error.connection_invalidated:
-        return True
-    sqlstate = getattr(error.orig, "sqlstate", None) or ""
-    if sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}:
-        return True
-    text = str(error.orig).lower()
-    return any(
-        words in text
-        for words in (
-            "connection refused",
-            "connection failed",
-            "server closed the connection",
-            "terminating connection",
-            "the database system is",  # ... starting up / shutting down / in recovery mode
-            "unable to open database file",
-        )
-    )
-
-
 def register_errorhandlers(app: Flask) -> None:
     """Error pages in the app's layout and the user's language, never a stack trace. The JSON
     API keeps its own JSON errors (``sas.api.errors``; its handlers come first for its URLs)."""
@@ -188,7 +160,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     from sas.auth.limits import retry_after
     from sas.authz import record_denied_write
-    from sas.extensions import db
+    from sas.dberrors import is_busy, is_unreachable
+    from sas.extensions import db, select_locale
 
     def page(
         code: int, title: str, message: str, headers: dict[str, str] | None = None
@@ -309,36 +282,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from babel.support import NullTranslations
-    from flask_babel import format_date, format_datetime, get_translations
-    from flask_login import current_user
+    """Every app-wide filter, global and context value, and the templates' translations."""
+    from sas import templating
 
-    from sas.money import format_rupiah
-
-    def translations() -> NullTranslations:
-        """This request's catalogue. Flask-Babel's template callables look it up afresh for
-        every string (a page has dozens); the locale does not change within a request."""
-        try:
-            return g.sas_translations
-        except AttributeError:
-            g.sas_translations = found = get_translations()
-            return found
-
-    app.jinja_env.install_gettext_callables(  # replaces Flask-Babel's, same behaviour
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        newstyle=True,
-    )
-
-    @app.context_processor
-    def signed_in_user() -> dict[str, object]:
-        """The user itself rather than Flask-Login's proxy: a page reads it many times."""
-        return {"current_user": current_user._get_current_object()}
-
-    app.jinja_env.filters["rupiah"] = format_rupiah
-    app.jinja_env.filters["tanggal"] = lambda d: format_date(d, "d MMM y") if d else ""
-    app.jinja_env.filters["waktu"] = lambda t: format_datetime(t, "d MMM y HH:mm") if t else ""
-    app.jinja_env.globals["select_locale"] = select_locale
+    templating.register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -18,10 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from sas import audit
 from sas.extensions import db, login_manager
 from sas.models import (
+    Attachment,
+    CommitteeHandover,
     Entry,
     HelpRequest,
+    PendingDisbursement,
     PendingTransfer,
     Recipient,
     Region,
@@ -122,7 +126,7 @@ def start_page(user: User) -> str:
     """Where a signed-in user begins (after login, at ``/``, and the installed app's start URL):
     a committee member's or teacher's own school dashboard, else the home for their role."""
     if user.school is not None and user.role in (Role.COMMITTEE, Role.TEACHER):
-        return url_for("ledger.dashboard", npsn=user.school.npsn)
+        return url_for("cashbook.dashboard", npsn=user.school.npsn)
     return url_for("main.home")
 
 
@@ -153,6 +157,22 @@ def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorator
 
 
+def school_view(*allowed: Role) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """A page of the user's own school (URLs under ``/schools/<npsn>``): ``roles(*allowed)``,
+    then the school the URL names, if it is the user's (``school_for``: 404 otherwise), given
+    to the view as its first argument instead of the NPSN."""
+
+    def decorator(view: Callable[..., R]) -> Callable[..., R]:
+        @roles(*allowed)
+        @wraps(view)
+        def wrapped(npsn: str, **kwargs: object) -> R:
+            return view(school_for(npsn, current_user), **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -164,11 +184,9 @@ def record_denied_write() -> None:
     ran, or from a view whose work is dropped first."""
     if request.method in SAFE_METHODS:
         return
-    from sas import audit
-
     db.session.rollback()
     npsn = (request.view_args or {}).get("npsn")
-    school = _school_by_npsn(npsn) if isinstance(npsn, str) else None
+    school = school_by_npsn(npsn) if isinstance(npsn, str) else None
     audit.record(
         "access.denied",
         target=request.path[:80],
@@ -188,7 +206,22 @@ def by_id(model: type[T], object_id: int) -> T | None:
     return db.session.get(model, object_id) if 0 < object_id <= MAX_ID else None
 
 
-def _school_by_npsn(npsn: str) -> School | None:
+def scoped(model: type[T], object_id: int, visible: Callable[[T], bool]) -> T:
+    """The one way a view gets a row by id: the row if ``visible(row)``, otherwise 404, the
+    same answer as for a row that does not exist (another school's looks like a missing one)."""
+    item = by_id(model, object_id)
+    if item is None or not visible(item):
+        abort(404)
+    return item
+
+
+def of_school(school: School, model: type[T], object_id: int) -> T:
+    """A row of ``model`` that belongs to ``school`` (its ``school_id``); otherwise 404."""
+    return scoped(model, object_id, lambda item: item.school_id == school.id)  # type: ignore[attr-defined]
+
+
+def school_by_npsn(npsn: str) -> School | None:
+    """Any school by NPSN, for callers that check the scope themselves; None if unknown."""
     if not NPSN.match(npsn):
         return None
     return db.session.scalar(select(School).where(School.npsn == npsn))
@@ -205,7 +238,7 @@ def school_for(npsn: str, user: User) -> School:
 def public_school_for(npsn: str, kabupaten: Region) -> School:
     """An active school of the public kabupaten, for anyone; otherwise 404 (a deactivated
     school, another kabupaten's or a malformed NPSN looks like a missing one)."""
-    school = _school_by_npsn(npsn)
+    school = school_by_npsn(npsn)
     if school is None or not shown_publicly(school, kabupaten):
         abort(404)
     return school
@@ -243,7 +276,7 @@ def report_school_for(npsn: str, user: User) -> School:
     kabupaten (district), any (admin); otherwise 404."""
     if user.role in (Role.COMMITTEE, Role.TEACHER):
         return school_for(npsn, user)
-    school = _school_by_npsn(npsn)
+    school = school_by_npsn(npsn)
     if school is None or not _sees_kabupaten(user, school.kecamatan.parent_id):
         abort(404)
     return school
@@ -272,63 +305,75 @@ def _sees_kabupaten(user: User, kabupaten_id: int | None) -> bool:
 
 
 def entry_for(school: School, entry_id: int) -> Entry:
-    if not 0 < entry_id <= MAX_ID:
-        abort(404)
-    entry = db.session.scalar(
-        select(Entry).where(Entry.id == entry_id, Entry.school_id == school.id)
-    )
-    if entry is None:
-        abort(404)
-    return entry
+    """An entry of the school's book; otherwise 404."""
+    return of_school(school, Entry, entry_id)
 
 
 def recipient_for(school: School, recipient_id: int) -> Recipient:
-    if not 0 < recipient_id <= MAX_ID:
-        abort(404)
-    recipient = db.session.scalar(
-        select(Recipient).where(Recipient.id == recipient_id, Recipient.school_id == school.id)
-    )
-    if recipient is None:
-        abort(404)
-    return recipient
+    """A recipient of the school, active or not; otherwise 404."""
+    return of_school(school, Recipient, recipient_id)
 
 
 def request_for(school: School, request_id: int) -> HelpRequest:
     """A request for help the school posted; otherwise 404."""
-    item = by_id(HelpRequest, request_id)
-    if item is None or item.school_id != school.id:
-        abort(404)
-    return item
+    return of_school(school, HelpRequest, request_id)
 
 
 def request_seen_by(request_id: int, user: User) -> HelpRequest:
     """A request of a school of a kabupaten whose board the user sees; otherwise 404."""
-    item = by_id(HelpRequest, request_id)
-    if item is None or not sees_board(user, item.school.kecamatan.parent_id):
-        abort(404)
-    return item
+    return scoped(
+        HelpRequest, request_id, lambda item: sees_board(user, item.school.kecamatan.parent_id)
+    )
 
 
 def transfer_for(school: School, transfer_id: int) -> Transfer:
     """A transfer the school gave or received; otherwise 404."""
-    item = by_id(Transfer, transfer_id)
-    if item is None or school.id not in (item.from_school_id, item.to_school_id):
-        abort(404)
-    return item
+    return scoped(
+        Transfer, transfer_id, lambda item: school.id in (item.from_school_id, item.to_school_id)
+    )
 
 
 def pending_transfer_for(school: School, pending_id: int) -> PendingTransfer:
     """A transfer the school sent for approval; otherwise 404 (the receiving school too: it
     sees nothing until the transfer is approved)."""
-    item = by_id(PendingTransfer, pending_id)
-    if item is None or item.school_id != school.id:
-        abort(404)
-    return item
+    return of_school(school, PendingTransfer, pending_id)
 
 
 def class_for(school: School, class_id: int) -> SchoolClass:
     """One of the school's classes, active or retired; otherwise 404."""
-    item = by_id(SchoolClass, class_id)
-    if item is None or item.school_id != school.id:
-        abort(404)
-    return item
+    return of_school(school, SchoolClass, class_id)
+
+
+def pending_for(school: School, pending_id: int) -> PendingDisbursement:
+    """A waiting (or decided) disbursement of the school; otherwise 404."""
+    return of_school(school, PendingDisbursement, pending_id)
+
+
+def attachment_for(school: School, attachment_id: int) -> Attachment:
+    """An evidence file of the school; otherwise 404."""
+    return of_school(school, Attachment, attachment_id)
+
+
+def handover_for(school: School, handover_id: int) -> CommitteeHandover:
+    """A committee handover report of the school; otherwise 404."""
+    return of_school(school, CommitteeHandover, handover_id)
+
+
+# --- decisions on waiting disbursements and transfers ---------------------------------------
+
+
+def is_committee_of(user: User, school_id: int) -> bool:
+    """An active committee member of that school: the only one who records, approves or
+    rejects there."""
+    return user.role == Role.COMMITTEE and user.active and user.school_id == school_id
+
+
+def may_approve(user: User, pending: PendingDisbursement | PendingTransfer) -> bool:
+    """Whether to offer ``user`` the approve button (the services check again): a member of
+    the school other than the one who recorded it."""
+    return is_committee_of(user, pending.school_id) and user.id != pending.recorded_by_id
+
+
+def may_reject(user: User, pending: PendingDisbursement | PendingTransfer) -> bool:
+    """Whether to offer ``user`` the reject button: any member of the school."""
+    return is_committee_of(user, pending.school_id)

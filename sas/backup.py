@@ -225,8 +225,8 @@ def refuse_unless_empty() -> None:
 def restore(path: Path) -> RestoreResult:
     """Bring backup ``path`` (and ``PATH.evidence``) into the configured, empty database, then
     check the ledger."""
+    from sas.integrity import check_totals
     from sas.ledger import chain
-    from sas.ledger.services import check_totals
 
     if not path.is_file():
         raise BackupError(f"no backup at {path}")

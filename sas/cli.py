@@ -101,8 +101,8 @@ def verify_ledger(npsn: str | None, source: str | None, public_key: str | None) 
     """Walk every school's hash chain; exit 1 naming the first entry that does not fit. With
     --checkpoint, also check that every school each checkpoint names still has that head at
     that seq."""
+    from sas.cashbook.services import broken_entry
     from sas.ledger import chain
-    from sas.ledger.services import broken_entry
 
     payloads = _trusted_checkpoints(source, public_key) if source else []
     statuses = chain.verify_all(npsn)
@@ -173,7 +173,7 @@ def _check_checkpoint(payload: dict, npsn: str | None) -> list:
 @sas_cli.command("check-totals")
 def check_totals_command() -> None:
     """Recompute every fund balance and report total from the ledger; exit 1 on a difference."""
-    from sas.ledger.services import check_totals
+    from sas.integrity import check_totals
 
     problems = check_totals()
     _audit("totals.checked", f"failed: {'; '.join(problems)}" if problems else "ok")

@@ -21,18 +21,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 
-from sas.dates import PROGRAMME_START, WIB, school_year_label, school_year_start, today_wib
+from sas.dates import PROGRAMME_START, WIB, school_year_label_on, school_year_start, today_wib
 from sas.extensions import db
-from sas.ledger import chain, totals
-from sas.ledger.services import LedgerError, ensure_fund
-from sas.ledger.transfers import transfer
+from sas.ledger import InsufficientBalance, LedgerError, ensure_fund, totals
+from sas.ledger.book import Loader, write_loaded
 from sas.models import (
     Category,
     Direction,
-    Entry,
     EntryKind,
     Fund,
     Jenjang,
@@ -48,6 +45,7 @@ from sas.models import (
     User,
 )
 from sas.money import format_rupiah
+from sas.transfers.moving import transfer
 from sas.transfers.services import post_request
 
 DEMO_PASSWORD = "sas-demo-2026"  # noqa: S105 - published with the demo, never in production
@@ -175,7 +173,7 @@ TARGET_CLASS_ENTRIES = 17_000  # class-weeks beyond this are thinned: giving is 
 # Every row names every column, so the bulk insert sends them in a few large batches.
 BLANK = dict.fromkeys(
     ("source", "class_label", "donor_name", "note", "recipient_id", "category", "in_kind",
-     "description", "voids_entry_id", "reason", "approved_by_id")
+     "description", "reason", "approved_by_id")
 )  # fmt: skip
 SHRINKABLE = (Category.UANG_SAKU, Category.TRANSPORT, Category.KUOTA, Category.BEASISWA)
 
@@ -223,19 +221,28 @@ def rounded(amount: float, step: int) -> int:
 
 @dataclass
 class Book:
-    """One school's cash book, written in date order from a queue of planned events."""
+    """One school's cash book, written in date order from a queue of planned events through
+    the ledger kernel's loader (its rules, in memory; one INSERT at the end)."""
 
     rng: random.Random
-    school_id: int
     recorder_id: int
-    today: date
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    voided: dict[str, str] = field(default_factory=dict)  # void form key -> original form key
-    balance: int = 0
+    loader: Loader
     _queue: list[tuple[date, int, int, Callable[..., None], dict[str, Any]]] = field(
         default_factory=list
     )
     _order: itertools.count = field(default_factory=itertools.count)
+
+    @property
+    def today(self) -> date:
+        return self.loader.today
+
+    @property
+    def balance(self) -> int:
+        return self.loader.balance
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.loader.rows
 
     def plan(self, on: date, phase: int, action: Callable[..., None], **payload: Any) -> None:
         """Queue an event; in a day contributions (0) go before disbursements (1), then voids."""
@@ -248,24 +255,15 @@ class Book:
             action(on, phase, **payload)
 
     def append(self, on: date, **fields: Any) -> dict[str, Any]:
-        signed = fields["amount"] if fields["direction"] == Direction.IN else -fields["amount"]
-        assert fields["amount"] > 0 and self.balance + signed >= 0
-        assert not self.rows or self.rows[-1]["occurred_on"] <= on
-        self.balance += signed
         same_day = sum(1 for r in self.rows[-30:] if r["occurred_on"] == on)
-        row = {
-            **BLANK,
-            **fields,
-            "school_id": self.school_id,
-            "seq": len(self.rows) + 1,
-            "occurred_on": on,
-            "recorded_at": datetime.combine(on, time(13, 0), WIB).astimezone(UTC)
+        return self.loader.append(
+            **(BLANK | fields),
+            occurred_on=on,
+            recorded_at=datetime.combine(on, time(13, 0), WIB).astimezone(UTC)
             + timedelta(minutes=3 * same_day),
-            "recorded_by_id": self.recorder_id,
-            "form_key": uuid.UUID(int=self.rng.getrandbits(128), version=4).hex,
-        }
-        self.rows.append(row)
-        return row
+            recorded_by_id=self.recorder_id,
+            form_key=uuid.UUID(int=self.rng.getrandbits(128), version=4).hex,
+        )
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -312,19 +310,19 @@ class Book:
             self.plan(later, 3, self.disburse, **right)
 
     def void(self, on: date, phase: int, original: dict[str, Any], reason: str) -> None:
-        direction = Direction.OUT if original["direction"] == Direction.IN else Direction.IN
-        if direction == Direction.OUT and original["amount"] > self.balance:
-            return  # already spent: the committee leaves it (the ledger must not go below zero)
-        row = self.append(
-            on,
-            kind=EntryKind.VOID,
-            direction=direction,
-            amount=original["amount"],
-            category=original["category"],
-            in_kind=original["in_kind"],
-            reason=reason,
-        )
-        self.voided[row["form_key"]] = original["form_key"]
+        try:
+            self.append(
+                on,
+                kind=EntryKind.VOID,
+                direction=Direction.OUT if original["direction"] == Direction.IN else Direction.IN,
+                amount=original["amount"],
+                category=original["category"],
+                in_kind=original["in_kind"],
+                reason=reason,
+                voids_form_key=original["form_key"],
+            )
+        except InsufficientBalance:
+            return  # already spent: the committee leaves it
 
 
 def school_days(start: date, end: date) -> list[date]:
@@ -342,7 +340,7 @@ def plan_contributions(
     low, high, step = CLASS_GIFT[school.jenjang]
     usual = {label: rng.uniform(low, high * 0.85) for label in classes}
     opening = rounded(rng.uniform(300_000, 2_500_000), 500)
-    note = f"Saldo awal tahun ajaran {school_year_label(start)}, pindahan dari buku kas lama"
+    note = f"Saldo awal tahun ajaran {school_year_label_on(start)}, pindahan dari buku kas lama"
     book.plan(start, 0, book.contribute, amount=opening, source=Source.OTHER, note=note)
     weekday = rng.choice((4, 4, 4, 0, 5))  # most schools collect on Friday
     monday = start - timedelta(days=start.weekday())
@@ -569,38 +567,20 @@ def load_demo(seed: int = 2011, today: date | None = None) -> str:
     )
     books = []
     for school, recorder in zip(schools, recorders, strict=True):
-        book = Book(rng, school.id, recorder.id, today)
+        book = Book(rng, recorder.id, Loader(school.id, today))
         plan_contributions(book, school, classes[school.id], start, participation)
         plan_disbursements(book, school, recipients[school.id], start)
         book.run()
         books.append(book)
 
-    # The ids are given here, so that a void names the entry it reverses and every entry's
-    # hash is known before the insert (the ledger refuses UPDATE). render_nulls keeps one column
-    # list for every row, so the rows go in a few large batches.
-    rows = [row for b in books for row in b.rows]
-    first_id = (db.session.scalar(select(func.max(Entry.id))) or 0) + 1
-    entry_id = {row["form_key"]: first_id + i for i, row in enumerate(rows)}
-    for book, fund in zip(books, funds, strict=True):
-        for row in book.rows:
-            row["id"] = entry_id[row["form_key"]]
-            if row["kind"] == EntryKind.VOID:
-                row["voids_entry_id"] = entry_id[book.voided[row["form_key"]]]
-        fund.chain_head = chain.seal(book.rows)
-        fund.balance, fund.last_seq = book.balance, len(book.rows)
-    db.session.execute(insert(Entry).execution_options(render_nulls=True), rows)
-    if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
-        db.session.execute(
-            sa.text("SELECT setval(pg_get_serial_sequence('entries', 'id'), max(id)) FROM entries")
-        )
-    db.session.flush()
+    written = write_loaded([book.loader for book in books], funds)
     closings = close_past_months(rng, schools, funds, recorders, books, start, today)
     totals.rebuild()  # from the entries and the closings just written
     requests, moved = help_between_schools(schools, recorders, today)
 
     users = len(accounts) + len(recorders)
     children = sum(map(len, recipients.values()))
-    entries = len(rows) + 2 * moved
+    entries = written + 2 * moved
     total = sum(b.balance for b in books)
     return (
         f"demo loaded: {len(kecamatan) + 1} regions, {len(schools)} schools, {users} users, "

@@ -1,12 +1,14 @@
 """Admin pages: regions, schools and their CSV import, accounts, the committee handover.
 
 Every page here is for the ``admin`` role only (district-wide, all regions), except a school's
-handover reports, which that school's teacher may read too. Views validate, call a service,
-commit once, and redirect; a refused action changes nothing and says why.
+handover reports, which that school's teacher may read too. Views validate, then hand the
+service's write to ``sas.forms.commit_form`` (``commit_action`` for a button), which commits it
+once and redirects; a refused action changes nothing and says why.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms import Field, SelectChoice
 
+from sas import ledger
 from sas.admin import imports, services
 from sas.admin.forms import (
     ROLE_LABELS,
@@ -43,11 +46,10 @@ from sas.admin.forms import (
     UserFilterForm,
     UserForm,
 )
-from sas.authz import NPSN, by_id, report_school_for, roles
+from sas.authz import by_id, handover_for, report_school_for, roles, school_by_npsn
 from sas.dates import parse_month, today_wib
 from sas.extensions import db
-from sas.forms import BaseForm
-from sas.ledger import services as ledger
+from sas.forms import commit_action, commit_form, show_refusal
 from sas.models import Jenjang, Region, RegionLevel, Role, School, SchoolStatus, User
 
 bp = Blueprint("admin", __name__)
@@ -71,22 +73,9 @@ def admin_helpers() -> dict[str, object]:
     }
 
 
-def _refused(form: BaseForm, error: services.AdminError) -> None:
-    """Show a rule's refusal next to its field (or above the form); nothing was saved."""
-    db.session.rollback()
-    target: Field | None = form._fields.get(error.field or "")
-    if target is None:
-        form.form_errors.append(str(error))
-    else:
-        target.errors = [*target.errors, str(error)]
-
-
-def _conflict(form: BaseForm) -> None:
+def _conflict() -> str:
     """Another admin saved the same code, NPSN or username at the same moment."""
-    db.session.rollback()
-    form.form_errors.append(
-        _("Data yang sama baru saja disimpan orang lain; periksa lalu coba lagi.")
-    )
+    return _("Data yang sama baru saja disimpan orang lain; periksa lalu coba lagi.")
 
 
 def _no_store(response: Response) -> Response:
@@ -139,16 +128,15 @@ def regions() -> str:
 def new_region() -> Response | tuple[str, int]:
     form = RegionForm()
     if form.validate_on_submit():
-        try:
-            region = services.create_region(code=form.code.data, name=form.name.data)
-            db.session.commit()
-        except services.AdminError as error:
-            _refused(form, error)
-        except IntegrityError:
-            _conflict(form)
-        else:
-            flash(_("Wilayah %(code)s ditambahkan.", code=region.code), "success")
-            return redirect(url_for("admin.regions"), 303)
+        saved = commit_form(
+            form,
+            lambda: services.create_region(code=form.code.data, name=form.name.data),
+            message=lambda region: _("Wilayah %(code)s ditambahkan.", code=region.code),
+            to=url_for("admin.regions"),
+            conflict=_conflict(),
+        )
+        if saved is not None:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("admin/region_form.html", form=form), status
 
@@ -159,17 +147,17 @@ def edit_region(region_id: int) -> Response | tuple[str, int]:
     region = _region(region_id)
     form = RegionForm(obj=region)
     if form.validate_on_submit():
-        try:
-            changed = services.update_region(region, code=form.code.data, name=form.name.data)
-            db.session.commit()
-        except services.AdminError as error:
-            _refused(form, error)
-        except IntegrityError:
-            _conflict(form)
-        else:
-            if changed:
-                flash(_("Wilayah %(code)s disimpan.", code=region.code), "success")
-            return redirect(url_for("admin.regions"), 303)
+        saved = commit_form(
+            form,
+            lambda: services.update_region(region, code=form.code.data, name=form.name.data),
+            message=lambda changed: (
+                _("Wilayah %(code)s disimpan.", code=region.code) if changed else None
+            ),
+            to=url_for("admin.regions"),
+            conflict=_conflict(),
+        )
+        if saved is not None:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("admin/region_form.html", form=form, region=region), status
 
@@ -230,16 +218,15 @@ def new_school() -> Response | tuple[str, int]:
     form = SchoolForm()
     form.kecamatan_id.choices = _kecamatan_choices()
     if form.validate_on_submit():
-        try:
-            school = services.create_school(_school_data(form))
-            db.session.commit()
-        except services.AdminError as error:
-            _refused(form, error)
-        except IntegrityError:
-            _conflict(form)
-        else:
-            flash(_("Sekolah %(name)s ditambahkan.", name=school.name), "success")
-            return redirect(url_for("admin.school", npsn=school.npsn), 303)
+        saved = commit_form(
+            form,
+            lambda: services.create_school(_school_data(form)),
+            message=lambda school: _("Sekolah %(name)s ditambahkan.", name=school.name),
+            to=lambda school: url_for("admin.school", npsn=school.npsn),
+            conflict=_conflict(),
+        )
+        if saved is not None:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("admin/school_form.html", form=form), status
 
@@ -264,17 +251,15 @@ def edit_school(npsn: str) -> Response | tuple[str, int]:
     form = SchoolForm(obj=target)
     form.kecamatan_id.choices = _kecamatan_choices()
     if form.validate_on_submit():
-        try:
-            changed = services.update_school(target, _school_data(form))
-            db.session.commit()
-        except services.AdminError as error:
-            _refused(form, error)
-        except IntegrityError:
-            _conflict(form)
-        else:
-            if changed:
-                flash(_("Data sekolah disimpan."), "success")
-            return redirect(url_for("admin.school", npsn=target.npsn), 303)
+        saved = commit_form(
+            form,
+            lambda: services.update_school(target, _school_data(form)),
+            message=lambda changed: _("Data sekolah disimpan.") if changed else None,
+            to=lambda _changed: url_for("admin.school", npsn=target.npsn),  # its NPSN may change
+            conflict=_conflict(),
+        )
+        if saved is not None:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("admin/school_form.html", form=form, target=target), status
 
@@ -283,38 +268,31 @@ def edit_school(npsn: str) -> Response | tuple[str, int]:
 @roles(Role.ADMIN)
 def deactivate_school(npsn: str) -> Response:
     target = _school(npsn)
-    if ActionForm().validate_on_submit():
-        try:
-            accounts = services.deactivate_school(target)
-            db.session.commit()
-        except services.AdminError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            flash(
-                _(
-                    "Sekolah dinonaktifkan; %(count)d akun sekolah ini ikut dinonaktifkan.",
-                    count=accounts,
-                ),
-                "success",
-            )
-    return redirect(url_for("admin.school", npsn=target.npsn), 303)
+    back = url_for("admin.school", npsn=target.npsn)
+    if not ActionForm().validate_on_submit():
+        return redirect(back, 303)
+    return commit_action(
+        lambda: services.deactivate_school(target),
+        message=lambda accounts: _(
+            "Sekolah dinonaktifkan; %(count)d akun sekolah ini ikut dinonaktifkan.",
+            count=accounts,
+        ),
+        back=back,
+    )
 
 
 @bp.post("/admin/schools/<npsn>/reactivate")
 @roles(Role.ADMIN)
 def reactivate_school(npsn: str) -> Response:
     target = _school(npsn)
-    if ActionForm().validate_on_submit():
-        try:
-            services.reactivate_school(target)
-            db.session.commit()
-        except services.AdminError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            flash(_("Sekolah diaktifkan kembali; aktifkan akunnya satu per satu."), "success")
-    return redirect(url_for("admin.school", npsn=target.npsn), 303)
+    back = url_for("admin.school", npsn=target.npsn)
+    if not ActionForm().validate_on_submit():
+        return redirect(back, 303)
+    return commit_action(
+        lambda: services.reactivate_school(target),
+        message=_("Sekolah diaktifkan kembali; aktifkan akunnya satu per satu."),
+        back=back,
+    )
 
 
 # --- importing schools -------------------------------------------------------------------------
@@ -343,7 +321,7 @@ def import_schools():  # type: ignore[no-untyped-def]
         try:
             plan = imports.read_plan(data)
         except imports.FileError as error:
-            form.file.errors = [*form.file.errors, str(error)]
+            show_refusal(form, error, fallback=None)
         else:
             db.session.rollback()  # only read: end the transaction before the file is kept
             token = imports.keep(_import_folder(), data, current_user.id) if plan.ok else ""
@@ -381,23 +359,24 @@ def confirm_import():  # type: ignore[no-untyped-def]
             _("Data sekolah berubah sejak pratinjau; periksa pratinjau baru ini lalu konfirmasi."),
         )
     try:
-        result = imports.apply_plan(plan)
-        db.session.commit()
+        done = commit_action(
+            lambda: imports.apply_plan(plan),
+            message=lambda result: _(
+                "Impor selesai: %(new)d sekolah baru, %(changed)d diubah, "
+                "%(unchanged)d tidak berubah.",
+                new=result[imports.NEW],
+                changed=result[imports.CHANGED],
+                unchanged=result[imports.UNCHANGED],
+            ),
+            back=url_for("admin.import_schools"),
+            to=url_for("admin.schools"),
+        )
     except IntegrityError:
         db.session.rollback()
         flash(_("Data sekolah baru saja diubah orang lain; tidak ada yang tersimpan."), "error")
         return redirect(url_for("admin.import_schools"), 303)
-    imports.discard(folder, form.token.data, user_id)
-    flash(
-        _(
-            "Impor selesai: %(new)d sekolah baru, %(changed)d diubah, %(unchanged)d tidak berubah.",
-            new=result[imports.NEW],
-            changed=result[imports.CHANGED],
-            unchanged=result[imports.UNCHANGED],
-        ),
-        "success",
-    )
-    return redirect(url_for("admin.schools"), 303)
+    imports.discard(folder, form.token.data, user_id)  # only once the import is committed
+    return done
 
 
 # --- accounts ----------------------------------------------------------------------------------
@@ -408,12 +387,6 @@ def _user(user_id: int) -> User:
     if not isinstance(user, User):
         abort(404)
     return user
-
-
-def _school_by_npsn(npsn: str) -> School | None:
-    if not NPSN.match(npsn or ""):
-        return None
-    return db.session.scalar(select(School).where(School.npsn == npsn))
 
 
 def _password_page(user: User, password: str, created: bool) -> Response:
@@ -431,7 +404,7 @@ def users() -> str:
     form.validate()
     school = None
     if form.npsn.data and not form.npsn.errors:
-        school = _school_by_npsn(form.npsn.data)
+        school = school_by_npsn(form.npsn.data or "")
         if school is None:
             form.npsn.errors = [_("Tidak ada sekolah dengan NPSN ini.")]
     flt = services.UserFilter(
@@ -459,7 +432,9 @@ def new_user():  # type: ignore[no-untyped-def]
     ]
     if form.validate_on_submit():
         role = Role(form.role.data)
-        school = _school_by_npsn(form.npsn.data) if role in (Role.COMMITTEE, Role.TEACHER) else None
+        school = (
+            school_by_npsn(form.npsn.data or "") if role in (Role.COMMITTEE, Role.TEACHER) else None
+        )
         kabupaten = None
         if role == Role.DISTRICT and form.kabupaten.data:
             kabupaten = db.session.scalar(
@@ -470,22 +445,21 @@ def new_user():  # type: ignore[no-untyped-def]
         if role in (Role.COMMITTEE, Role.TEACHER) and form.npsn.data and school is None:
             form.npsn.errors = [_("Tidak ada sekolah dengan NPSN ini.")]
             return render_template("admin/user_form.html", form=form), 422
-        try:
-            user, password = services.create_user(
+        saved = commit_form(
+            form,
+            lambda: services.create_user(
                 username=form.username.data,
                 display_name=form.display_name.data,
                 role=role,
                 school=school,
                 kabupaten=kabupaten,
                 now=datetime.now(UTC),
-            )
-            db.session.commit()
-        except services.AdminError as error:
-            _refused(form, error)
-        except IntegrityError:
-            _conflict(form)
-        else:
-            return _password_page(user, password, created=True)
+            ),
+            to=lambda made: _password_page(*made, created=True),
+            conflict=_conflict(),
+        )
+        if saved is not None:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template("admin/user_form.html", form=form), status
 
@@ -509,10 +483,14 @@ def rename_user(user_id: int) -> Response | tuple[str, int]:
     account = _user(user_id)
     form = DisplayNameForm()
     if form.validate_on_submit():
-        if services.rename_user(account, form.display_name.data):
-            db.session.commit()
-            flash(_("Nama disimpan."), "success")
-        return redirect(url_for("admin.user", user_id=account.id), 303)
+        saved = commit_form(
+            form,
+            lambda: services.rename_user(account, form.display_name.data),
+            message=lambda changed: _("Nama disimpan.") if changed else None,
+            to=url_for("admin.user", user_id=account.id),
+        )
+        if saved is not None:
+            return saved
     return render_template(
         "admin/user.html",
         account=account,
@@ -522,17 +500,12 @@ def rename_user(user_id: int) -> Response | tuple[str, int]:
     ), 422
 
 
-def _user_action(account: User, act, done: str) -> Response:  # type: ignore[no-untyped-def]
-    if ActionForm().validate_on_submit():
-        try:
-            act()
-            db.session.commit()
-        except services.AdminError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            flash(done, "success")
-    return redirect(url_for("admin.user", user_id=account.id), 303)
+def _user_action(account: User, act: Callable[[], object], done: str) -> Response:
+    """A button on the account's page, which it comes back to."""
+    back = url_for("admin.user", user_id=account.id)
+    if not ActionForm().validate_on_submit():
+        return redirect(back, 303)
+    return commit_action(act, message=done, back=back)
 
 
 @bp.post("/admin/users/<int:user_id>/deactivate")
@@ -559,16 +532,14 @@ def reactivate_user(user_id: int) -> Response:
 @roles(Role.ADMIN)
 def reset_password(user_id: int) -> Response:
     account = _user(user_id)
+    back = url_for("admin.user", user_id=account.id)
     if not ActionForm().validate_on_submit():
-        return redirect(url_for("admin.user", user_id=account.id), 303)
-    try:
-        password = services.reset_password(account, by=current_user, now=datetime.now(UTC))
-        db.session.commit()
-    except services.AdminError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("admin.user", user_id=account.id), 303)
-    return _password_page(account, password, created=False)
+        return redirect(back, 303)
+    return commit_action(
+        lambda: services.reset_password(account, by=current_user, now=datetime.now(UTC)),
+        back=back,
+        to=lambda password: _password_page(account, password, created=False),
+    )
 
 
 # --- committee handover ------------------------------------------------------------------------
@@ -583,23 +554,20 @@ def end_term(npsn: str) -> Response | tuple[str, int]:
     form = EndTermForm(year=services.default_handover_year(today))
     form.year.choices = [SelectChoice(y, f"{y}/{y + 1}") for y in services.handover_years(today)]
     if form.validate_on_submit():
-        try:
-            handover = services.end_committee_term(
+        saved = commit_form(
+            form,
+            lambda: services.end_committee_term(
                 target, year=form.year.data, ended_by=current_user, today=today
-            )
-            db.session.commit()
-        except services.AdminError as error:
-            _refused(form, error)
-        else:
-            flash(
-                _(
-                    "Masa jabatan Tim SAS berakhir; %(count)d akun dinonaktifkan. "
-                    "Buat akun Tim SAS yang baru.",
-                    count=len(handover.members),
-                ),
-                "success",
-            )
-            return redirect(url_for("admin.school", npsn=target.npsn), 303)
+            ),
+            message=lambda handover: _(
+                "Masa jabatan Tim SAS berakhir; %(count)d akun dinonaktifkan. "
+                "Buat akun Tim SAS yang baru.",
+                count=len(handover.members),
+            ),
+            to=url_for("admin.school", npsn=target.npsn),
+        )
+        if saved is not None:
+            return saved
     status = 422 if form.is_submitted() else 200
     return render_template(
         "admin/end_term.html",
@@ -631,7 +599,5 @@ def handovers(npsn: str) -> str:
 def handover(npsn: str, handover_id: int) -> str:
     """The printable handover report (A4), for the admin and the school's own teacher."""
     school = report_school_for(npsn, current_user)
-    found = services.handover_for(school, handover_id)
-    if found is None:
-        abort(404)
+    found = handover_for(school, handover_id)
     return render_template("admin/handover_report.html", school=school, handover=found)

@@ -2,7 +2,7 @@
 
 Services take explicit arguments, change the session, add exactly one audit row per action
 (``sas.audit.record``) and only flush; the view commits once. A refused action raises
-``AdminError`` naming the form field it is about, and changes nothing.
+``sas.refusals.Refused`` naming the form field it is about, and changes nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
+from sas import ledger
 from sas.audit import record
 from sas.auth.services import end_sessions
-from sas.authz import MAX_ID, NPSN, REGION_CODE
+from sas.authz import NPSN, REGION_CODE
 from sas.dates import month_bounds, next_month, school_year_start
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import (
     CommitteeHandover,
     Fund,
@@ -34,19 +34,12 @@ from sas.models import (
     User,
 )
 from sas.models.people import SCHOOL_ROLES
+from sas.refusals import Refused
 
 # A one-time password: 3 groups of 4 from 31 characters that cannot be misread (no 0/o, 1/l/i),
 # lower case so a phone keyboard needs no shift: about 59 bits, plenty for 7 days.
 OTP_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 OTP_VALID_FOR = timedelta(days=7)
-
-
-class AdminError(Exception):
-    """A rule refused the action; the message is shown next to ``field`` (or on its own)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -83,7 +76,7 @@ def _region_parent(code: str, level: RegionLevel) -> Region | None:
         select(Region).where(Region.code == code[:5], Region.level == RegionLevel.KABUPATEN)
     )
     if parent is None:
-        raise AdminError(
+        raise Refused(
             _("Kabupaten %(code)s belum ada; tambahkan kabupatennya dulu.", code=code[:5]),
             "code",
         )
@@ -92,12 +85,10 @@ def _region_parent(code: str, level: RegionLevel) -> Region | None:
 
 def _check_region_code(code: str, region: Region | None) -> None:
     if not REGION_CODE.match(code):
-        raise AdminError(
-            _("Tulis kode seperti 35.10 (kabupaten) atau 35.10.01 (kecamatan)."), "code"
-        )
+        raise Refused(_("Tulis kode seperti 35.10 (kabupaten) atau 35.10.01 (kecamatan)."), "code")
     taken = db.session.scalar(select(Region.id).where(Region.code == code))
     if taken is not None and (region is None or taken != region.id):
-        raise AdminError(_("Kode %(code)s sudah dipakai.", code=code), "code")
+        raise Refused(_("Kode %(code)s sudah dipakai.", code=code), "code")
 
 
 def create_region(*, code: str, name: str) -> Region:
@@ -121,7 +112,7 @@ def update_region(region: Region, *, code: str, name: str) -> bool:
         return False
     _check_region_code(code, region)
     if region_level(code) != region.level:
-        raise AdminError(
+        raise Refused(
             _("Kode kabupaten ditulis 35.10; kode kecamatan ditulis 35.10.01.")
             if region.level == RegionLevel.KABUPATEN
             else _("Kode kecamatan ditulis seperti 35.10.01."),
@@ -132,7 +123,7 @@ def update_region(region: Region, *, code: str, name: str) -> bool:
             select(Region.id).where(Region.parent_id == region.id).limit(1)
         )
         if has_kecamatan is not None:
-            raise AdminError(
+            raise Refused(
                 _("Kode kabupaten yang sudah memiliki kecamatan tidak dapat diubah."), "code"
             )
     parent = _region_parent(code, region.level)
@@ -201,13 +192,13 @@ class SchoolData:
 
 def _check_school(data: SchoolData, school: School | None) -> None:
     if not NPSN.match(data.npsn):
-        raise AdminError(_("NPSN terdiri dari 8 angka atau huruf besar."), "npsn")
+        raise Refused(_("NPSN terdiri dari 8 angka atau huruf besar."), "npsn")
     taken = db.session.scalar(select(School.id).where(School.npsn == data.npsn))
     if taken is not None and (school is None or taken != school.id):
-        raise AdminError(_("NPSN %(npsn)s sudah terdaftar.", npsn=data.npsn), "npsn")
+        raise Refused(_("NPSN %(npsn)s sudah terdaftar.", npsn=data.npsn), "npsn")
     kecamatan = db.session.get(Region, data.kecamatan_id)
     if kecamatan is None or kecamatan.level != RegionLevel.KECAMATAN:
-        raise AdminError(_("Pilih kecamatan yang terdaftar."), "kecamatan_id")
+        raise Refused(_("Pilih kecamatan yang terdaftar."), "kecamatan_id")
 
 
 def create_school(data: SchoolData) -> School:
@@ -259,7 +250,7 @@ def deactivate_school(school: School) -> int:
     their sessions ended. Its ledger stays, whole (a school is never deleted). Returns how many
     accounts were deactivated."""
     if not school.active:
-        raise AdminError(_("Sekolah ini sudah nonaktif."))
+        raise Refused(_("Sekolah ini sudah nonaktif."))
     users = list(db.session.scalars(select(User).where(User.school_id == school.id, User.active)))
     for user in users:
         user.active = False
@@ -278,7 +269,7 @@ def deactivate_school(school: School) -> int:
 def reactivate_school(school: School) -> None:
     """The school takes part again; its accounts are reactivated one by one, by hand."""
     if school.active:
-        raise AdminError(_("Sekolah ini sudah aktif."))
+        raise Refused(_("Sekolah ini sudah aktif."))
     school.active = True
     db.session.flush()
     record(
@@ -361,15 +352,15 @@ def create_user(
     """A new account and its one-time password (returned once, to be shown once)."""
     username = username.strip()
     if username_taken(username):
-        raise AdminError(_("Nama pengguna %(name)s sudah dipakai.", name=username), "username")
+        raise Refused(_("Nama pengguna %(name)s sudah dipakai.", name=username), "username")
     user = User(username=username, display_name=display_name.strip(), role=role, active=True)
     if role in SCHOOL_ROLES:
         if school is None or not school.active:
-            raise AdminError(_("Tim SAS dan guru pembina memerlukan sekolah yang aktif."), "npsn")
+            raise Refused(_("Tim SAS dan guru pembina memerlukan sekolah yang aktif."), "npsn")
         user.school_id = school.id
     elif role == Role.DISTRICT:
         if kabupaten is None or kabupaten.level != RegionLevel.KABUPATEN:
-            raise AdminError(_("Akun Dinas Pendidikan memerlukan kabupaten."), "kabupaten")
+            raise Refused(_("Akun Dinas Pendidikan memerlukan kabupaten."), "kabupaten")
         user.region_id = kabupaten.id
     password = _issue_one_time_password(user, now)
     db.session.add(user)
@@ -407,9 +398,9 @@ def rename_user(user: User, display_name: str) -> bool:
 def deactivate_user(user: User, *, by: User) -> None:
     """The account can no longer log in, and every session it has ends now."""
     if user.id == by.id:
-        raise AdminError(_("Anda tidak dapat menonaktifkan akun Anda sendiri."))
+        raise Refused(_("Anda tidak dapat menonaktifkan akun Anda sendiri."))
     if not user.active:
-        raise AdminError(_("Akun ini sudah nonaktif."))
+        raise Refused(_("Akun ini sudah nonaktif."))
     user.active = False
     end_sessions(user)
     db.session.flush()
@@ -419,9 +410,9 @@ def deactivate_user(user: User, *, by: User) -> None:
 def reactivate_user(user: User) -> None:
     """The account may log in again with its password (a forgotten one: reset it)."""
     if user.active:
-        raise AdminError(_("Akun ini sudah aktif."))
+        raise Refused(_("Akun ini sudah aktif."))
     if user.school is not None and not user.school.active:
-        raise AdminError(_("Sekolah akun ini nonaktif; aktifkan sekolahnya dulu."))
+        raise Refused(_("Sekolah akun ini nonaktif; aktifkan sekolahnya dulu."))
     user.active = True
     db.session.flush()
     record("user.reactivated", target=f"user:{user.id}", school_id=user.school_id)
@@ -430,7 +421,7 @@ def reactivate_user(user: User) -> None:
 def reset_password(user: User, *, by: User, now: datetime) -> str:
     """A new one-time password (returned once); the old password and sessions stop working."""
     if user.id == by.id:
-        raise AdminError(_("Ubah kata sandi Anda sendiri di halaman kata sandi."))
+        raise Refused(_("Ubah kata sandi Anda sendiri di halaman kata sandi."))
     password = _issue_one_time_password(user, now)
     end_sessions(user)
     db.session.flush()
@@ -545,7 +536,7 @@ def end_committee_term(
     the school is deactivated and its sessions ended. The ledger is only read; the balance
     carries over as it is."""
     if year not in handover_years(today):
-        raise AdminError(_("Pilih tahun ajaran yang sekarang atau yang sebelumnya."), "year")
+        raise Refused(_("Pilih tahun ajaran yang sekarang atau yang sebelumnya."), "year")
     # Hold the fund row so that no entry lands between reading the balance and the totals.
     db.session.scalar(
         select(Fund)
@@ -555,7 +546,7 @@ def end_committee_term(
     )
     members = active_committee(school)
     if not members:
-        raise AdminError(_("Sekolah ini tidak memiliki akun Tim SAS yang aktif."))
+        raise Refused(_("Sekolah ini tidak memiliki akun Tim SAS yang aktif."))
     totals, _helped = ledger.year_totals(school, date(year, 7, 1))
     handover = CommitteeHandover(
         school_id=school.id,
@@ -596,16 +587,6 @@ def handovers(school: School) -> list[CommitteeHandover]:
             .where(CommitteeHandover.school_id == school.id)
             .options(joinedload(CommitteeHandover.ended_by))
             .order_by(CommitteeHandover.ended_at.desc(), CommitteeHandover.id.desc())
-        )
-    )
-
-
-def handover_for(school: School, handover_id: int) -> CommitteeHandover | None:
-    if not 0 < handover_id <= MAX_ID:
-        return None
-    return db.session.scalar(
-        select(CommitteeHandover).where(
-            CommitteeHandover.id == handover_id, CommitteeHandover.school_id == school.id
         )
     )
 

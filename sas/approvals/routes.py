@@ -1,50 +1,36 @@
 """Pages of the second approver: a waiting disbursement, its approval or rejection, and the
-school's threshold. Nested in the ledger blueprint (URLs under ``/schools/<npsn>``)."""
+school's threshold (URLs under ``/schools/<npsn>``)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
-from sas.authz import MAX_ID, roles, school_for
+from sas import ledger
+from sas.approvals import services as approvals
+from sas.approvals.forms import ApproveForm, RejectForm, ThresholdForm
+from sas.authz import may_approve, may_reject, pending_for, school_view
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.forms import show_refusal
-from sas.ledger import approvals, services
-from sas.ledger.forms import ApproveForm, RejectForm, ThresholdForm
 from sas.models import PendingDisbursement, PendingTransfer, Role, School, User
 from sas.money import format_rupiah
 
-bp = Blueprint("approvals", __name__)
+bp = Blueprint("approvals", __name__, url_prefix="/schools/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 
 
-def pending_for(school: School, pending_id: int) -> PendingDisbursement:
-    """A waiting (or decided) disbursement of the school; 404 outside it."""
-    if not 0 < pending_id <= MAX_ID:
-        abort(404)
-    item = db.session.scalar(
-        select(PendingDisbursement).where(
-            PendingDisbursement.id == pending_id, PendingDisbursement.school_id == school.id
-        )
-    )
-    if item is None:
-        abort(404)
-    return item
-
-
 def decision_forms(
-    lines: list[services.PendingLine], user: User
+    lines: list[approvals.PendingLine], user: User
 ) -> dict[tuple[str, int], tuple[ApproveForm | None, RejectForm | None]]:
     """Per waiting item (by kind and id), the forms ``user`` may use (each approve form with
     its own one-time key); none for a teacher, no approve form for the one who recorded it."""
     return {
         (line.kind, line.item.id): (
-            ApproveForm() if approvals.may_approve(user, line.item) else None,
-            RejectForm() if approvals.may_reject(user, line.item) else None,
+            ApproveForm() if may_approve(user, line.item) else None,
+            RejectForm() if may_reject(user, line.item) else None,
         )
         for line in lines
     }
@@ -72,13 +58,11 @@ def duplicate_request(school: School, error: approvals.DuplicateRequest) -> Resp
     return _to_pending(school, error.pending)
 
 
-PAGE = "ledger/pending.html"
+PAGE = "approvals/pending.html"
 
 
 def _to_pending(school: School, pending: PendingDisbursement) -> Response:
-    return redirect(
-        url_for("ledger.approvals.pending", npsn=school.npsn, pending_id=pending.id), 303
-    )
+    return redirect(url_for("approvals.pending", npsn=school.npsn, pending_id=pending.id), 303)
 
 
 def pending_page(
@@ -96,24 +80,22 @@ def pending_page(
         item=item,
         approve_form=approve_form or ApproveForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
-        may_approve=approvals.may_approve(current_user, item),
-        may_reject=approvals.may_reject(current_user, item),
+        may_approve=may_approve(current_user, item),
+        may_reject=may_reject(current_user, item),
         waiting_days=(today_wib() - item.requested_on).days,
-        stale_after=services.STALE_AFTER_DAYS,
+        stale_after=approvals.STALE_AFTER_DAYS,
     ), status
 
 
 @bp.get("/pending/<int:pending_id>")
-@roles(*READERS)
-def pending(npsn: str, pending_id: int) -> tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(*READERS)
+def pending(school: School, pending_id: int) -> tuple[str, int]:
     return pending_page(PAGE, school, pending_for(school, pending_id))
 
 
 @bp.post("/pending/<int:pending_id>/approve")
-@roles(Role.COMMITTEE)
-def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def approve(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_for(school, pending_id)
     form = ApproveForm()
     if form.validate_on_submit():
@@ -127,13 +109,13 @@ def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
             )
             db.session.commit()
             flash(_("Uang keluar disetujui dan tercatat di buku kas."), "success")
-            return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id), 303)
-        except services.DuplicateSubmission as dup:
+            return redirect(url_for("entries.entry", npsn=school.npsn, entry_id=entry.id), 303)
+        except ledger.DuplicateSubmission as dup:
             db.session.rollback()
             if dup.entry.school_id != school.id:
                 abort(404)
             flash(_("Uang keluar ini sudah disetujui."), "info")
-            return redirect(url_for("ledger.entry", npsn=school.npsn, entry_id=dup.entry.id), 303)
+            return redirect(url_for("entries.entry", npsn=school.npsn, entry_id=dup.entry.id), 303)
         except approvals.AlreadyDecided as done:
             db.session.rollback()
             flash(str(done), "info")
@@ -141,15 +123,14 @@ def approve(npsn: str, pending_id: int) -> Response | tuple[str, int]:
         except approvals.NotAllowed:  # the recorder approving their own
             db.session.rollback()
             abort(403)
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error, "form_key")
     return pending_page(PAGE, school, item, approve_form=form, status=422)
 
 
 @bp.post("/pending/<int:pending_id>/reject")
-@roles(Role.COMMITTEE)
-def reject(npsn: str, pending_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def reject(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_for(school, pending_id)
     form = RejectForm()
     if form.validate_on_submit():
@@ -165,15 +146,14 @@ def reject(npsn: str, pending_id: int) -> Response | tuple[str, int]:
         except approvals.NotAllowed:
             db.session.rollback()
             abort(403)
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error, "reason")
     return pending_page(PAGE, school, item, reject_form=form, status=422)
 
 
 @bp.route("/settings/approval", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def threshold(npsn: str) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def threshold(school: School) -> Response | tuple[str, int]:
     form = ThresholdForm()
     if not form.is_submitted():
         form.threshold.raw = format_rupiah(school.approval_threshold).removeprefix("Rp")
@@ -192,11 +172,11 @@ def threshold(npsn: str) -> Response | tuple[str, int]:
                 )
             else:
                 flash(_("Batas persetujuan tidak berubah."), "info")
-            return redirect(url_for("ledger.dashboard", npsn=school.npsn), 303)
+            return redirect(url_for("cashbook.dashboard", npsn=school.npsn), 303)
         except approvals.NotAllowed:
             db.session.rollback()
             abort(403)
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error, "threshold")
     status = 422 if form.is_submitted() else 200
-    return render_template("ledger/threshold.html", school=school, form=form), status
+    return render_template("approvals/threshold.html", school=school, form=form), status

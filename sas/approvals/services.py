@@ -1,12 +1,12 @@
 """A second approver for large disbursements (a school's approval threshold).
 
-Large transfers to another school wait the same way (``sas.ledger.transfer_approvals``): what
+Large transfers to another school wait the same way (``sas.transfers.approvals``): what
 both share (who may decide, the reload under the lock, rejecting) takes either kind here.
 
 A disbursement of at least the school's threshold is not written to the ledger when it is
 recorded: it waits as a ``PendingDisbursement`` and reserves its amount on the fund
 (``Fund.reserved``), so no other payment can spend that money. A different committee member of
-the same school approves it (then its entry joins the ledger through ``services._append``, dated
+the same school approves it (then its entry joins the ledger through ``ledger.append``, dated
 the day of approval) or either of them rejects it; both release the reservation.
 
 Every write here follows the ledger's pattern: lock the fund, refuse a reused form key, check,
@@ -15,27 +15,30 @@ write, ``flush``. The caller commits once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from sas import audit
+from sas.authz import is_committee_of
 from sas.extensions import db
-from sas.ledger.labels import CATEGORY_LABELS
-from sas.ledger.services import (
+from sas.ledger import (
     InsufficientBalance,
     LedgerError,
-    _append,
-    _lock_fund,
-    _refuse_reused_key,
+    append,
     available_on,
     check_amount,
-    check_entry_date,
+    check_disbursement,
     check_recipient,
-    spendable_on,
+    lock_fund,
+    refuse_overdraft,
+    refuse_reused_key,
 )
+from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Attachment,
     Category,
@@ -46,7 +49,6 @@ from sas.models import (
     PendingStatus,
     PendingTransfer,
     Recipient,
-    Role,
     School,
     User,
 )
@@ -129,8 +131,7 @@ def request_disbursement(
     is already reserved. Its entry will be dated the day of approval, so it cannot be
     back-dated.
     """
-    check_amount(amount)
-    check_entry_date(occurred_on, today)
+    check_disbursement(school, amount, occurred_on, recipient, today)
     if occurred_on != today:
         raise LedgerError(
             _(
@@ -139,14 +140,11 @@ def request_disbursement(
             ),
             "occurred_on",
         )
-    check_recipient(school, recipient)
     refuse_outsider(school, recorded_by)
-    fund = _lock_fund(school)
-    _refuse_reused_key(form_key)
+    fund = lock_fund(school)
+    refuse_reused_key(form_key)
     refuse_reused_request_key(form_key)
-    available = spendable_on(school, fund, today)
-    if amount > available:
-        raise InsufficientBalance(available)
+    refuse_overdraft(school, fund, amount, today)
     pending = PendingDisbursement(
         school_id=school.id,
         amount=amount,
@@ -184,8 +182,8 @@ def approve(
     """Make a waiting disbursement final: its entry joins the ledger dated ``today`` (WIB),
     recorded by the one who asked and approved by ``approved_by``; the reservation goes."""
     refuse_outsider(school, approved_by)
-    fund = _lock_fund(school)
-    _refuse_reused_key(form_key)  # the same approval sent twice: DuplicateSubmission
+    fund = lock_fund(school)
+    refuse_reused_key(form_key)  # the same approval sent twice: DuplicateSubmission
     pending = reload_undecided(school, pending)
     if pending.recorded_by_id == approved_by.id:
         raise NotAllowed(_("Uang keluar yang Anda catat sendiri harus disetujui anggota lain."))
@@ -196,7 +194,7 @@ def approve(
     if pending.amount > available:
         raise InsufficientBalance(available)
     fund.reserved -= pending.amount  # before the entry lowers the balance (reserved <= balance)
-    entry = _append(  # refuses a closed month (today never is)
+    entry = append(  # refuses a closed month (today never is)
         school,
         fund,
         Entry(
@@ -249,7 +247,7 @@ def reject(school: School, pending: W, *, rejected_by: User, reason: str) -> W:
     if not reason:
         raise LedgerError(_("Alasan penolakan wajib diisi."), "reason")
     refuse_outsider(school, rejected_by)
-    fund = _lock_fund(school)
+    fund = lock_fund(school)
     pending = reload_undecided(school, pending)
     fund.reserved -= pending.amount
     decide(pending, PendingStatus.REJECTED, rejected_by, reason)
@@ -273,22 +271,9 @@ def audit_names(pending: Waiting) -> tuple[str, str]:
     return "disbursement", f"pending:{pending.id}"
 
 
-def may_approve(user: User, pending: Waiting) -> bool:
-    """Whether to offer ``user`` the approve button (the services check again)."""
-    return _is_member(user, pending.school_id) and user.id != pending.recorded_by_id
-
-
-def may_reject(user: User, pending: Waiting) -> bool:
-    return _is_member(user, pending.school_id)
-
-
-def _is_member(user: User, school_id: int) -> bool:
-    return user.role == Role.COMMITTEE and user.active and user.school_id == school_id
-
-
 def refuse_outsider(school: School, user: User) -> None:
     """Only an active committee member of ``school`` asks, approves or rejects."""
-    if not _is_member(user, school.id):
+    if not is_committee_of(user, school.id):
         raise NotAllowed(_("Hanya anggota komite sekolah ini yang dapat melakukannya."))
 
 
@@ -329,3 +314,50 @@ def describe_pending(pending: Waiting) -> str:
         how=_("barang") if pending.in_kind else _("tunai"),
     )
     return f"{text} — {pending.description}" if pending.description else text
+
+
+STALE_AFTER_DAYS = 14  # a disbursement waiting longer than this is flagged on the dashboard
+
+
+@dataclass(frozen=True)
+class PendingLine:
+    item: PendingDisbursement | PendingTransfer
+    waiting_days: int
+
+    stale_after: int = STALE_AFTER_DAYS
+
+    @property
+    def stale(self) -> bool:
+        return self.waiting_days > self.stale_after
+
+    @property
+    def kind(self) -> str:
+        return "transfer" if isinstance(self.item, PendingTransfer) else "disbursement"
+
+
+def pending_lines(school: School, today: date) -> list[PendingLine]:
+    """The school's disbursements and transfers waiting for a second committee member,
+    oldest first."""
+    disbursements = db.session.scalars(
+        select(PendingDisbursement)
+        .where(
+            PendingDisbursement.school_id == school.id,
+            PendingDisbursement.status == PendingStatus.PENDING,
+        )
+        .options(joinedload(PendingDisbursement.recipient))
+        .options(joinedload(PendingDisbursement.recorded_by))
+    ).all()
+    moves = db.session.scalars(
+        select(PendingTransfer)
+        .where(
+            PendingTransfer.school_id == school.id,
+            PendingTransfer.status == PendingStatus.PENDING,
+        )
+        .options(joinedload(PendingTransfer.to_school))
+        .options(joinedload(PendingTransfer.recorded_by))
+    ).all()
+    items = sorted(
+        [*disbursements, *moves],
+        key=lambda p: (p.requested_on, isinstance(p, PendingTransfer), p.id),
+    )
+    return [PendingLine(item, (today - item.requested_on).days) for item in items]

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from sas.authz import class_for, roles, school_for
+from sas.authz import class_for, roles, school_for, school_view
 from sas.classes import services
 from sas.classes.forms import AddClassesForm, ClassActionForm, RenameClassForm
 from sas.extensions import db
 from sas.forms import show_refusal
-from sas.ledger.services import LedgerError
+from sas.ledger import LedgerError
 from sas.models import Role, School, SchoolClass
 
 bp = Blueprint("classes", __name__, url_prefix="/schools/<npsn>/classes")
@@ -51,15 +51,14 @@ def _done(school: School, message: str) -> Response:
 
 
 @bp.get("")
-@roles(Role.COMMITTEE, Role.TEACHER)
-def index(npsn: str) -> tuple[str, int]:
-    return _page(school_for(npsn, current_user))
+@school_view(Role.COMMITTEE, Role.TEACHER)
+def index(school: School) -> tuple[str, int]:
+    return _page(school)
 
 
 @bp.post("")
-@roles(Role.COMMITTEE)
-def add(npsn: str) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def add(school: School) -> Response | tuple[str, int]:
     form = AddClassesForm()
     if form.validate_on_submit():
         try:
@@ -72,9 +71,8 @@ def add(npsn: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/<int:class_id>/rename")
-@roles(Role.COMMITTEE)
-def rename(npsn: str, class_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def rename(school: School, class_id: int) -> Response | tuple[str, int]:
     item = class_for(school, class_id)
     form = rename_form(item, posted=True)
     if form.validate_on_submit():

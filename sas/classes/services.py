@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from sas import audit
 from sas.extensions import db
-from sas.ledger.services import LedgerError
+from sas.ledger import LedgerError
 from sas.models import School, SchoolClass, User
 
 LABEL = re.compile(r"^[0-9A-Z][0-9A-Z .\-/]{0,19}$")

@@ -1,4 +1,5 @@
-"""School pages: dashboard, cash book, entries. Committee writes; teacher reads; nobody else."""
+"""Recording: a contribution, a day's class collections, a disbursement; an entry's page, its
+correction (void) and its evidence. The committee writes; teachers read the entry page."""
 
 from __future__ import annotations
 
@@ -9,66 +10,44 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from sas.authz import entry_for, recipient_for, roles, school_for
+from sas import ledger
+from sas.approvals import routes as approval_routes
+from sas.approvals import services as approvals
+from sas.authz import attachment_for, entry_for, recipient_for, school_view
 from sas.classes.services import active_classes, retired_classes
-from sas.dates import PROGRAMME_START, school_year_label, today_wib
-from sas.evidence.services import attach
-from sas.extensions import db
-from sas.forms import show_refusal
-from sas.fragments import fragment
-from sas.ledger import approval_routes, approvals, chain, services
-from sas.ledger.forms import (
-    CashBookFilterForm,
+from sas.dates import PROGRAMME_START, today_wib
+from sas.entries import services
+from sas.entries.forms import (
     ClassCollectionsForm,
     ContributionForm,
     DisbursementForm,
     VoidForm,
 )
-from sas.ledger.labels import CHAIN_PROBLEMS, KIND_LABELS
+from sas.evidence.forms import AttachForm, SupersedeForm
+from sas.evidence.services import AlreadySuperseded, attach, supersede
+from sas.extensions import db
+from sas.forms import show_refusal
 from sas.models import Category, Entry, EntryKind, Role, School, Source
 from sas.recipients.services import active_recipients
 
-bp = Blueprint("ledger", __name__, url_prefix="/schools/<npsn>")
-bp.register_blueprint(approval_routes.bp)  # the second approver: ledger.approvals.*
+bp = Blueprint("entries", __name__, url_prefix="/schools/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
-FILTER_ARGS = ("kind", "from", "to", "category")  # the only query keys passed on to links
-
-
-FORM_KEY = re.compile(r"[0-9a-f]{32}")  # as sas.ledger.forms.form_key_field makes them
-
-
-@bp.context_processor
-def ledger_helpers() -> dict[str, object]:
-    return {
-        "describe": services.describe,
-        "describe_line": services.describe_line,
-        "describe_pending": approvals.describe_pending,
-        "kind_labels": KIND_LABELS,
-        "chain_problems": CHAIN_PROBLEMS,
-    }
-
-
-@bp.app_template_filter("fingerprint")
-def fingerprint_filter(chain_head: str | None) -> str:
-    return chain.fingerprint(chain_head)
+FORM_KEY = re.compile(r"[0-9a-f]{32}")  # as sas.fields.form_key_field makes them
 
 
 def _to_entry(school: School, entry: Entry, message: str, category: str = "success") -> Response:
-    target = url_for("ledger.entry", npsn=school.npsn, entry_id=entry.id)  # before the commit
+    target = url_for("entries.entry", npsn=school.npsn, entry_id=entry.id)  # before the commit
     db.session.commit()  # expires the rows: reading them after it would cost queries
     flash(message, category)
     return redirect(target, 303)
@@ -88,10 +67,10 @@ def _confirm(school: School, entries: list[Entry], again: str, earlier: bool = F
     is harmless: its one-time key records nothing twice and shows this page again. The page
     is drawn before the commit, from the rows this request holds."""
     page = render_template(
-        "ledger/saved.html",
+        "entries/saved.html",
         school=school,
         entries=entries,
-        balance=services.balance(school),
+        balance=ledger.balance(school),
         again=again,
         earlier=earlier,
     )
@@ -133,85 +112,12 @@ def _prefill() -> dict[str, object]:
     return data
 
 
-@bp.get("")
-@roles(*READERS)
-def dashboard(npsn: str) -> str:
-    school = school_for(npsn, current_user)
-    today = today_wib()
-    board = services.dashboard(school, today)
-    can_record = current_user.can_record
-    version = board.version()
-    body = fragment(
-        None if version is None else ("dashboard", version, str(get_locale()), can_record),
-        lambda: render_template(
-            "ledger/_dashboard.html",
-            school=school,
-            board=board,
-            can_record=can_record,
-            school_year=school_year_label(today),
-            decisions=approval_routes.decision_forms(board.pending, current_user),
-        ),
-    )
-    return render_template("ledger/dashboard.html", school=school, body=body)
-
-
-def _filter_from(form: CashBookFilterForm) -> services.CashBookFilter:
-    form.validate()
-    return services.CashBookFilter(
-        kind=EntryKind(form.kind.data) if form.kind.data and not form.kind.errors else None,
-        start=form.from_.data if not form.from_.errors else None,
-        end=form.to.data if not form.to.errors else None,
-        category=(
-            Category(form.category.data)
-            if form.category.data and not form.category.errors
-            else None
-        ),
-    )
-
-
-@bp.get("/ledger")
-@roles(*READERS)
-def cash_book(npsn: str) -> str:
-    school = school_for(npsn, current_user)
-    form = CashBookFilterForm(request.args)
-    flt = _filter_from(form)
-    # newest first unless asked for the printed book's order (urut=lama)
-    oldest_first = request.args.get("urut") == "lama"
-    page = services.cash_book_page(
-        school,
-        flt,
-        request.args.get("page", 1, type=int),
-        current_app.config["ENTRIES_PER_PAGE"],
-        newest_first=not oldest_first,
-    )
-    args = {k: v for k, v in request.args.items() if k in FILTER_ARGS and v}
-    order = {"urut": "lama"} if oldest_first else {}
-    return render_template(
-        "ledger/cash_book.html", school=school, form=form, book=page, args=args, order=order
-    )
-
-
-@bp.get("/ledger.csv")
-@roles(*READERS)
-def cash_book_csv(npsn: str) -> Response:
-    school = school_for(npsn, current_user)
-    flt = _filter_from(CashBookFilterForm(request.args))
-    body = services.cash_book_csv(services.cash_book_lines(school, flt))
-    filename = f"buku-kas-{school.npsn}-{flt.slug()}.csv"
-    return Response(
-        stream_with_context(body),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 @bp.route("/contributions/new", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def new_contribution(school: School) -> str | Response | tuple[str, int]:
     form = ContributionForm(**_prefill())
     form.set_classes([c.label for c in active_classes(school)])
-    again = url_for("ledger.new_contribution", npsn=school.npsn, **_again_args())
+    again = url_for("entries.new_contribution", npsn=school.npsn, **_again_args())
     if earlier := _sent_before(school):
         return _confirm(school, earlier, again, earlier=True)
     if form.validate_on_submit():
@@ -229,26 +135,25 @@ def new_contribution(npsn: str) -> str | Response | tuple[str, int]:
                 today=today_wib(),
             )
             return _confirm(school, [entry], again)
-        except services.DuplicateSubmission as dup:
+        except ledger.DuplicateSubmission as dup:
             return _confirm(school, _same_school(school, [dup.entry]), again, earlier=True)
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
-    return render_template("ledger/contribution_form.html", school=school, form=form), status
+    return render_template("entries/contribution_form.html", school=school, form=form), status
 
 
 @bp.route("/contributions/classes", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def class_collections(npsn: str) -> str | tuple[str, int]:
+@school_view(Role.COMMITTEE)
+def class_collections(school: School) -> str | tuple[str, int]:
     """A day's class collections in one form: a row per active class, empty rows skipped."""
-    school = school_for(npsn, current_user)
     posted = request.form if request.method == "POST" else {}
     # a class retired since the form was shown keeps its row and what was typed in it
     retired = [c for c in retired_classes(school) if posted.get(f"class_{c.id}", "").strip()]
     form = ClassCollectionsForm.for_classes(
         [(c.id, c.label) for c in active_classes(school) + retired], **_prefill()
     )
-    again = url_for("ledger.class_collections", npsn=school.npsn, **_again_args())
+    again = url_for("entries.class_collections", npsn=school.npsn, **_again_args())
     if earlier := _sent_before(school, batch=True):
         return _confirm(school, earlier, again, earlier=True)
     if form.validate_on_submit():
@@ -264,12 +169,12 @@ def class_collections(npsn: str) -> str | tuple[str, int]:
             return _confirm(school, entries, again)
         except services.DuplicateBatch as dup:
             return _confirm(school, _same_school(school, dup.entries), again, earlier=True)
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error, fallback=None)
     day = form.occurred_on.data if not form.occurred_on.errors else None
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "ledger/class_collections.html",
+        "entries/class_collections.html",
         school=school,
         form=form,
         recorded=services.class_totals_on(school, day) if day else {},
@@ -277,16 +182,15 @@ def class_collections(npsn: str) -> str | tuple[str, int]:
 
 
 @bp.route("/disbursements/new", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def new_disbursement(school: School) -> str | Response | tuple[str, int]:
     form = DisbursementForm(**_prefill())
     recipients = active_recipients(school)
     form.recipient_id.choices = [
         SelectChoice("", _("— pilih penerima —")),
         *(SelectChoice(r.id, f"{r.name} ({r.class_label})") for r in recipients),
     ]
-    again = url_for("ledger.new_disbursement", npsn=school.npsn, **_again_args())
+    again = url_for("entries.new_disbursement", npsn=school.npsn, **_again_args())
     if earlier := _sent_before(school):
         return _confirm(school, earlier, again, earlier=True)
     try:
@@ -325,15 +229,15 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
             )
             attach(school, form.evidence.prepared, entry=entry, added_by=current_user)
             return _confirm(school, [entry], again)
-        except services.DuplicateSubmission as dup:
+        except ledger.DuplicateSubmission as dup:
             return _confirm(school, _same_school(school, [dup.entry]), again, earlier=True)
         except approvals.DuplicateRequest as dup:
             return approval_routes.duplicate_request(school, dup)
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error)
     status = 422 if form.is_submitted() else 200
     return render_template(
-        "ledger/disbursement_form.html",
+        "entries/disbursement_form.html",
         school=school,
         form=form,
         available=school.fund.available,
@@ -342,12 +246,11 @@ def new_disbursement(npsn: str) -> str | Response | tuple[str, int]:
 
 
 @bp.get("/entries/<int:entry_id>")
-@roles(*READERS)
-def entry(npsn: str, entry_id: int) -> str:
-    school = school_for(npsn, current_user)
+@school_view(*READERS)
+def entry(school: School, entry_id: int) -> str:
     item = entry_for(school, entry_id)
     return render_template(
-        "ledger/entry.html", school=school, entry=item, form=VoidForm(), redo=_redo(school, item)
+        "entries/entry.html", school=school, entry=item, form=VoidForm(), redo=_redo(school, item)
     )
 
 
@@ -358,17 +261,16 @@ def _redo(school: School, entry: Entry) -> str | None:
         return None
     day = original.occurred_on.isoformat()
     if original.kind == EntryKind.DISBURSEMENT:
-        return url_for("ledger.new_disbursement", npsn=school.npsn, occurred_on=day)
+        return url_for("entries.new_disbursement", npsn=school.npsn, occurred_on=day)
     if original.source == Source.CLASS:
-        return url_for("ledger.class_collections", npsn=school.npsn, occurred_on=day)
+        return url_for("entries.class_collections", npsn=school.npsn, occurred_on=day)
     source = original.source.value  # every contribution has one (the kind_fields CHECK)
-    return url_for("ledger.new_contribution", npsn=school.npsn, occurred_on=day, source=source)
+    return url_for("entries.new_contribution", npsn=school.npsn, occurred_on=day, source=source)
 
 
 @bp.post("/entries/<int:entry_id>/void")
-@roles(Role.COMMITTEE)
-def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def void(school: School, entry_id: int) -> Response | tuple[str, int]:
     original = entry_for(school, entry_id)
     form = VoidForm()
     if form.validate_on_submit():
@@ -382,11 +284,66 @@ def void(npsn: str, entry_id: int) -> Response | tuple[str, int]:
                 today=today_wib(),
             )
             return _to_entry(school, reversal, _("Transaksi dibatalkan dengan entri koreksi."))
-        except services.DuplicateSubmission as dup:
+        except ledger.DuplicateSubmission as dup:
             [first] = _same_school(school, [dup.entry])
             message = _("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali.")
             return _to_entry(school, first, message, "info")
-        except services.LedgerError as error:
+        except ledger.LedgerError as error:
             show_refusal(form, error, fallback="reason")
-    page = render_template("ledger/entry.html", school=school, entry=original, form=form, redo=None)
+    page = render_template(
+        "entries/entry.html", school=school, entry=original, form=form, redo=None
+    )
     return page, 422
+
+
+def _disbursement_for(school: School, entry_id: int) -> Entry:
+    entry = entry_for(school, entry_id)
+    if entry.kind != EntryKind.DISBURSEMENT:
+        abort(404)
+    return entry
+
+
+def _entry_page(school: School, entry: Entry, **forms: object) -> tuple[str, int]:
+    """The entry page again, with an evidence form's errors."""
+    page = render_template(
+        "entries/entry.html",
+        school=school,
+        entry=entry,
+        form=VoidForm(),
+        **forms,
+    )
+    return page, 422
+
+
+@bp.post("/entries/<int:entry_id>/evidence")
+@school_view(Role.COMMITTEE)
+def add_evidence(school: School, entry_id: int) -> Response | tuple[str, int]:
+    entry = _disbursement_for(school, entry_id)
+    form = AttachForm()
+    if not form.validate_on_submit():
+        return _entry_page(school, entry, attach_form=form)
+    added = attach(school, form.files.prepared, entry=entry, added_by=current_user)
+    db.session.commit()
+    flash(_("%(count)d bukti ditambahkan.", count=len(added)), "success")
+    return redirect(url_for("entries.entry", npsn=school.npsn, entry_id=entry.id), 303)
+
+
+@bp.post("/evidence/<int:attachment_id>/supersede")
+@school_view(Role.COMMITTEE)
+def supersede_evidence(school: School, attachment_id: int) -> Response | tuple[str, int]:
+    attachment = attachment_for(school, attachment_id)
+    if attachment.entry is None:  # still pending: its page belongs to the approvals
+        abort(404)
+    form = SupersedeForm(prefix=f"s{attachment.id}")  # one form per attachment on the page
+    if not form.validate_on_submit():
+        return _entry_page(
+            school, attachment.entry, supersede_form=form, supersede_id=attachment.id
+        )
+    try:
+        supersede(attachment, reason=form.reason.data, by=current_user)
+        db.session.commit()
+        flash(_("Bukti ditandai diganti; tetap tersimpan dan tercantum."), "success")
+    except AlreadySuperseded:
+        db.session.rollback()
+        flash(_("Bukti ini sudah ditandai diganti sebelumnya."), "info")
+    return redirect(url_for("entries.entry", npsn=school.npsn, entry_id=attachment.entry_id), 303)

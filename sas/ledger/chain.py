@@ -3,7 +3,7 @@
 An entry stores ``prev_hash`` (the hash of the school's previous entry, or ``GENESIS``) and
 ``hash`` = SHA-256 of its canonical content, which includes ``prev_hash``. The content is JSON
 with sorted keys and no spaces: amounts as integer Rupiah, dates ISO, timestamps UTC. Appends
-are serialised per school by the fund lock (``sas.ledger.services``), and the fund keeps the
+are serialised per school by the fund lock (``sas.ledger.book.lock_fund``), and the fund keeps the
 chain head. ``verify`` walks a school's chain in ``seq`` order and names the first entry that
 does not fit: changed (its hash no longer matches its content), deleted (a gap in ``seq`` or a
 ``prev_hash`` that points elsewhere) or reordered (``seq`` is part of the content).
@@ -23,6 +23,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from sas.dates import school_year_start
 from sas.extensions import db
 from sas.models import Entry, Fund, School
 
@@ -103,11 +104,11 @@ def entry_hash(entry: Any) -> str:
 def seal(rows: list[dict[str, Any]], head: str | None = None) -> str | None:
     """Give rows about to be bulk-inserted (one school's new entries, in ``seq`` order, with
     their ids and ``voids_entry_id`` set) their kuitansi numbers and their links in the chain,
-    as ``_append`` would; returns the new chain head. For loaders (the demo, the benchmark)
+    as ``append`` would; returns the new chain head. For loaders (the demo, the benchmark)
     that write a school's whole history into an empty ledger."""
     receipts: dict[int, int] = {}
     for row in rows:
-        year = row["occurred_on"].year - (row["occurred_on"].month < 7)
+        year = school_year_start(row["occurred_on"])
         receipts[year] = receipts.get(year, 0) + 1
         row["receipt_year"], row["receipt_no"] = year, receipts[year]
         row["prev_hash"] = head or GENESIS

@@ -1,8 +1,8 @@
 """The append-only ledger: one row per entry, never updated or deleted.
 
-The rules that write these rows live in ``sas.ledger.services``; the database backs the most
-important of them with constraints (positive amounts, one void per entry, one entry per form key,
-a fund balance that cannot go below zero).
+The rules that write these rows live in the ledger kernel (``sas.ledger``); the database backs
+the most important of them with constraints (positive amounts, one void per entry, one entry
+per form key, a fund balance that cannot go below zero).
 """
 
 from __future__ import annotations
@@ -119,9 +119,9 @@ class Entry(db.Model):
     # void
     voids_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
-    # a disbursement approved by a second committee member (``sas.ledger.approvals``)
+    # a disbursement approved by a second committee member (``sas.approvals``)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # the transfer between two schools (``sas.ledger.transfers``) that this entry is one half
+    # the transfer between two schools (``sas.transfers.moving``) that this entry is one half
     # of, or whose half it voids; None for everything else
     transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))
 

@@ -1,9 +1,10 @@
 """Running totals kept beside the ledger so that reports never scan it.
 
-Every row here is changed only by ``sas.ledger.services``, in the same transaction as the entry
-that causes the change, and can always be rebuilt from the ledger (``flask sas rebuild-totals``;
-``flask sas check-totals`` compares). Amounts are net of voids, counted in the month (and school
-year) where each entry or void is dated, so a closed month's figures never change.
+Every row here is changed only by the ledger kernel (``sas.ledger``), in the same transaction as
+the entry that causes the change, and can always be rebuilt from the ledger (``flask sas
+rebuild-totals``; ``flask sas check-totals`` compares). Amounts are net of voids, counted in
+the month (and school year) where each entry or void is dated, so a closed month's figures
+never change.
 """
 
 from __future__ import annotations

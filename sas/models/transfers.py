@@ -3,7 +3,7 @@ schools' funds.
 
 A transfer is written as two ledger entries (``Entry.transfer_id``): a transfer out in the
 giving school's ledger and a transfer in in the receiving school's, appended in one transaction
-by ``sas.ledger.transfers``. The row here ties them together and says where the money went; it
+by ``sas.transfers.moving``. The row here ties them together and says where the money went; it
 changes only when the pair is voided. A request's ``received`` is the sum of the transfers
 against it that were not voided, kept under a lock on the request row.
 """

@@ -6,20 +6,27 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from sas.authz import roles, school_for
-from sas.dates import PROGRAMME_START, month_bounds, next_month, parse_month, today_wib
+from sas import ledger
+from sas.authz import school_view
+from sas.dates import (
+    PROGRAMME_START,
+    format_month_long,
+    month_bounds,
+    next_month,
+    parse_month,
+    today_wib,
+)
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.ledger.labels import CATEGORY_LABELS, SOURCE_LABELS
 from sas.main.services import is_public
 from sas.models import Role, School
 from sas.months import services
 from sas.months.forms import CloseMonthForm
+from sas.months.services import close_month
 from sas.receipts.services import Share
 from sas.reports.services import monthly_report
 
@@ -28,15 +35,10 @@ bp = Blueprint("months", __name__, url_prefix="/schools/<npsn>/months")
 READERS = (Role.COMMITTEE, Role.TEACHER)
 
 
-def month_name(month: date) -> str:
-    """``date(2026, 11, 1)`` -> "November 2026" in the user's language."""
-    return format_date(month, "MMMM y")
-
-
 @bp.context_processor
 def month_helpers() -> dict[str, object]:
     return {
-        "month_name": month_name,
+        "month_name": format_month_long,
         "month_key": lambda month: month.strftime("%Y-%m"),
         "category_labels": CATEGORY_LABELS,
         "source_labels": SOURCE_LABELS,
@@ -76,9 +78,8 @@ def _to_list(school: School) -> Response:
 
 
 @bp.get("")
-@roles(*READERS)
-def index(npsn: str) -> str:
-    school = school_for(npsn, current_user)
+@school_view(*READERS)
+def index(school: School) -> str:
     today = today_wib()
     return render_template(
         "months/index.html", school=school, lines=services.month_lines(school, today)
@@ -86,28 +87,26 @@ def index(npsn: str) -> str:
 
 
 @bp.post("/<month>/close")
-@roles(Role.COMMITTEE)
-def close(npsn: str, month: str) -> Response:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def close(school: School, month: str) -> Response:
     first = _month_or_404(month)
     if not CloseMonthForm().validate_on_submit():
         flash(_("Formulir tidak sah; muat ulang halaman dan coba lagi."), "info")
         return _to_list(school)
     try:
-        ledger.close_month(school, first, closed_by=current_user, today=today_wib())
+        close_month(school, first, closed_by=current_user, today=today_wib())
     except ledger.LedgerError as error:
         db.session.rollback()
         flash(str(error), "info")
         return _to_list(school)
     db.session.commit()
-    flash(_("Buku bulan %(month)s sudah ditutup.", month=month_name(first)), "success")
+    flash(_("Buku bulan %(month)s sudah ditutup.", month=format_month_long(first)), "success")
     return _to_list(school)
 
 
 @bp.get("/<month>")
-@roles(*READERS)
-def report(npsn: str, month: str) -> str:
-    school = school_for(npsn, current_user)
+@school_view(*READERS)
+def report(school: School, month: str) -> str:
     first = _month_or_404(month)
     this_month = today_wib().replace(day=1)
     if first > this_month:

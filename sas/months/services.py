@@ -2,7 +2,8 @@
 
 The figures come from the report service (the running totals), never from the ledger, so the
 months list agrees with the school summary and the district report; each month carries its
-closing (tutup buku), if any, read from ``month_closings``.
+closing (tutup buku), if any, read from ``month_closings``; and closing a month
+(``close_month``), which freezes it in the school's ledger.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from sas.dates import month_bounds, report_deadline, school_year_start
+from sas import audit
+from sas.dates import PROGRAMME_START, month_bounds, report_deadline, school_year_start
 from sas.extensions import db
-from sas.models import MonthClosing, MonthTotal, School
+from sas.ledger import LedgerError, lock_fund, totals
+from sas.models import MonthClosing, MonthTotal, School, User
 from sas.reports.services import ReportFilter, school_summary
 
 
@@ -81,3 +85,34 @@ def month_lines(school: School, today: date) -> list[MonthLine]:
                 )
             )
     return lines
+
+
+def close_month(school: School, month: date, *, closed_by: User, today: date) -> MonthClosing:
+    """Tutup buku: freeze a month that has ended; nothing can be dated on or before it again."""
+    first, last = month_bounds(month)
+    if first < PROGRAMME_START.replace(day=1):
+        raise LedgerError(_("Tanggal tidak boleh sebelum 1 Januari 2011."), "month")
+    if last >= today:
+        raise LedgerError(_("Bulan ini belum berakhir; tutup buku sesudah akhir bulan."), "month")
+    fund = lock_fund(school)
+    if db.session.get(MonthClosing, (school.id, first)) is not None:
+        raise LedgerError(_("Bulan ini sudah ditutup."), "month")
+    closing = MonthClosing(
+        school_id=school.id,
+        month=first,
+        closed_by_id=closed_by.id,
+        on_time=today <= report_deadline(first),
+    )
+    closing.chain_head, closing.chain_seq = fund.chain_head, fund.last_seq
+    db.session.add(closing)
+    fund.closed_through = max(fund.closed_through or last, last)
+    db.session.flush()
+    totals.apply_closing(closing)
+    audit.record(
+        "month.closed",
+        target=f"month:{first:%Y-%m}",
+        school_id=school.id,
+        detail=f"on_time={'yes' if closing.on_time else 'no'}",
+        actor=closed_by,
+    )
+    return closing

@@ -51,7 +51,11 @@ def manifest() -> Response:
 # forms, which carry no child's name (the disbursement form lists the school's recipients,
 # whom its committee sees anyway), and the "no signal" page. Never the cash book, recipients
 # or entries.
-OFFLINE_FORMS = ("ledger.class_collections", "ledger.new_contribution", "ledger.new_disbursement")
+OFFLINE_FORMS = (
+    "entries.class_collections",
+    "entries.new_contribution",
+    "entries.new_disbursement",
+)
 
 
 def entry_forms(user: User) -> dict[str, str]:
@@ -61,12 +65,10 @@ def entry_forms(user: User) -> dict[str, str]:
     return {endpoint: url_for(endpoint, npsn=user.school.npsn) for endpoint in OFFLINE_FORMS}
 
 
-@bp.app_template_global()
 def offline_pages(user: User) -> list[str]:
     return [url_for("offline.no_signal"), *entry_forms(user).values()]
 
 
-@bp.app_template_global()
 def drawn_at() -> int:
     """When the page was drawn (Unix seconds): a form opened from the phone's copy tells its
     age by it, and takes today's date when it was drawn on an earlier day (app.js)."""

@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from sas import checkpoints
 from sas.auth.limits import address_key
-from sas.authz import entry_for, roles, school_for
+from sas.authz import entry_for, school_for, school_view
 from sas.models import Role, School
 from sas.receipts import services
 
@@ -29,9 +29,8 @@ def receipt_helpers() -> dict[str, object]:
 
 
 @bp.get("/schools/<npsn>/entries/<int:entry_id>/kuitansi")
-@roles(*READERS)
-def kuitansi(npsn: str, entry_id: int) -> str:
-    school = school_for(npsn, current_user)
+@school_view(*READERS)
+def kuitansi(school: School, entry_id: int) -> str:
     entry = entry_for(school, entry_id)
     url = url_for("receipts.verify", **services.verification_args(entry), _external=True)
     number = entry.receipt_number

@@ -3,9 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from sas.authz import recipient_for, roles, school_for
+from sas.authz import recipient_for, school_view
 from sas.extensions import db
-from sas.models import Role
+from sas.models import Role, School
 from sas.recipients import services
 from sas.recipients.forms import RecipientForm
 
@@ -13,18 +13,16 @@ bp = Blueprint("recipients", __name__, url_prefix="/schools/<npsn>/recipients")
 
 
 @bp.get("")
-@roles(Role.COMMITTEE, Role.TEACHER)
-def index(npsn: str) -> str:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE, Role.TEACHER)
+def index(school: School) -> str:
     return render_template(
         "recipients/index.html", school=school, recipients=services.list_recipients(school)
     )
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def new(npsn: str) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def new(school: School) -> Response | tuple[str, int]:
     form = RecipientForm()
     if form.validate_on_submit():
         services.add_recipient(
@@ -44,9 +42,8 @@ def new(npsn: str) -> Response | tuple[str, int]:
 
 
 @bp.route("/<int:recipient_id>/edit", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def edit(npsn: str, recipient_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def edit(school: School, recipient_id: int) -> Response | tuple[str, int]:
     recipient = recipient_for(school, recipient_id)
     form = RecipientForm(obj=recipient)
     if form.validate_on_submit():

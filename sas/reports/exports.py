@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from sas.ledger.labels import CATEGORY_LABELS
-from sas.ledger.services import _safe_cell
 from sas.models import Jenjang
 from sas.reports.services import (
     CategoryFigure,
@@ -48,6 +48,14 @@ STATUS_LABELS = {
 }
 
 
+def safe_cell(value: object) -> object:
+    """Neutralise spreadsheet formulas: text starting with = + - @ (or tab/CR) gets a quote
+    (every CSV and XLSX the app writes passes its cells through here)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def month_status(status: MonthStatus) -> str:
     """``on_time``, ``late``, ``open`` (due, not closed) or ``not_due``."""
     if status.closed:
@@ -58,6 +66,12 @@ def month_status(status: MonthStatus) -> str:
 def students(count: int, suppress: bool = True) -> int | str:
     """A count of students helped as it may leave the school: ``"<3"`` for 1 or 2."""
     return SUPPRESSED if suppress and is_suppressed(count) else count
+
+
+def format_students(count: int, suppress: bool = True) -> str:
+    """The same count on a page: ``"<3"``, or the number in the user's language (``1.234``)."""
+    shown = students(count, suppress)
+    return shown if isinstance(shown, str) else format_number(shown)
 
 
 # --- the order of a table ----------------------------------------------------------------------
@@ -330,9 +344,9 @@ def to_csv(table: Table) -> bytes:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow([_safe_cell(h) for h in table.header])
+    writer.writerow([safe_cell(h) for h in table.header])
     for line in table.rows:
-        writer.writerow(["" if c is None else _safe_cell(c) for c in line])
+        writer.writerow(["" if c is None else safe_cell(c) for c in line])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -344,15 +358,15 @@ def to_xlsx(tables: list[Table], head: list[str]) -> bytes:
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
         for line in head:
-            sheet.append([_safe_cell(line)])
+            sheet.append([safe_cell(line)])
         sheet["A1"].font = bold
         sheet.append([])
-        sheet.append([_safe_cell(h) for h in table.header])
+        sheet.append([safe_cell(h) for h in table.header])
         header_row = sheet.max_row
         for cell in sheet[header_row]:
             cell.font = bold
         for line in table.rows:
-            sheet.append([_safe_cell(c) for c in line])
+            sheet.append([safe_cell(c) for c in line])
             for i in table.money:
                 sheet.cell(sheet.max_row, i + 1).number_format = "#,##0"
         for cell in sheet[sheet.max_row]:

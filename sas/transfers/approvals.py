@@ -4,12 +4,12 @@ A transfer of at least the giving school's approval threshold is not written whe
 it waits as a ``PendingTransfer`` and reserves its amount on the giver's fund, and the
 receiving school sees nothing of it. A different committee member of the giving school approves
 it (then both funds are locked, the lower school id first as every transfer does, and the pair
-is written by ``transfers.transfer`` with all its checks, dated the day of approval) or either
+is written by ``moving.transfer`` with all its checks, dated the day of approval) or either
 of them rejects it (``approvals.reject``). If the transfer can no longer be made when it is
 approved (its request was filled or closed meanwhile, the receiving school left), it lapses:
 the approval is refused, the reservation goes and the row says why.
 
-Who may decide, the reload under the lock and rejecting are ``sas.ledger.approvals``'s. The
+Who may decide, the reload under the lock and rejecting are ``sas.approvals.services``'s. The
 caller commits once.
 """
 
@@ -22,21 +22,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sas import audit
-from sas.extensions import db
-from sas.ledger import transfers
-from sas.ledger.approvals import (
+from sas.approvals.services import (
     DuplicateRequest,
     NotAllowed,
     decide,
     refuse_outsider,
     reload_undecided,
 )
-from sas.ledger.services import (
+from sas.extensions import db
+from sas.ledger import (
     InsufficientBalance,
     LedgerError,
-    _lock_fund,
     check_amount,
     check_entry_date,
+    lock_fund,
     refuse_child_name,
     spendable_on,
 )
@@ -50,6 +49,7 @@ from sas.models import (
     User,
 )
 from sas.money import format_rupiah
+from sas.transfers import moving
 
 
 class Lapsed(LedgerError):
@@ -81,26 +81,26 @@ def request_transfer(
             ),
             "occurred_on",
         )
-    transfers.check_receiver(giver, receiver)
+    moving.check_receiver(giver, receiver)
     if request is not None and request.school_id != receiver.id:
         raise LedgerError(_("Permintaan bantuan tidak ditemukan."), "request")
     refuse_child_name(giver, note, "note")
     refuse_outsider(giver, recorded_by)
     if not form_key or len(form_key) > 64:
         raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."))
-    fund = _lock_fund(giver)
+    fund = lock_fund(giver)
     waiting = db.session.scalar(select(PendingTransfer).where(PendingTransfer.form_key == form_key))
     if waiting is not None:
         raise DuplicateRequest(waiting)
     done = db.session.scalar(select(Transfer).where(Transfer.form_key == form_key))
     if done is not None:
-        raise transfers.DuplicateTransfer(done)
+        raise moving.DuplicateTransfer(done)
     available = spendable_on(giver, fund, today)
     if amount > available:
         raise InsufficientBalance(available)
     if request is not None:  # read, not locked: nothing of it changes until approval
         db.session.refresh(request)
-        transfers.check_request(request, amount)
+        moving.check_request(request, amount)
     pending = PendingTransfer(
         school_id=giver.id,
         to_school_id=receiver.id,
@@ -138,26 +138,26 @@ def approve(
     ``Lapsed`` (after releasing the money) when it can no longer be made."""
     refuse_outsider(giver, approved_by)
     receiver = pending.to_school
-    funds = transfers.lock_both(giver, receiver)
+    funds = moving.lock_both(giver, receiver)
     done = db.session.scalar(select(Transfer).where(Transfer.form_key == form_key))
     if done is not None:  # the same approval sent twice
-        raise transfers.DuplicateTransfer(done)
+        raise moving.DuplicateTransfer(done)
     pending = reload_undecided(giver, pending)
     if pending.recorded_by_id == approved_by.id:
         raise NotAllowed(_("Transfer yang Anda catat sendiri harus disetujui anggota lain."))
     request = None
     try:
-        transfers.check_receiver(giver, receiver)
+        moving.check_receiver(giver, receiver)
         # a recipient named like the note since it was sent: it lapses, it does not stick
         refuse_child_name(giver, pending.note, "note")
         if pending.request_id is not None:
-            request = transfers.lock_request(pending.request_id)
-            transfers.check_request(request, pending.amount)
+            request = moving.lock_request(pending.request_id)
+            moving.check_request(request, pending.amount)
     except LedgerError as error:
         _lapse(funds[giver.id], pending, approved_by, str(error))
     funds[giver.id].reserved -= pending.amount  # before the pair spends it
     db.session.flush()
-    moved = transfers.transfer(
+    moved = moving.transfer(
         giver,
         receiver,
         amount=pending.amount,

@@ -6,8 +6,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from sas.fields import ALL, EntryForm, RupiahField, form_key_field
 from sas.forms import BaseForm
-from sas.ledger.forms import ALL, EntryForm, RupiahField, form_key_field
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.transfers.services import MAX_DESCRIPTION
 

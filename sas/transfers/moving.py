@@ -1,5 +1,5 @@
 """Sekolah Asuh Sekolah: moving money from one school's fund to another's, under the same
-ledger rules as every other write (``sas.ledger.services``).
+ledger rules as every other write (the kernel, ``sas.ledger``).
 
 One transfer is two entries appended in one transaction: a transfer out in the giving school's
 ledger and a transfer in in the receiving school's, each in its school's chain. Both funds are
@@ -16,19 +16,19 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from sas import audit
+from sas.approvals.services import DuplicateRequest
 from sas.extensions import db
-from sas.ledger.approvals import DuplicateRequest
-from sas.ledger.services import (
+from sas.ledger import (
     InsufficientBalance,
     LedgerError,
-    _append,
-    _lock_fund,
-    _refuse_closed_month,
-    _refuse_reused_key,
+    append,
     append_reversal,
     check_amount,
     check_entry_date,
+    lock_fund,
     refuse_child_name,
+    refuse_closed_month,
+    refuse_reused_key,
     spendable_on,
 )
 from sas.models import (
@@ -68,7 +68,7 @@ def lock_both(first: School, second: School) -> dict[int, Fund]:
     """Lock the two funds, the lower school id first (one order for everyone: no deadlock)."""
     funds = {}
     for school in sorted((first, second), key=lambda s: s.id):
-        funds[school.id] = _lock_fund(school)
+        funds[school.id] = lock_fund(school)
     return funds
 
 
@@ -120,7 +120,7 @@ def transfer(
 ) -> Transfer:
     """Send ``amount`` from the giver's fund to the receiver's, optionally against a request of
     the receiver: both halves or neither. ``approved_by``: the second committee member who
-    approved a large one (``sas.ledger.transfer_approvals``), the actor of its audit rows."""
+    approved a large one (``sas.transfers.approvals``), the actor of its audit rows."""
     check_amount(amount)
     check_entry_date(occurred_on, today)
     check_receiver(giver, receiver)
@@ -136,10 +136,10 @@ def transfer(
     waiting = db.session.scalar(select(PendingTransfer).where(PendingTransfer.form_key == form_key))
     if waiting is not None:
         raise DuplicateRequest(waiting)
-    _refuse_reused_key(out_key)
-    _refuse_reused_key(in_key)
+    refuse_reused_key(out_key)
+    refuse_reused_key(in_key)
     for school in (giver, receiver):
-        _refuse_closed_month(funds[school.id], occurred_on)
+        refuse_closed_month(funds[school.id], occurred_on)
     available = spendable_on(giver, funds[giver.id], occurred_on)
     if amount > available:
         raise InsufficientBalance(available)
@@ -163,7 +163,7 @@ def transfer(
         (receiver, EntryKind.TRANSFER_IN, Direction.IN, in_key),
     )
     for school, kind, direction, key in halves:
-        entry = _append(
+        entry = append(
             school,
             funds[school.id],
             Entry(
@@ -225,8 +225,8 @@ def void_transfer(
     refuse_child_name(giver, reason, "reason")
     funds = lock_both(giver, receiver)
     db.session.refresh(moved)
-    _refuse_reused_key(out_key)  # the same form sent twice: saved once, said so (not refused)
-    _refuse_reused_key(in_key)
+    refuse_reused_key(out_key)  # the same form sent twice: saved once, said so (not refused)
+    refuse_reused_key(in_key)
     if moved.voided:
         raise LedgerError(_("Transfer ini sudah dibatalkan."), "reason")
     available = spendable_on(receiver, funds[receiver.id], today)

@@ -4,7 +4,7 @@ and transfers, the transfer form and a transfer's page.
 Committees write for their own school only (``school_for``); the receiving school must be of the
 same kabupaten (the ledger refuses otherwise); teachers and the district read. A transfer at or
 above the school's approval threshold waits for a second committee member of the giving school
-(``sas.ledger.transfer_approvals``); only the giving school sees it until then.
+(``sas.transfers.approvals``); only the giving school sees it until then.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from sas import ledger
+from sas.approvals import routes as approval_routes
+from sas.approvals import services as approvals
+from sas.approvals.forms import ApproveForm, RejectForm
 from sas.authz import (
     board_kabupaten_for,
     pending_transfer_for,
@@ -23,15 +27,12 @@ from sas.authz import (
     request_seen_by,
     roles,
     school_for,
+    school_view,
     transfer_for,
 )
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.forms import show_refusal
-from sas.ledger import approval_routes, approvals, transfer_approvals
-from sas.ledger import services as ledger
-from sas.ledger import transfers as moving
-from sas.ledger.forms import ApproveForm, RejectForm
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
@@ -42,7 +43,8 @@ from sas.models import (
     Transfer,
 )
 from sas.money import format_rupiah
-from sas.transfers import services
+from sas.transfers import approvals as transfer_approvals
+from sas.transfers import moving, services
 from sas.transfers.forms import (
     BoardFilterForm,
     CloseRequestForm,
@@ -121,9 +123,8 @@ def request_page(request_id: int) -> str:
 
 
 @bp.get("/schools/<npsn>/antar-sekolah")
-@roles(*SCHOOL)
-def school_page(npsn: str) -> str:
-    school = school_for(npsn, current_user)
+@school_view(*SCHOOL)
+def school_page(school: School) -> str:
     return render_template(
         "transfers/school.html",
         school=school,
@@ -135,9 +136,8 @@ def school_page(npsn: str) -> str:
 
 
 @bp.route("/schools/<npsn>/bantuan/baru", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def new_request(npsn: str) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def new_request(school: School) -> Response | tuple[str, int]:
     form = RequestForm()
     if form.validate_on_submit():
         try:
@@ -193,9 +193,8 @@ def fulfil_request(npsn: str, request_id: int) -> Response:
 
 
 @bp.route("/schools/<npsn>/transfers/new", methods=["GET", "POST"])
-@roles(Role.COMMITTEE)
-def new_transfer(npsn: str) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def new_transfer(school: School) -> Response | tuple[str, int]:
     form = TransferForm()
     answering = None
     asked = request.args.get("request", type=int) or (
@@ -293,17 +292,15 @@ PENDING_PAGE = "transfers/pending.html"
 
 
 @bp.get("/schools/<npsn>/transfers/pending/<int:pending_id>")
-@roles(*SCHOOL)
-def pending_transfer(npsn: str, pending_id: int) -> tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(*SCHOOL)
+def pending_transfer(school: School, pending_id: int) -> tuple[str, int]:
     item = pending_transfer_for(school, pending_id)
     return approval_routes.pending_page(PENDING_PAGE, school, item)
 
 
 @bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/approve")
-@roles(Role.COMMITTEE)
-def approve_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def approve_transfer(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_transfer_for(school, pending_id)
     form = ApproveForm()
     if form.validate_on_submit():
@@ -344,9 +341,8 @@ def approve_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/reject")
-@roles(Role.COMMITTEE)
-def reject_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def reject_transfer(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_transfer_for(school, pending_id)
     form = RejectForm()
     if form.validate_on_submit():
@@ -368,9 +364,8 @@ def reject_transfer(npsn: str, pending_id: int) -> Response | tuple[str, int]:
 
 
 @bp.get("/schools/<npsn>/transfers/<int:transfer_id>")
-@roles(*SCHOOL)
-def transfer(npsn: str, transfer_id: int) -> str:
-    school = school_for(npsn, current_user)
+@school_view(*SCHOOL)
+def transfer(school: School, transfer_id: int) -> str:
     item = transfer_for(school, transfer_id)
     return _transfer_page(school, item, VoidTransferForm())
 
@@ -389,9 +384,8 @@ def _transfer_page(school: School, item: Transfer, form: VoidTransferForm) -> st
 
 
 @bp.post("/schools/<npsn>/transfers/<int:transfer_id>/void")
-@roles(Role.COMMITTEE)
-def void_transfer(npsn: str, transfer_id: int) -> Response | tuple[str, int]:
-    school = school_for(npsn, current_user)
+@school_view(Role.COMMITTEE)
+def void_transfer(school: School, transfer_id: int) -> Response | tuple[str, int]:
     item = transfer_for(school, transfer_id)
     if item.from_school_id != school.id:  # only the giving school voids the pair
         abort(403)
@@ -407,11 +401,15 @@ def void_transfer(npsn: str, transfer_id: int) -> Response | tuple[str, int]:
             )
             db.session.commit()
             flash(_("Transfer dibatalkan di kedua buku kas."), "success")
-            return redirect(url_for("transfers.transfer", npsn=npsn, transfer_id=transfer_id), 303)
+            return redirect(
+                url_for("transfers.transfer", npsn=school.npsn, transfer_id=transfer_id), 303
+            )
         except ledger.DuplicateSubmission:
             db.session.rollback()
             flash(_("Formulir ini sudah tersimpan sebelumnya; tidak dicatat dua kali."), "info")
-            return redirect(url_for("transfers.transfer", npsn=npsn, transfer_id=transfer_id), 303)
+            return redirect(
+                url_for("transfers.transfer", npsn=school.npsn, transfer_id=transfer_id), 303
+            )
         except ledger.LedgerError as error:
             show_refusal(form, error, "reason")
     item = transfer_for(school, transfer_id)

@@ -1,6 +1,6 @@
 """Requests for help and the board of open requests of a kabupaten (Sekolah Asuh Sekolah).
 
-Moving the money is a ledger write and lives in ``sas.ledger.transfers``; here are the requests
+Moving the money is a ledger write and lives in ``sas.transfers.moving``; here are the requests
 a school posts (no money moves) and what the pages read. A request's description is the only
 thing other schools see about the receiving school's needs: never a child's name.
 """
@@ -17,8 +17,7 @@ from sqlalchemy.orm import joinedload
 from sas import audit
 from sas.dates import WIB
 from sas.extensions import db
-from sas.ledger.services import LedgerError, check_amount, refuse_child_name
-from sas.ledger.transfers import lock_request
+from sas.ledger import LedgerError, check_amount, refuse_child_name
 from sas.models import (
     Category,
     HelpRequest,
@@ -28,6 +27,7 @@ from sas.models import (
     Transfer,
     User,
 )
+from sas.transfers.moving import lock_request
 
 MAX_DESCRIPTION = 500
 

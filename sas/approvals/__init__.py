@@ -1,0 +1,1 @@
+"""A second committee member's approval of large disbursements (and what transfers share of it)."""

@@ -1,0 +1,1 @@
+"""Recording money in a school's book: contributions, class collections, disbursements, voids."""
