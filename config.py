@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -16,7 +17,7 @@ def database_url(default: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str) -> dict[str, Any]:
     """SQLite waits for a busy writer; PostgreSQL gives up on a held row lock after a while.
     PostgreSQL's pool checks its connections in ``sas.extensions.check_pooled_connections``."""
     if url.startswith("sqlite"):

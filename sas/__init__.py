@@ -142,6 +142,7 @@ def register_login_protection(app: Flask) -> None:
     from sas.receipts.routes import limit_checks
 
     if app.config.get("PROXY_FIX"):
+        # Flask's documented way to add WSGI middleware: wsgi_app is a method, replaced here
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
             x_for=app.config["PROXY_FIX_X_FOR"],
@@ -242,7 +243,9 @@ def register_errorhandlers(app: Flask) -> None:
             return "500 Internal Server Error", 500, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(HTTPException)
-    def other_http_error(e: HTTPException) -> Response | HTTPException | tuple[str, int, dict]:
+    def other_http_error(
+        e: HTTPException,
+    ) -> Response | HTTPException | tuple[str, int, dict[str, str]]:
         if e.code is None or e.code < 400:
             return e
         return page(

@@ -16,6 +16,7 @@ import hashlib
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app, send_from_directory
 from werkzeug.wrappers import Response
@@ -85,6 +86,6 @@ def init_app(app: Flask) -> None:
     app.view_functions["static"] = serve
 
     @app.url_defaults
-    def hashed_static(endpoint: str, values: dict) -> None:
+    def hashed_static(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint == "static" and "filename" in values:
             values["filename"] = assets.hashed_name(values["filename"])

@@ -9,7 +9,7 @@
 import re
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, url_for
@@ -70,7 +70,6 @@ BEFORE_OWN_PASSWORD = frozenset(
 )
 
 
-@login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The cookie holds ``id:session_version``; an old version (after logout) loads nobody."""
     try:
@@ -82,6 +81,9 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.active or user.session_version != version:
         return None
     return user
+
+
+login_manager.user_loader(load_user)  # registered by a call: flask_login is untyped
 
 
 def require_login() -> Response | None:
@@ -151,22 +153,27 @@ def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 abort(403)
             return view(*args, **kwargs)
 
+        # read by require_login, which checks the role before the view (and its CSRF check)
+        # runs; a function object takes any attribute, which its type does not declare
         wrapped.allowed_roles = allowed  # type: ignore[attr-defined]
         return wrapped
 
     return decorator
 
 
-def school_view(*allowed: Role) -> Callable[[Callable[..., R]], Callable[..., R]]:
+def school_view(
+    *allowed: Role,
+) -> Callable[[Callable[Concatenate[School, P], R]], Callable[..., R]]:
     """A page of the user's own school (URLs under ``/schools/<npsn>``): ``roles(*allowed)``,
     then the school the URL names, if it is the user's (``school_for``: 404 otherwise), given
-    to the view as its first argument instead of the NPSN."""
+    to the view as its first argument instead of the NPSN. (The view Flask gets is typed
+    ``Callable[..., R]``: Flask passes ``npsn`` by keyword, which ``Concatenate`` cannot say.)"""
 
-    def decorator(view: Callable[..., R]) -> Callable[..., R]:
+    def decorator(view: Callable[Concatenate[School, P], R]) -> Callable[..., R]:
         @roles(*allowed)
         @wraps(view)
-        def wrapped(npsn: str, **kwargs: object) -> R:
-            return view(school_for(npsn, current_user), **kwargs)
+        def wrapped(npsn: str, *args: P.args, **kwargs: P.kwargs) -> R:
+            return view(school_for(npsn, current_user), *args, **kwargs)
 
         return wrapped
 
@@ -215,9 +222,19 @@ def scoped(model: type[T], object_id: int, visible: Callable[[T], bool]) -> T:
     return item
 
 
-def of_school(school: School, model: type[T], object_id: int) -> T:
+class SchoolRow(Protocol):
+    """A row that belongs to one school."""
+
+    @property
+    def school_id(self) -> int: ...
+
+
+S = TypeVar("S", bound=SchoolRow)
+
+
+def of_school(school: School, model: type[S], object_id: int) -> S:
     """A row of ``model`` that belongs to ``school`` (its ``school_id``); otherwise 404."""
-    return scoped(model, object_id, lambda item: item.school_id == school.id)  # type: ignore[attr-defined]
+    return scoped(model, object_id, lambda item: item.school_id == school.id)
 
 
 def school_by_npsn(npsn: str) -> School | None:

@@ -213,6 +213,7 @@ def latest(limit: int, *, payloads: bool = True) -> list[Checkpoint]:
 def check_signature(doc: dict[str, Any], key_hex: str) -> dict[str, Any]:
     """The payload of ``doc`` if ``key_hex`` signed it and its root fits its schools; else
     CheckpointError."""
+    payload: dict[str, Any]
     try:
         payload, signature = doc["payload"], bytes.fromhex(doc["signature"])
         schools = payload["schools"]
@@ -284,7 +285,8 @@ def read_documents(source: str, fetch: Any = None) -> list[dict[str, Any]]:
         found = found["checkpoints"] if isinstance(found.get("checkpoints"), list) else [found]
     if not found or not all(isinstance(doc, dict) for doc in found):
         raise CheckpointError(f"{source} holds no checkpoint")
-    return found
+    documents: list[dict[str, Any]] = found
+    return documents
 
 
 # --- witness ------------------------------------------------------------------------------------
@@ -354,7 +356,9 @@ def witness(url: str, folder: Path, *, pin: str | None = None, fetch: Any = None
     return []
 
 
-def _advance(last: dict[str, tuple[int, str]], payload: dict, problems: list[str]) -> None:
+def _advance(
+    last: dict[str, tuple[int, str]], payload: dict[str, Any], problems: list[str]
+) -> None:
     """Check ``payload`` against the last seq and head held per school, then hold its own."""
     named = {s["npsn"]: (int(s["seq"]), s["head"]) for s in payload["schools"]}
     when = payload["created_at"]
@@ -394,14 +398,14 @@ def covering(school: School, seq: int) -> Coverage | None:
     low, high = 0, len(ids)
     while low < high:
         middle = (low + high) // 2
-        named = _school_in(db.session.get(Checkpoint, ids[middle]), school.npsn)
+        named = _school_in(db.session.get_one(Checkpoint, ids[middle]), school.npsn)
         if named is not None and named["seq"] >= seq:
             high = middle
         else:
             low = middle + 1
     if low == len(ids):
         return None
-    row = db.session.get(Checkpoint, ids[low])
+    row = db.session.get_one(Checkpoint, ids[low])  # append-only: every listed id is there
     named = _school_in(row, school.npsn) or {}
     current = db.session.scalar(
         select(Entry.hash).where(Entry.school_id == school.id, Entry.seq == named.get("seq"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
@@ -14,14 +15,23 @@ from sqlalchemy import func, select
 from sas.extensions import db
 from sas.models import ApiToken, Region, Role, School, User
 
+if TYPE_CHECKING:
+    from sas.checkpoints import Mismatch
+
 sas_cli = AppGroup("sas", help="SAS Ledger commands.")
 
 
-def _audit(action: str, detail: str | None = None, **fields: object) -> None:
+def _audit(
+    action: str,
+    detail: str | None = None,
+    *,
+    target: str | None = None,
+    school_id: int | None = None,
+) -> None:
     """One audit row for a command (actor "cli"), flushed: the caller commits it."""
     from sas import audit
 
-    audit.record(action, detail=detail, actor_name="cli", **fields)  # type: ignore[arg-type]
+    audit.record(action, detail=detail, actor_name="cli", target=target, school_id=school_id)
 
 
 @sas_cli.command("create-user")
@@ -138,7 +148,7 @@ def verify_ledger(npsn: str | None, source: str | None, public_key: str | None) 
         raise SystemExit(1)
 
 
-def _trusted_checkpoints(source: str, public_key: str | None) -> list[dict]:
+def _trusted_checkpoints(source: str, public_key: str | None) -> list[dict[str, Any]]:
     """Every checkpoint of ``source``, newest first, each signed by the trusted key."""
     from sas import checkpoints
 
@@ -154,7 +164,7 @@ def _trusted_checkpoints(source: str, public_key: str | None) -> list[dict]:
         raise click.ClickException(str(error)) from None
 
 
-def _check_checkpoint(payload: dict, npsn: str | None) -> list:
+def _check_checkpoint(payload: dict[str, Any], npsn: str | None) -> list[Mismatch]:
     from sas import checkpoints
 
     if npsn is not None:
@@ -306,6 +316,7 @@ def revoke_token_command(token_id: int | None, username: str | None, name: str |
         if row is None:
             raise click.ClickException(f"no token with id {token_id}")
     else:
+        assert username is not None  # by_name
         user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
         row = active_token_named(user, name or "") if user is not None else None
         if row is None:

@@ -93,19 +93,19 @@ def format_day(day: date | None) -> str:
 
 def format_timestamp(moment: datetime | None) -> str:
     """A moment to the minute, in WIB: "27 Nov 2026 14:05"; nothing for no moment."""
-    return format_datetime(moment, "d MMM y HH:mm") if moment else ""
+    return str(format_datetime(moment, "d MMM y HH:mm")) if moment else ""
 
 
 def format_month(month: date) -> str:
     """``date(2026, 11, 1)`` -> "Nov 2026" (tables and headings)."""
-    return format_date(month, "MMM y")
+    return str(format_date(month, "MMM y"))
 
 
 def format_month_long(month: date) -> str:
     """``date(2026, 11, 1)`` -> "November 2026" (titles and sentences)."""
-    return format_date(month, "MMMM y")
+    return str(format_date(month, "MMMM y"))
 
 
 def format_month_short(month: date) -> str:
     """``date(2026, 11, 1)`` -> "Nov" (a chart's axis, where the school year is known)."""
-    return format_date(month, "MMM")
+    return str(format_date(month, "MMM"))

@@ -230,7 +230,7 @@ class Book:
     _queue: list[tuple[date, int, int, Callable[..., None], dict[str, Any]]] = field(
         default_factory=list
     )
-    _order: itertools.count = field(default_factory=itertools.count)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
     def today(self) -> date:
@@ -363,10 +363,10 @@ def plan_contributions(
         if start <= extra and is_school_day(extra):
             chance = rng.random()
             if chance < 0.06:  # a parent, an alumnus, a teacher
-                gift = {"donor_name": rng.choice(DONORS), "note": rng.choice(DONOR_NOTES)}
+                donor = {"donor_name": rng.choice(DONORS), "note": rng.choice(DONOR_NOTES)}
                 amount = rounded(rng.uniform(50_000, 750_000), 25_000)
                 book.plan(
-                    extra, 0, book.contribute, amount=amount, source=Source.INDIVIDUAL, **gift
+                    extra, 0, book.contribute, amount=amount, source=Source.INDIVIDUAL, **donor
                 )
             elif chance < 0.10:  # no name is kept at all
                 amount = rounded(rng.uniform(20_000, 500_000), 10_000)
@@ -674,7 +674,11 @@ def help_between_schools(
     moved = 0
     for i, (giver, asked, receiver_index, amount) in enumerate(TRANSFERS):
         request = posted[asked] if asked is not None else None
-        receiver = request.school if request is not None else schools[receiver_index]
+        if request is not None:
+            receiver = request.school
+        else:
+            assert receiver_index is not None  # a transfer without a request names its school
+            receiver = schools[receiver_index]
         try:
             with db.session.begin_nested():
                 transfer(

@@ -3,8 +3,11 @@ set up: the language of a request (``select_locale``), the database engine's beh
 
 import re
 import select
+import sqlite3
 import time
+from typing import TYPE_CHECKING, Any, cast
 
+import psycopg
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -12,9 +15,11 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Connection, Engine, MetaData, event
+from sqlalchemy.engine.interfaces import DBAPIConnection, ExecutionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
 
 
 class Base(DeclarativeBase):
@@ -34,6 +39,12 @@ READING = frozenset({"GET", "HEAD", "OPTIONS"})
 PLAIN_READ = re.compile(r"\s*SELECT\b(?!.*\bFOR\s+(UPDATE|NO\s+KEY|SHARE|KEY))", re.I | re.S)
 
 db = SQLAlchemy(model_class=Base)
+# The models' base class. Flask-SQLAlchemy makes ``db.Model`` at run time, as a subclass of
+# Base (with table names and ``query``), so a type checker cannot see it: it is told Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -44,9 +55,10 @@ def select_locale() -> str:
     """The language chosen with the switch, else Indonesian (Babel's locale selector; pages
     also read it, as ``select_locale()``, for their ``lang``)."""
     chosen = session.get("lang") if has_request_context() else None
-    if chosen in current_app.config["LANGUAGES"]:
+    if isinstance(chosen, str) and chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -59,7 +71,7 @@ def configure_sqlite(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -68,7 +80,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _begin(conn: Connection) -> None:
         reading = has_request_context() and request.method in READING
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
@@ -88,13 +100,20 @@ def read_without_transactions(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _begin(conn: Connection) -> None:
         if has_request_context() and request.method in READING:
-            conn.connection.dbapi_connection.autocommit = True
+            psycopg_connection(conn).autocommit = True
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _execute(conn, _cursor, statement, _params, context, _many) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection = conn.connection.dbapi_connection
+    def _execute(
+        conn: Connection,
+        _cursor: object,
+        statement: str,
+        _params: object,
+        context: ExecutionContext,
+        _many: bool,
+    ) -> None:
+        dbapi_connection = psycopg_connection(conn)
         if (
             dbapi_connection.autocommit
             and dbapi_connection.info.transaction_status == TransactionStatus.IDLE
@@ -103,9 +122,17 @@ def read_without_transactions(engine: Engine) -> None:
             dbapi_connection.execute("BEGIN")
 
     @event.listens_for(engine, "checkin")
-    def _checkin(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _checkin(
+        dbapi_connection: psycopg.Connection[Any] | None, _record: ConnectionPoolEntry
+    ) -> None:
         if dbapi_connection is not None and not dbapi_connection.closed:
             dbapi_connection.autocommit = False
+
+
+def psycopg_connection(conn: Connection) -> psycopg.Connection[Any]:
+    """The driver's connection under a PostgreSQL ``conn`` (SQLAlchemy types it as any DBAPI
+    connection, or None once closed)."""
+    return cast(psycopg.Connection[Any], conn.connection.dbapi_connection)
 
 
 def check_pooled_connections(engine: Engine, idle_seconds: float) -> None:
@@ -121,11 +148,13 @@ def check_pooled_connections(engine: Engine, idle_seconds: float) -> None:
     """
 
     @event.listens_for(engine, "checkin")
-    def _checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    def _checkin(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
         record.info["returned_at"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+    def _checkout(
+        dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
+    ) -> None:
         returned_at = record.info.get("returned_at")
         if returned_at is None:
             return  # just connected

@@ -22,6 +22,9 @@ class RupiahField(StringField):
     "1,5 juta": ``sas.money.parse_rupiah``). Rendered for a phone's number pad, and read back
     in words as it is typed (static/app.js)."""
 
+    # Any, as every wtforms field's data: None until parsed, an int once the form validated.
+    data: Any
+
     def __call__(self, **kwargs: Any) -> Any:
         kwargs.setdefault("inputmode", "decimal")  # a number pad with "." and ","
         kwargs.setdefault("autocomplete", "off")

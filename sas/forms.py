@@ -70,11 +70,11 @@ class BaseForm(FlaskForm):
         def get_translations(self, form: Any) -> _Translations:
             return _Translations()
 
-        def bind_field(self, form: Any, unbound_field: Any, options: dict) -> Any:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
             filters = (*unbound_field.kwargs.get("filters", ()), strip_control_characters)
             return unbound_field.bind(form=form, filters=filters, **options)
 
-        def render_field(self, field: Any, render_kw: dict) -> Any:
+        def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
             if field.errors and field.type not in NOT_TYPED:
                 render_kw = {
                     "aria_invalid": "true",
@@ -83,7 +83,9 @@ class BaseForm(FlaskForm):
                 }
                 if self.form is not None and self.form.first_invalid() is field:
                     render_kw["autofocus"] = True
-            return super().render_field(field, render_kw)
+            # wtforms makes each form's Meta a subclass of its parents' (FlaskForm's, then
+            # DefaultMeta, which has render_field): a base this class statement cannot show
+            return super().render_field(field, render_kw)  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

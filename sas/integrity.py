@@ -55,7 +55,7 @@ def transfer_differences() -> list[str]:
     """Each transfer against its entries: one half out of the giver and one into the receiver,
     both for its amount, and two corrections dated ``voided_on`` exactly when it is voided."""
 
-    def count(*conditions) -> ColumnElement[int]:  # type: ignore[no-untyped-def]
+    def count(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
 
     same = Entry.amount == Transfer.amount

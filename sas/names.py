@@ -63,7 +63,7 @@ def _latin(char: str) -> str:
     what it is confused with (``н`` looks like ``ʜ``, LATIN LETTER SMALL CAPITAL H)."""
     if char.isascii():
         return char
-    glyphs = [glyph["c"] for glyph in confusables_data.get(char, ())]
+    glyphs: list[str] = [glyph["c"] for glyph in confusables_data.get(char, ())]
     for glyph in glyphs:
         if len(glyph) == 1 and glyph.isascii() and glyph.isalpha():
             return glyph

@@ -102,15 +102,18 @@ def evidence_helpers() -> dict[str, object]:
 def translations() -> NullTranslations:
     """This request's catalogue. Flask-Babel's template callables look it up afresh for every
     string (a page has dozens); the locale does not change within a request."""
+    found: NullTranslations
     try:
-        return g.sas_translations
+        found = g.sas_translations
     except AttributeError:
         g.sas_translations = found = get_translations()
-        return found
+    return found
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.install_gettext_callables(  # replaces Flask-Babel's, same behaviour
+    # replaces Flask-Babel's, same behaviour; jinja2's i18n extension (which Flask-Babel
+    # loads) adds this method to the Environment at run time, so its class does not declare it
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),
         ngettext=lambda s, p, n: translations().ungettext(s, p, n),
         newstyle=True,

@@ -26,10 +26,10 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
@@ -137,7 +137,7 @@ def parse(text: str) -> list[Row]:
         if header is None:
             raise FileError(_("File kosong."))
         columns = _columns(header[1])
-        rows = []
+        rows: list[Row] = []
         for line, cells in lines:
             if len(rows) >= MAX_ROWS:
                 raise FileError(_("Terlalu banyak baris: paling banyak %(max)d.", max=MAX_ROWS))
@@ -158,12 +158,21 @@ def parse(text: str) -> list[Row]:
     return rows
 
 
-def _rows(reader: Iterable[list[str]]) -> Iterator[tuple[int, list[str]]]:
+class LineReader(Protocol):
+    """What ``_rows`` reads: a ``csv.reader``, its rows and the line it is on."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+
+def _rows(reader: LineReader) -> Iterator[tuple[int, list[str]]]:
     """Non-blank lines, cleaned, with their line numbers (Excel leaves ';;;;' lines)."""
     for cells in reader:
         cleaned = [_clean(c) for c in cells]
         if any(cleaned):
-            yield reader.line_num, cleaned  # type: ignore[attr-defined]
+            yield reader.line_num, cleaned
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -75,7 +75,7 @@ def admin_helpers() -> dict[str, object]:
 
 def _conflict() -> str:
     """Another admin saved the same code, NPSN or username at the same moment."""
-    return _("Data yang sama baru saja disimpan orang lain; periksa lalu coba lagi.")
+    return str(_("Data yang sama baru saja disimpan orang lain; periksa lalu coba lagi."))
 
 
 def _no_store(response: Response) -> Response:
@@ -303,7 +303,9 @@ def _import_folder() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "imports"
 
 
-def _preview(plan: imports.Plan, token: str, status: int = 200, warning: str | None = None):  # type: ignore[no-untyped-def]
+def _preview(
+    plan: imports.Plan, token: str, status: int = 200, warning: str | None = None
+) -> tuple[str, int]:
     confirm = ImportConfirmForm(formdata=None, token=token, digest=plan.digest)
     return render_template(
         "admin/import_preview.html", plan=plan, confirm=confirm, warning=warning
@@ -312,7 +314,7 @@ def _preview(plan: imports.Plan, token: str, status: int = 200, warning: str | N
 
 @bp.route("/admin/schools/import", methods=["GET", "POST"])
 @roles(Role.ADMIN)
-def import_schools():  # type: ignore[no-untyped-def]
+def import_schools() -> tuple[str, int]:
     """Upload a file: the preview shows every row, and nothing is written yet."""
     form = ImportForm()
     if form.validate_on_submit():
@@ -334,7 +336,7 @@ def import_schools():  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/schools/import/confirm")
 @roles(Role.ADMIN)
-def confirm_import():  # type: ignore[no-untyped-def]
+def confirm_import() -> Response | tuple[str, int]:
     """Check the kept file again and, if it still does what the preview showed, import it."""
     form = ImportConfirmForm()
     folder, user_id = _import_folder(), current_user.id
@@ -423,7 +425,7 @@ def users() -> str:
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @roles(Role.ADMIN)
-def new_user():  # type: ignore[no-untyped-def]
+def new_user() -> Response | tuple[str, int]:
     form = UserForm(
         role=request.args.get("role", Role.COMMITTEE.value), npsn=request.args.get("npsn", "")
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
@@ -46,13 +47,13 @@ OTP_VALID_FOR = timedelta(days=7)
 class Page:
     """One page of a list."""
 
-    items: list
+    items: list[Any]
     page: int
     pages: int
     total: int
 
 
-def paginate(stmt: Select, page: int, per_page: int) -> Page:
+def paginate(stmt: Select[Any], page: int, per_page: int) -> Page:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pages = max(1, -(-(total or 0) // per_page))
     page = min(max(page, 1), pages)
@@ -149,7 +150,7 @@ def region_lines() -> list[RegionLine]:
         .all()
     )
     regions = list(db.session.scalars(select(Region).order_by(Region.code)))
-    kecamatan = {}
+    kecamatan: dict[int, int] = {}
     for region in regions:
         if region.parent_id is not None:
             kecamatan[region.parent_id] = kecamatan.get(region.parent_id, 0) + 1

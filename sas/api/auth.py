@@ -45,7 +45,8 @@ def _authenticate() -> User:
             )
         return _token_user(token)
     if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
+        user: User = current_user._get_current_object()  # the proxy's User (flask_login: Any)
+        return user
     raise ApiError(401, headers={"WWW-Authenticate": CHALLENGE})
 
 

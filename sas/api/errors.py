@@ -88,8 +88,9 @@ def register(bp: Blueprint) -> None:
         # abort(404) from the scoped lookups lands here, with werkzeug's generic wording.
         status = error.code or 500
         headers = {}
-        if status == 405 and getattr(error, "valid_methods", None):
-            headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        valid_methods = getattr(error, "valid_methods", None)  # MethodNotAllowed's
+        if status == 405 and valid_methods:
+            headers["Allow"] = ", ".join(valid_methods)
         return error_response(status, MESSAGES.get(status, error.name), headers=headers)
 
     # By status code as well as by class: Flask prefers the app's handlers for a code (its HTML

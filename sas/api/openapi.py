@@ -309,7 +309,11 @@ RESPONSES: dict[str, Any] = {
 
 
 def _operation(
-    summary: str, description: str, schema: str, parameters: list[str], errors: list[str]
+    summary: str,
+    description: str,
+    schema: str,
+    parameters: list[str],
+    errors: list[tuple[str, str]],
 ) -> dict[str, Any]:
     return {
         "get": {

@@ -3,9 +3,10 @@ school's threshold (URLs under ``/schools/<npsn>``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from sas import ledger
 from sas.approvals import services as approvals
@@ -61,7 +62,9 @@ def duplicate_request(school: School, error: approvals.DuplicateRequest) -> Resp
 PAGE = "approvals/pending.html"
 
 
-def _to_pending(school: School, pending: PendingDisbursement) -> Response:
+def _to_pending(school: School, pending: approvals.Waiting) -> Response:
+    """The page of a waiting disbursement (the approval errors carry either kind of waiting
+    item; on these pages it is always a disbursement)."""
     return redirect(url_for("approvals.pending", npsn=school.npsn, pending_id=pending.id), 303)
 
 

@@ -356,8 +356,9 @@ def pending_lines(school: School, today: date) -> list[PendingLine]:
         .options(joinedload(PendingTransfer.to_school))
         .options(joinedload(PendingTransfer.recorded_by))
     ).all()
+    waiting: list[Waiting] = [*disbursements, *moves]
     items = sorted(
-        [*disbursements, *moves],
+        waiting,
         key=lambda p: (p.requested_on, isinstance(p, PendingTransfer), p.id),
     )
     return [PendingLine(item, (today - item.requested_on).days) for item in items]

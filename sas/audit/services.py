@@ -92,7 +92,7 @@ def record(
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user._get_current_object()  # type: ignore[attr-defined]
+        actor = current_user._get_current_object()
     if school_id is None and actor is not None and actor.role in (Role.COMMITTEE, Role.TEACHER):
         school_id = actor.school_id
     event = AuditEvent(
@@ -143,7 +143,7 @@ def wib_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), WIB).astimezone(UTC)
 
 
-def _filtered(flt: AuditFilter) -> Select:
+def _filtered(flt: AuditFilter) -> Select[tuple[AuditEvent]]:
     stmt = select(AuditEvent)
     if flt.school_id is not None:
         stmt = stmt.where(AuditEvent.school_id == flt.school_id)

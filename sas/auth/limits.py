@@ -38,6 +38,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
+from typing import cast
 
 from flask import Flask, abort, current_app, g, make_response, request, url_for
 from flask.typing import ResponseReturnValue
@@ -69,7 +70,7 @@ def address_key() -> str:
 
 def typed_username() -> str:
     """The username of the login form as the login compares it (case-insensitive)."""
-    name = strip_control_characters(request.form.get("username", ""))
+    name: str = strip_control_characters(request.form.get("username", ""))
     return name.strip().lower()[:64]
 
 
@@ -161,7 +162,8 @@ def storage_errors_logged(limiter: Limiter) -> Iterator[None]:
 
 
 def device_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="sas-known-device")
+    # the config value itself: Flask's secret_key attribute reads it, typed as possibly None
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="sas-known-device")
 
 
 def username_digest(username: str) -> str:
@@ -227,6 +229,11 @@ def slow_down_failures(view: Callable[..., ResponseReturnValue]) -> Callable[...
     return login
 
 
+def _sync_view(app: Flask, endpoint: str) -> Callable[..., ResponseReturnValue]:
+    """A view of ``app``, which Flask types as possibly async; ours are all synchronous."""
+    return cast(Callable[..., ResponseReturnValue], app.view_functions[endpoint])
+
+
 def init_limiter(app: Flask) -> None:
     """Bind a Limiter to ``app`` and put the limits on the login and password views."""
     if not app.config.get("RATELIMIT_ENABLED", True):
@@ -238,7 +245,7 @@ def init_limiter(app: Flask) -> None:
     def setting(name: str) -> Callable[[], str]:
         return lambda: current_app.config[name]
 
-    login = slow_down_failures(app.view_functions["auth.login"])
+    login = slow_down_failures(_sync_view(app, "auth.login"))
     login = limiter.limit(
         setting("LOGIN_CEILING_PER_USERNAME"),
         key_func=username_key,
@@ -255,7 +262,7 @@ def init_limiter(app: Flask) -> None:
     )(login)
     app.view_functions["auth.login"] = login
 
-    change = app.view_functions["auth.change_password"]
+    change = _sync_view(app, "auth.change_password")
     app.view_functions["auth.change_password"] = limiter.limit(
         setting("PASSWORD_LIMIT_PER_ACCOUNT"),
         key_func=account_key,

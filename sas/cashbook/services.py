@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, select
@@ -190,7 +191,7 @@ LINE_LOADS = (
 )
 
 
-def _cash_book_select(school: School, flt: CashBookFilter) -> Select:
+def _cash_book_select(school: School, flt: CashBookFilter) -> Select[Any]:
     """Entries matching the filter, each with the fund's true running balance after it."""
     running = (
         select(
@@ -282,6 +283,7 @@ def describe(entry: Entry) -> str:
             text = _("Sumbangan lain")
         return f"{text} — {entry.note}" if entry.note else text
     if entry.kind == EntryKind.DISBURSEMENT:
+        assert entry.category is not None  # a disbursement has one (the kind_fields CHECK)
         text = _(
             "%(category)s untuk %(name)s (%(how)s)",
             category=CATEGORY_LABELS[entry.category],
@@ -299,7 +301,7 @@ def describe(entry: Entry) -> str:
             )
         return f"{text} — {moved.note}" if moved and moved.note else text
     original = entry.voids.number if entry.voids else "?"
-    return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
+    return str(_("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason))
 
 
 def describe_line(entry: Entry) -> str:

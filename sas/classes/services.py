@@ -32,7 +32,7 @@ def tidy(label: str | None) -> str:
     return GRADE_AND_LETTER.sub(r"\1\2", " ".join((label or "").split()).upper())
 
 
-def sort_key(label: str) -> tuple:
+def sort_key(label: str) -> tuple[int, tuple[tuple[int, int, str], ...]]:
     """School order: the grade (arabic or Roman), then the rest with numbers as numbers."""
     match = LEADING_GRADE.match(label)
     grade, rest = 99, label

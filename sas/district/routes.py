@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for, roles
 from sas.dates import WIB, school_year_start, today_wib
@@ -112,7 +113,7 @@ def _download(
         head = exports.heading(f"SAS · {title}", flt, datetime.now(WIB))
         body = exports.to_xlsx(list(tables.values()), head)
     name = exports.file_name(key, flt, fmt, part)
-    return Response(
+    return current_app.response_class(
         body,
         mimetype=MIMETYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
@@ -179,7 +180,8 @@ def report_export(code: str, fmt: str) -> Response:
 @roles(*REPORT_READERS)
 def kecamatan(code: str) -> str:
     region = kecamatan_for(code, current_user)
-    query = _region_query(region.parent, SCHOOL_SORTS)  # type: ignore[arg-type]
+    assert region.parent is not None  # a kecamatan's kabupaten (the level_parent CHECK)
+    query = _region_query(region.parent, SCHOOL_SORTS)
     data = kecamatan_report(region, query.filter, today_wib())
     rows = exports.sort_rows(data.rows, query.sort, query.descending)
     evidence = report_shares(data)  # disbursements with evidence: counts only, never files
@@ -192,7 +194,8 @@ def kecamatan(code: str) -> str:
 @roles(*REPORT_READERS)
 def kecamatan_export(code: str, fmt: str) -> Response:
     region = kecamatan_for(code, current_user)
-    query = _region_query(region.parent, SCHOOL_SORTS)  # type: ignore[arg-type]
+    assert region.parent is not None  # a kecamatan's kabupaten (the level_parent CHECK)
+    query = _region_query(region.parent, SCHOOL_SORTS)
     data = kecamatan_report(region, query.filter, today_wib())
     rows = exports.sort_rows(data.rows, query.sort, query.descending)
     tables = {

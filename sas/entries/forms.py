@@ -59,7 +59,8 @@ class ClassCollectionsForm(BaseForm):
         fields = {
             f"class_{id_}": RupiahField(label, validators=[Optional()]) for id_, label in classes
         }
-        return type("ClassCollectionsForm", (cls,), fields)(**kwargs)
+        form: ClassCollectionsForm = type("ClassCollectionsForm", (cls,), fields)(**kwargs)
+        return form
 
     def row_fields(self) -> list[Field]:
         """A field per class, in the order the classes were given."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from sas import ledger
@@ -89,8 +90,9 @@ def _sent_before(school: School, batch: bool = False) -> list[Entry]:
     return services.recorded_with(school, key, batch)
 
 
-def _again_args() -> dict[str, str]:
-    """What "Catat lagi" keeps: the date, and the source of a contribution."""
+def _again_args() -> dict[str, Any]:
+    """What "Catat lagi" keeps: the date, and the source of a contribution (strings; typed as
+    url_for's ``**values``, which its own keyword options share)."""
     form = request.form
     return {k: form[k] for k in ("occurred_on", "source") if form.get(k)}
 
@@ -264,7 +266,8 @@ def _redo(school: School, entry: Entry) -> str | None:
         return url_for("entries.new_disbursement", npsn=school.npsn, occurred_on=day)
     if original.source == Source.CLASS:
         return url_for("entries.class_collections", npsn=school.npsn, occurred_on=day)
-    source = original.source.value  # every contribution has one (the kind_fields CHECK)
+    assert original.source is not None  # every contribution has one (the kind_fields CHECK)
+    source = original.source.value
     return url_for("entries.new_contribution", npsn=school.npsn, occurred_on=day, source=source)
 
 

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, ImageOps
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import CursorResult, and_, case, exists, func, select, update
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
@@ -262,11 +262,15 @@ def supersede(attachment: Attachment, *, reason: str, by: User) -> None:
     if not reason:
         raise ValueError("a reason is required")
     now = datetime.now(UTC)
-    changed = db.session.execute(
-        update(Attachment)
-        .where(Attachment.id == attachment.id, Attachment.superseded_at.is_(None))
-        .values(superseded_at=now, superseded_by_id=by.id, superseded_reason=reason)
-        .execution_options(synchronize_session=False)
+    # an UPDATE's result is a CursorResult (with rowcount); Session.execute is typed Result
+    changed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Attachment)
+            .where(Attachment.id == attachment.id, Attachment.superseded_at.is_(None))
+            .values(superseded_at=now, superseded_by_id=by.id, superseded_reason=reason)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if changed != 1:  # someone else was first
         raise AlreadySuperseded

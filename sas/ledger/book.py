@@ -271,10 +271,13 @@ def reserved_from_pending(school: School) -> int:
     fund's reserved."""
     total = 0
     for model in (PendingDisbursement, PendingTransfer):
-        total += db.session.scalar(
-            select(func.coalesce(func.sum(model.amount), 0)).where(
-                model.school_id == school.id, model.status == PendingStatus.PENDING
+        total += (
+            db.session.scalar(
+                select(func.coalesce(func.sum(model.amount), 0)).where(
+                    model.school_id == school.id, model.status == PendingStatus.PENDING
+                )
             )
+            or 0
         )
     return int(total)
 
@@ -294,4 +297,5 @@ def lowest_running_balance(school: School) -> int | None:
         .where(Entry.school_id == school.id)
         .subquery()
     )
-    return db.session.scalar(select(func.min(running.c.saldo)))
+    lowest: int | None = db.session.scalar(select(func.min(running.c.saldo)))
+    return lowest

@@ -9,10 +9,26 @@ GROUP BY queries; ``rebuild`` writes that, ``differences`` compares it with what
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
+from typing import cast as type_cast
 
-from sqlalchemy import Date, cast, delete, exists, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    CursorResult,
+    Date,
+    SQLColumnExpression,
+    Table,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
@@ -31,18 +47,42 @@ from sas.models import (
 )
 
 TOTAL_MODELS = (MonthTotal, YearTotal, CategoryTotal, YearCategoryTotal, RecipientMonth)
+TotalModel = (
+    type[MonthTotal]
+    | type[YearTotal]
+    | type[CategoryTotal]
+    | type[YearCategoryTotal]
+    | type[RecipientMonth]
+)
+# A totals row's primary key: (school or recipient, month or year[, category])
+Key = tuple[Any, ...]
 
 
-def _add(model, key: tuple, *, fields: dict | None = None, **deltas: int) -> None:  # type: ignore[no-untyped-def]
+def _table(model: TotalModel) -> Table:
+    """The model's table (SQLAlchemy types ``__table__`` as any FROM clause)."""
+    return type_cast(Table, model.__table__)
+
+
+def _add(
+    model: TotalModel,
+    key: Key,
+    deltas: Mapping[str, int],
+    *,
+    fields: Mapping[str, object] | None = None,
+) -> None:
     """Add ``deltas`` to the counters of one totals row, in one UPDATE; a row that does not
     exist yet is inserted with them (its other counters at 0, ``fields`` set). Every caller
     holds the school's fund lock, so nobody else adds the same row in between."""
-    table = model.__table__  # plain SQL statements: the ORM's bulk UPDATE costs more
+    table = _table(model)  # plain SQL statements: the ORM's bulk UPDATE costs more
     names = [c.name for c in table.primary_key]
     where = [table.c[name] == value for name, value in zip(names, key, strict=True)]
     changes = {name: table.c[name] + delta for name, delta in deltas.items()}
-    if db.session.execute(update(table).where(*where).values(changes)).rowcount == 0:
-        row = dict(zip(names, key, strict=True)) | (fields or {}) | deltas
+    # an UPDATE's result is a CursorResult (with rowcount); Session.execute is typed Result
+    updated = type_cast(
+        CursorResult[Any], db.session.execute(update(table).where(*where).values(changes))
+    )
+    if updated.rowcount == 0:
+        row = dict(zip(names, key, strict=True)) | dict(fields or {}) | dict(deltas)
         db.session.execute(insert(table).values(row))
 
 
@@ -57,11 +97,14 @@ def _helped(school_id: int, recipient_id: int, day: date, delta: int) -> None:
     before = db.session.scalar(year_months) or 0
     month = day.replace(day=1)
     _add(
-        RecipientMonth, (recipient_id, month), fields={"school_id": school_id}, disbursements=delta
+        RecipientMonth,
+        (recipient_id, month),
+        {"disbursements": delta},
+        fields={"school_id": school_id},
     )
     after = before + delta
     if (before == 0) != (after == 0):
-        _add(YearTotal, (school_id, year), helped=1 if after else -1)
+        _add(YearTotal, (school_id, year), {"helped": 1 if after else -1})
 
 
 # The month's and year's counter that each kind of entry moves (a void: its original's, back).
@@ -83,26 +126,29 @@ def apply(entry: Entry, original: Entry | None = None) -> None:
     deltas = {"entries": 1, COUNTER[kind]: amount}
     if kind == EntryKind.DISBURSEMENT and entry.in_kind:
         deltas["disbursed_in_kind"] = amount
-    _add(MonthTotal, (entry.school_id, month), **deltas)
-    _add(YearTotal, (entry.school_id, year), **deltas)
+    _add(MonthTotal, (entry.school_id, month), deltas)
+    _add(YearTotal, (entry.school_id, year), deltas)
     if kind == EntryKind.DISBURSEMENT:
         given = {"amount": amount} | ({"in_kind": amount} if entry.in_kind else {})
-        _add(CategoryTotal, (entry.school_id, month, entry.category), **given)
-        _add(YearCategoryTotal, (entry.school_id, year, entry.category), **given)
+        _add(CategoryTotal, (entry.school_id, month, entry.category), given)
+        _add(YearCategoryTotal, (entry.school_id, year, entry.category), given)
         given_to = original or entry
-        _helped(entry.school_id, given_to.recipient_id, given_to.occurred_on, sign)  # type: ignore[arg-type]
+        assert given_to.recipient_id is not None  # a disbursement has one (the kind_fields CHECK)
+        _helped(entry.school_id, given_to.recipient_id, given_to.occurred_on, sign)
 
 
 def apply_closing(closing: MonthClosing) -> None:
     """Count a month closed by its deadline in its school year."""
     if closing.on_time:
-        _add(YearTotal, (closing.school_id, school_year_start(closing.month)), on_time_months=1)
+        _add(
+            YearTotal, (closing.school_id, school_year_start(closing.month)), {"on_time_months": 1}
+        )
 
 
 # --- recomputing from the ledger ---------------------------------------------------------------
 
 
-def month_of(column: ColumnElement) -> ColumnElement:
+def month_of(column: SQLColumnExpression[date]) -> ColumnElement[date]:
     """The first day of the month of a DATE column, on SQLite and PostgreSQL."""
     if db.engine.dialect.name == "postgresql":
         return cast(func.date_trunc("month", column), Date)
@@ -111,15 +157,15 @@ def month_of(column: ColumnElement) -> ColumnElement:
 
 @dataclass
 class Expected:
-    months: dict[tuple, dict[str, int]] = field(default_factory=lambda: defaultdict(_zeros))
-    years: dict[tuple, dict[str, int]] = field(default_factory=lambda: defaultdict(_zeros))
-    categories: dict[tuple, dict[str, int]] = field(
+    months: dict[Key, dict[str, int]] = field(default_factory=lambda: defaultdict(_zeros))
+    years: dict[Key, dict[str, int]] = field(default_factory=lambda: defaultdict(_zeros))
+    categories: dict[Key, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: {"amount": 0, "in_kind": 0})
     )
-    year_categories: dict[tuple, dict[str, int]] = field(
+    year_categories: dict[Key, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: {"amount": 0, "in_kind": 0})
     )
-    recipients: dict[tuple, dict[str, int]] = field(default_factory=dict)
+    recipients: dict[Key, dict[str, int]] = field(default_factory=dict)
 
 
 def _zeros() -> dict[str, int]:
@@ -206,7 +252,7 @@ def expected_totals(school_id: int | None = None) -> Expected:
         .where(Entry.kind == EntryKind.DISBURSEMENT, ~voided, *scope)
         .group_by(Entry.recipient_id, Entry.school_id, month)
     )
-    seen: set[tuple] = set()
+    seen: set[tuple[int | None, int]] = set()
     for recipient, school, first_day, count in helped:
         out.recipients[(recipient, first_day)] = {"school_id": school, "disbursements": count}
         year = school_year_start(first_day)
@@ -222,9 +268,10 @@ def expected_totals(school_id: int | None = None) -> Expected:
     return out
 
 
-def _stored(model, school_id: int | None) -> dict[tuple, dict[str, int]]:  # type: ignore[no-untyped-def]
-    keys = [c.key for c in model.__mapper__.primary_key]
-    values = [c.key for c in model.__table__.columns if c.key not in keys]
+def _stored(model: TotalModel, school_id: int | None) -> dict[Key, dict[str, int]]:
+    table = _table(model)
+    keys = [c.key for c in table.primary_key]
+    values = [c.key for c in table.columns if c.key not in keys]
     stmt = select(model)
     if school_id is not None:
         stmt = stmt.where(model.school_id == school_id)
@@ -267,7 +314,7 @@ def rebuild(school_id: int | None = None) -> None:
             stmt = stmt.where(model.school_id == school_id)
         db.session.execute(stmt)
     expected = expected_totals(school_id)
-    batches = [
+    batches: list[tuple[TotalModel, list[dict[str, Any]]]] = [
         (
             MonthTotal,
             [

@@ -7,7 +7,7 @@ table on purpose drops them (``drop_statements``) and puts them back.
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Table, event
+from sqlalchemy import DDL, FromClause, Table, event
 
 
 def trigger_statements(table: str, dialect: str) -> list[str]:
@@ -31,7 +31,11 @@ def drop_statements(table: str, dialect: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"]
 
 
-def protect(table: Table) -> None:
+def protect(table: FromClause) -> None:
+    """Append-only triggers on ``table`` (a model's ``__table__``, typed as any FROM clause)."""
+    assert isinstance(table, Table)
     for dialect in ("sqlite", "postgresql"):
         for statement in trigger_statements(table.name, dialect):
-            event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+            # SQLAlchemy's DDL constructor carries no annotations
+            ddl = DDL(statement)  # type: ignore[no-untyped-call]
+            event.listen(table, "after_create", ddl.execute_if(dialect=dialect))

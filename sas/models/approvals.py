@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.ledger import Category
 from sas.models.places import str_enum
 
@@ -30,7 +30,7 @@ class PendingStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class PendingDisbursement(db.Model):
+class PendingDisbursement(Model):
     __tablename__ = "pending_disbursements"
 
     id: Mapped[int] = mapped_column(primary_key=True)

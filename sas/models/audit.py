@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.append_only import protect
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)

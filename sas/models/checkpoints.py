@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.append_only import protect
 
 
-class Checkpoint(db.Model):
+class Checkpoint(Model):
     __tablename__ = "checkpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sas.extensions import db
+from sas.extensions import Model
 
 
-class SchoolClass(db.Model):
+class SchoolClass(Model):
     __tablename__ = "school_classes"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sas.extensions import db
+from sas.extensions import Model
 
 if TYPE_CHECKING:
     from sas.models.people import User
 
 
-class MonthClosing(db.Model):
+class MonthClosing(Model):
     __tablename__ = "month_closings"
 
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), primary_key=True)

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, DateTime, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sas.extensions import db
+from sas.extensions import Model
 
 if TYPE_CHECKING:
     from sas.models.people import User
     from sas.models.places import School
 
 
-class CommitteeHandover(db.Model):
+class CommitteeHandover(Model):
     """An admin ended a school's committee term: what the next committee takes over."""
 
     __tablename__ = "committee_handovers"

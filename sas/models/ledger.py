@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.append_only import protect
 from sas.models.places import School, str_enum
 
@@ -63,7 +63,7 @@ class Category(enum.StrEnum):
     LAINNYA = "lainnya"
 
 
-class Fund(db.Model):
+class Fund(Model):
     """One row per school: the lock that serialises its writers and its current balance."""
 
     __tablename__ = "funds"
@@ -90,7 +90,7 @@ class Fund(db.Model):
         return self.balance - self.reserved
 
 
-class Entry(db.Model):
+class Entry(Model):
     __tablename__ = "entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, fal
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.places import Region, School, str_enum
 
 
@@ -35,7 +35,7 @@ class Role(enum.StrEnum):
 SCHOOL_ROLES = (Role.COMMITTEE, Role.TEACHER)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

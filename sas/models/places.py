@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sas.extensions import db
+from sas.extensions import Model
 
 if TYPE_CHECKING:
     from sas.models.ledger import Fund
@@ -48,7 +48,7 @@ class SchoolStatus(enum.StrEnum):
     SWASTA = "swasta"
 
 
-class Region(db.Model):
+class Region(Model):
     """A kabupaten/kota (``35.10``) or a kecamatan (``35.10.01``) inside one."""
 
     __tablename__ = "regions"
@@ -70,7 +70,7 @@ class Region(db.Model):
     )
 
 
-class School(db.Model):
+class School(Model):
     __tablename__ = "schools"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sas.extensions import db
+from sas.extensions import Model
 
 
-class Recipient(db.Model):
+class Recipient(Model):
     __tablename__ = "recipients"
 
     id: Mapped[int] = mapped_column(primary_key=True)

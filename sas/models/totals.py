@@ -14,12 +14,12 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.ledger import Category
 from sas.models.places import str_enum
 
 
-class MonthTotal(db.Model):
+class MonthTotal(Model):
     """Per school and month (the first day of the month)."""
 
     __tablename__ = "month_totals"
@@ -37,7 +37,7 @@ class MonthTotal(db.Model):
     __table_args__ = (Index("ix_month_totals_month", "month"),)
 
 
-class YearTotal(db.Model):
+class YearTotal(Model):
     """Per school and school year (``year`` is the year of its 1 July), plus students helped."""
 
     __tablename__ = "year_totals"
@@ -60,7 +60,7 @@ class YearTotal(db.Model):
     __table_args__ = (Index("ix_year_totals_year", "year"),)
 
 
-class CategoryTotal(db.Model):
+class CategoryTotal(Model):
     """Disbursed per school, month and need category (net of voids)."""
 
     __tablename__ = "category_totals"
@@ -74,7 +74,7 @@ class CategoryTotal(db.Model):
     in_kind: Mapped[int] = mapped_column(default=0)
 
 
-class YearCategoryTotal(db.Model):
+class YearCategoryTotal(Model):
     """Disbursed per school, school year and need category (net of voids): a whole year's
     categories from at most one row per category, however many months hold entries."""
 
@@ -91,7 +91,7 @@ class YearCategoryTotal(db.Model):
     __table_args__ = (Index("ix_year_category_totals_year", "year"),)
 
 
-class RecipientMonth(db.Model):
+class RecipientMonth(Model):
     """How many disbursements (not voided) a recipient received in a month: distinct counts."""
 
     __tablename__ = "recipient_months"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sas.extensions import db
+from sas.extensions import Model
 from sas.models.approvals import PendingStatus
 from sas.models.ledger import Category
 from sas.models.places import School, str_enum
@@ -32,7 +32,7 @@ class RequestStatus(enum.StrEnum):
     FULFILLED = "fulfilled"  # terpenuhi: covered by transfers, or marked so by the school
 
 
-class HelpRequest(db.Model):
+class HelpRequest(Model):
     """A school's need posted to every school of its kabupaten. The description is shown to
     other schools: it must not name a child (the form says so; ``refuse_child_name``)."""
 
@@ -71,7 +71,7 @@ class HelpRequest(db.Model):
         return self.amount - self.received
 
 
-class Transfer(db.Model):
+class Transfer(Model):
     """Money moved from one school's fund to another's of the same kabupaten."""
 
     __tablename__ = "transfers"
@@ -116,7 +116,7 @@ class Transfer(db.Model):
         return self.voided_on is not None
 
 
-class PendingTransfer(db.Model):
+class PendingTransfer(Model):
     """A transfer at or above the giving school's approval threshold, waiting for a different
     committee member of that school (as ``PendingDisbursement`` does). It is in neither ledger
     and the receiving school sees nothing of it: it reserves its amount on the giver's fund

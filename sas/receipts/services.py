@@ -55,19 +55,19 @@ class Receipt:
 
 
 def team(school: School) -> str:
-    return _("Tim SAS %(school)s", school=school.name)
+    return str(_("Tim SAS %(school)s", school=school.name))
 
 
 def _contributor(entry: Entry) -> str:
     if entry.source == Source.ANONYMOUS:
-        return _("Penyumbang tanpa nama")
+        return str(_("Penyumbang tanpa nama"))
     if entry.source == Source.INDIVIDUAL:
-        return entry.donor_name or _("Donatur perorangan")
+        return entry.donor_name or str(_("Donatur perorangan"))
     if entry.source == Source.CLASS and entry.class_label:
-        return _("Kelas %(label)s", label=entry.class_label)
+        return str(_("Kelas %(label)s", label=entry.class_label))
     if entry.source == Source.CLASS:
-        return _("Iuran kelas")
-    return entry.donor_name or _("Penyumbang lain")
+        return str(_("Iuran kelas"))
+    return entry.donor_name or str(_("Penyumbang lain"))
 
 
 def _parties(entry: Entry) -> tuple[str, str]:
@@ -83,8 +83,9 @@ def _parties(entry: Entry) -> tuple[str, str]:
 
 def _purpose(entry: Entry) -> str:
     if entry.kind == EntryKind.CONTRIBUTION:
-        return _("Iuran/sumbangan Siswa Asuh Sebaya")
+        return str(_("Iuran/sumbangan Siswa Asuh Sebaya"))
     if entry.kind == EntryKind.DISBURSEMENT:
+        assert entry.category is not None  # a disbursement has one (the kind_fields CHECK)
         label = _(
             "%(category)s (%(how)s)",
             category=CATEGORY_LABELS[entry.category],
@@ -96,7 +97,7 @@ def _purpose(entry: Entry) -> str:
         note = entry.transfer.note if entry.transfer is not None else None
         return f"{label}: {note}" if note else label
     original = entry.voids.number if entry.voids else "?"
-    return _("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason)
+    return str(_("Koreksi atas %(number)s: %(reason)s", number=original, reason=entry.reason))
 
 
 def capitalised(text: str) -> str:

@@ -318,7 +318,7 @@ def file_name(key: str, flt: ReportFilter, ext: str, part: str = "") -> str:
 
 def describe_filter(flt: ReportFilter) -> str:
     """The filter in words, for the head of a sheet."""
-    text = _("Tahun ajaran %(year)s", year=flt.label)
+    text: str = _("Tahun ajaran %(year)s", year=flt.label)
     if not flt.whole_year:
         text += " · " + _(
             "bulan %(first)s s.d. %(last)s",
@@ -357,8 +357,8 @@ def to_xlsx(tables: list[Table], head: list[str]) -> bytes:
     bold = Font(bold=True)
     for table in tables:
         sheet = book.create_sheet(table.name[:31])
-        for line in head:
-            sheet.append([safe_cell(line)])
+        for heading_line in head:
+            sheet.append([safe_cell(heading_line)])
         sheet["A1"].font = bold
         sheet.append([])
         sheet.append([safe_cell(h) for h in table.header])

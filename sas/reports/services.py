@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
@@ -245,14 +246,14 @@ _month_change = (
 
 
 def _grouped_figures(
-    schools: Subquery, key: ColumnElement, flt: ReportFilter, today: date
+    schools: Subquery, key: ColumnElement[Any], flt: ReportFilter, today: date
 ) -> dict[int, Figures]:
     """The figures of the filter per value of ``key`` (a column of ``schools``)."""
     school_id = schools.c.school_id
     first, last = flt.first_month, flt.last_month
     figures: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def add(names: tuple[str, ...], stmt: Select) -> None:
+    def add(names: tuple[str, ...], stmt: Select[Any]) -> None:
         for group, *values in db.session.execute(stmt.group_by(key)):
             for name, value in zip(names, values, strict=True):
                 figures[group][name] += int(value or 0)
@@ -347,7 +348,9 @@ def _grouped_figures(
     return {group: Figures(**values) for group, values in figures.items()}
 
 
-def _month_statuses(school_ids: list[int], flt: ReportFilter, today: date) -> dict[int, list]:
+def _month_statuses(
+    school_ids: list[int], flt: ReportFilter, today: date
+) -> dict[int, list[MonthStatus]]:
     """Each school's months of the filter: due, closed, on time."""
     closings: dict[int, dict[date, bool]] = defaultdict(dict)
     if school_ids:
@@ -372,7 +375,8 @@ def _series(schools: Subquery, flt: ReportFilter) -> tuple[list[MonthFigure], li
     """Money in and out per month, and given per need category, of all the schools."""
     # IN rather than a join: SQLite then walks each school's rows by primary key (3x faster)
     ids = select(schools.c.school_id)
-    by_month = dict.fromkeys(flt.months(), (0, 0, 0, 0))
+    # (collected, disbursed, transferred in, transferred out)
+    by_month: dict[date, tuple[int, ...]] = dict.fromkeys(flt.months(), (0, 0, 0, 0))
     for month, *values in db.session.execute(
         select(
             MonthTotal.month,
@@ -388,11 +392,12 @@ def _series(schools: Subquery, flt: ReportFilter) -> tuple[list[MonthFigure], li
         .group_by(MonthTotal.month)
     ):
         by_month[month] = tuple(int(v or 0) for v in values)
+    t: type[YearCategoryTotal] | type[CategoryTotal]
     if flt.whole_year:
         t = YearCategoryTotal
         period = t.year == flt.year
     else:
-        t = CategoryTotal  # type: ignore[assignment]
+        t = CategoryTotal
         period = CategoryTotal.month.between(flt.first_month, flt.last_month)
     by_category = dict.fromkeys(Category, (0, 0))
     for category, amount, in_kind in db.session.execute(
@@ -492,7 +497,7 @@ class MonthlyReport:
     transferred_out: int = 0
 
 
-def _class_order(label: str | None) -> tuple:
+def _class_order(label: str | None) -> tuple[tuple[int, int, str], ...]:
     """Class labels in school order: 7A, 8A, 9B, 10A (not 10A before 7A)."""
     return tuple(
         (0, int(part), "") if part.isdigit() else (1, 0, part.upper())
@@ -692,20 +697,18 @@ def transfer_flows(kabupaten: Region, flt: ReportFilter, top: int = TOP_SCHOOLS)
             ),
         )
     )
-    pairs: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    gave: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    got: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    # [amount, count] per (from kecamatan code, name, to kecamatan code, name), and per school
+    # (npsn, name, kecamatan name) that gave or got
+    pairs: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    gave: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    got: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for fk, fkn, tk, tkn, fn, fname, tn, tname, amount, on, voided_on in db.session.execute(base):
         sign = (first <= on <= last) - (voided_on is not None and first <= voided_on <= last)
-        for bucket, key in (
-            (pairs, (fk, fkn, tk, tkn)),
-            (gave, (fn, fname, fkn)),
-            (got, (tn, tname, tkn)),
-        ):
-            bucket[key][0] += sign * amount
-            bucket[key][1] += sign
+        for counts in (pairs[(fk, fkn, tk, tkn)], gave[(fn, fname, fkn)], got[(tn, tname, tkn)]):
+            counts[0] += sign * amount
+            counts[1] += sign
 
-    def ranked(bucket: dict[tuple, list[int]]) -> list[SchoolFlow]:
+    def ranked(bucket: dict[tuple[str, str, str], list[int]]) -> list[SchoolFlow]:
         # a school whose transfers the period's voids outweigh gave or received nothing in it
         rows = [SchoolFlow(*key, amount, n) for key, (amount, n) in bucket.items() if amount > 0]
         return sorted(rows, key=lambda r: (-r.amount, r.name))[:top]

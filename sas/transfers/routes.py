@@ -9,11 +9,12 @@ above the school's approval threshold waits for a second committee member of the
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from sas import ledger
@@ -80,7 +81,7 @@ def board(code: str) -> str:
     kabupaten = board_kabupaten_for(code, current_user)
     kecamatan = services.kecamatan_of(kabupaten)
     form = BoardFilterForm(request.args)
-    form.kecamatan.choices = [form.kecamatan.choices[0]] + [  # type: ignore[index]
+    form.kecamatan.choices = [form.kecamatan.choices[0]] + [
         SelectChoice(k.code, k.name) for k in kecamatan
     ]
     form.validate()

@@ -128,7 +128,7 @@ class BoardLine:
     age_days: int
 
 
-def _board_select(kabupaten: Region) -> Select:
+def _board_select(kabupaten: Region) -> Select[tuple[HelpRequest]]:
     return (
         select(HelpRequest)
         .join(School, HelpRequest.school_id == School.id)
