@@ -58,9 +58,12 @@ $(AXE):
 	tar -xzf $(dir $(AXE))axe-core.tgz -C $(dir $(AXE)) --strip-components=1 package/axe.min.js
 	rm $(dir $(AXE))axe-core.tgz
 
+# The suite on every core (pytest-xdist; TEST_WORKERS=0 runs it in one process); the browser
+# journeys stay together on one worker (tests/scheduling.py).
+TEST_WORKERS ?= auto
 test: $(STAMP) translations $(BROWSER_DEPS)
 	@[ -x $(CHROMIUM) ] || echo "*** Browser tests SKIPPED: no Chromium at $(CHROMIUM) (apt-get install chromium)"
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Refresh the committed screenshots of the browser journeys (docs/screenshots).
 .PHONY: screenshots
@@ -109,6 +112,7 @@ lighthouse: $(STAMP) translations $(BROWSER_DEPS)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -16,20 +16,13 @@ import pytest
 from sas.classes.services import active_classes
 from sas.dates import today_wib
 from sas.extensions import db
-from sas.ledger.transfer_approvals import request_transfer
-from sas.ledger.transfers import transfer
 from sas.models import Category, Role
+from sas.transfers.approvals import request_transfer
+from sas.transfers.moving import transfer
 from sas.transfers.services import post_request
-from tests.conftest import PASSWORD, login, make_user
-
-ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
-
-READ = [302, 200, 404, 200, 404, 403, 403]  # a school page
-WRITE_FORM = [302, 200, 404, 403, 403, 403, 403]  # the GET of a committee form
-WRITE = [302, 303, 404, 403, 403, 403, 403]  # the POST of a committee form
-RECORD = [302, 200, 404, 403, 403, 403, 403]  # the POST of a form that records money
-
-BOARD = [302, 200, 200, 200, 200, 200, 200]  # every school of the kabupaten, its district
+from tests.factories import PASSWORD, make_user
+from tests.roles import ACTORS, BOARD, READ, RECORD, WRITE, WRITE_FORM
+from tests.web import login
 
 MATRIX = [
     # method, url, expected per actor

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
+from sas import integrity, ledger
 from sas.admin import services
 from sas.dates import next_month, school_year_start, today_wib
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import (
     AuditEvent,
     CommitteeHandover,
@@ -30,7 +30,9 @@ from sas.models import (
     User,
     YearTotal,
 )
-from tests.conftest import PASSWORD, contribute, disburse, login, make_user
+from sas.months.services import close_month
+from tests.factories import PASSWORD, contribute, disburse, make_user
+from tests.web import login
 
 ACTORS = ["anon", "komite_a", "komite_b", "guru_a", "guru_b", "dinas", "admin"]
 ADMIN_PAGE = [302, 403, 403, 403, 403, 403, 200]
@@ -450,7 +452,7 @@ def test_ending_a_committee_term(admin, world, app):
     year = school_year_start(today)
     first_month = date(year, 7, 1)
     if first_month.replace(month=8) <= today.replace(day=1):  # July has ended: close it
-        ledger.close_month(a, first_month, closed_by=world["komite_a"], today=today)
+        close_month(a, first_month, closed_by=world["komite_a"], today=today)
         db.session.commit()
     komite = app.test_client()
     login(komite, "komite_a")
@@ -485,7 +487,7 @@ def test_ending_a_committee_term(admin, world, app):
     db.session.commit()
     # the ledger, the balance and the totals are untouched
     assert snapshot(a) == before
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
     [event] = audit("committee.term_ended")
     assert event.target == f"handover:{handover.id}" and event.school_id == a.id
     assert event.actor_id == world["admin"].id

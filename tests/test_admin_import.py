@@ -16,7 +16,8 @@ from werkzeug.test import encode_multipart
 from sas.admin import imports
 from sas.extensions import db
 from sas.models import AuditEvent, Fund, Jenjang, Role, School, SchoolStatus
-from tests.conftest import login, make_kecamatan, make_user
+from tests.factories import make_kecamatan, make_user
+from tests.web import login
 
 HEADER = "npsn,name,jenjang,status,kecamatan_code"
 CLEAN = f"""{HEADER}

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sas.admin import services
 from sas.extensions import db
 from sas.models import AuditEvent, Region, Role, User
-from tests.conftest import PASSWORD, login, make_user
+from tests.factories import PASSWORD, make_user
+from tests.web import login
 
 OTP = re.compile(r"^[a-hjkmnp-z2-9]{4}-[a-hjkmnp-z2-9]{4}-[a-hjkmnp-z2-9]{4}$")
 

@@ -30,8 +30,8 @@ from sqlalchemy import select
 from sas.api.openapi import OPENAPI
 from sas.api.tokens import create_token
 from sas.dates import month_bounds, next_month, report_deadline, today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import (
     ApiToken,
     Category,
@@ -45,14 +45,9 @@ from sas.models import (
     Source,
     User,
 )
-from tests.conftest import (
-    login,
-    make_kabupaten,
-    make_kecamatan,
-    make_recipient,
-    make_school,
-    make_user,
-)
+from sas.months.services import close_month
+from tests.factories import make_kabupaten, make_kecamatan, make_recipient, make_school, make_user
+from tests.web import login
 
 API = "/api/v1"
 
@@ -85,7 +80,7 @@ def get(client, url: str, token: str | None = None, status: int = 200) -> dict: 
 
 
 def give(school: School, amount: int, on: date, user: User, **fields) -> Entry:  # type: ignore[no-untyped-def]
-    entry = ledger.record_contribution(
+    entry = entries.record_contribution(
         school,
         amount=amount,
         occurred_on=on,
@@ -111,7 +106,7 @@ def aid(  # type: ignore[no-untyped-def]
     in_kind: bool = True,
     description: str = "Seragam putih biru",
 ) -> Entry:
-    entry = ledger.record_disbursement(
+    entry = entries.record_disbursement(
         school,
         amount=amount,
         occurred_on=on,
@@ -128,7 +123,7 @@ def aid(  # type: ignore[no-untyped-def]
 
 
 def void(school: School, entry: Entry, on: date, user: User, reason: str) -> Entry:
-    result = ledger.void_entry(
+    result = entries.void_entry(
         school, entry, reason=reason, recorded_by=user, form_key=uuid.uuid4().hex, today=on
     )
     db.session.commit()
@@ -211,7 +206,7 @@ def history(jember) -> dict:
     give(c, 200_000, date(2024, 6, 15), komite_c)
     for n in range(3):
         aid(c, 30_000, date(2024, 7, 20), komite_c, make_recipient(c, name=f"Anak C{n}"))
-    ledger.close_month(c, date(2024, 7, 1), closed_by=komite_c, today=date(2024, 8, 20))  # late
+    close_month(c, date(2024, 7, 1), closed_by=komite_c, today=date(2024, 8, 20))  # late
 
     budi = w["recipient_b"]
     give(b, 60_000, date(2024, 8, 1), komite_b)
@@ -222,7 +217,7 @@ def history(jember) -> dict:
     aid(d, 50_000, date(2025, 2, 11), komite_d, make_recipient(d, name="Anak D2"), Category.SEMBAKO)
     month = date(2024, 7, 1)
     while month <= date(2025, 6, 1):  # every month of 2024/2025 closed by the 5th: on time
-        ledger.close_month(d, month, closed_by=komite_d, today=next_month(month).replace(day=5))
+        close_month(d, month, closed_by=komite_d, today=next_month(month).replace(day=5))
         month = next_month(month)
     db.session.commit()
     return {**w, "c": c, "d": d, "komite_c": komite_c, "komite_d": komite_d}

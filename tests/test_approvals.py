@@ -8,10 +8,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sas import integrity, ledger
+from sas.approvals import services as approvals
+from sas.cashbook import services as cashbook
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import approvals, chain
-from sas.ledger import services as ledger
+from sas.ledger import chain
 from sas.models import (
     Attachment,
     AuditEvent,
@@ -25,9 +28,10 @@ from sas.models import (
     School,
     User,
 )
-from tests.conftest import PASSWORD, contribute, disburse, login, make_user
-from tests.test_access import ACTORS, READ, WRITE, WRITE_FORM
-from tests.test_concurrency import THREADS, run_at_once
+from tests.factories import PASSWORD, ask_disbursement, contribute, disburse, make_user
+from tests.roles import ACTORS, READ, WRITE, WRITE_FORM
+from tests.threads import THREADS, run_at_once
+from tests.web import login
 
 A = "/schools/20525555"
 TODAY = today_wib()
@@ -41,23 +45,6 @@ def rich(world):
     world["komite_a2"] = make_user("komite_a2", Role.COMMITTEE, world["a"])
     world["komite_a3"] = make_user("komite_a3", Role.COMMITTEE, world["a"])
     return world
-
-
-def ask(world, amount, user=None, key=None, **fields):
-    pending = approvals.request_disbursement(
-        world["a"],
-        amount=amount,
-        occurred_on=fields.pop("on", TODAY),
-        recipient=fields.pop("recipient", world["recipient_a"]),
-        category=Category.SEPEDA,
-        in_kind=True,
-        description="Sepeda ke sekolah",
-        recorded_by=user or world["komite_a"],
-        form_key=key or uuid.uuid4().hex,
-        today=TODAY,
-    )
-    db.session.commit()
-    return pending
 
 
 def approve(world, pending, user, key=None):
@@ -81,7 +68,7 @@ def audit_rows(action: str) -> list[AuditEvent]:
 
 
 def void(world, entry):
-    reversal = ledger.void_entry(
+    reversal = entries.void_entry(
         world["a"],
         entry,
         reason="Salah catat",
@@ -129,7 +116,7 @@ def test_a_threshold_change_is_audited_and_checked(world):
 
 
 def test_a_request_reserves_its_amount_without_touching_the_ledger(rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     fund = fund_of(rich)
     assert (fund.balance, fund.reserved, fund.available) == (1_000_000, 600_000, 400_000)
     assert pending.status == PendingStatus.PENDING
@@ -141,18 +128,18 @@ def test_a_request_reserves_its_amount_without_touching_the_ledger(rich):
 
 
 def test_two_large_requests_cannot_together_exceed_the_balance(rich):
-    ask(rich, 600_000)
+    ask_disbursement(rich, 600_000)
     with pytest.raises(ledger.InsufficientBalance, match=r"Rp400\.000") as refused:
-        ask(rich, 500_000)
+        ask_disbursement(rich, 500_000)
     db.session.rollback()
     assert refused.value.available == 400_000
     assert fund_of(rich).reserved == 600_000
-    ask(rich, 400_000)  # what is left still can be asked for
+    ask_disbursement(rich, 400_000)  # what is left still can be asked for
     assert (fund_of(rich).reserved, fund_of(rich).available) == (1_000_000, 0)
 
 
 def test_a_small_disbursement_cannot_spend_reserved_money(rich):
-    ask(rich, 600_000)
+    ask_disbursement(rich, 600_000)
     with pytest.raises(ledger.InsufficientBalance, match=r"Rp400\.000"):
         disburse(rich["a"], 400_001, rich["komite_a"], rich["recipient_a"])
     db.session.rollback()
@@ -164,7 +151,7 @@ def test_a_small_disbursement_cannot_spend_reserved_money(rich):
 def test_a_back_dated_disbursement_respects_both_the_past_and_the_reservation(world):
     """Rp700.000 came in ten days ago and Rp100.000 today; Rp600.000 is reserved."""
     contribute(world["a"], 700_000, world["komite_a"], on=TODAY - timedelta(days=10))
-    ask(world, 600_000)
+    ask_disbursement(world, 600_000)
     five_days_ago = TODAY - timedelta(days=5)
     with pytest.raises(ledger.InsufficientBalance, match=r"Rp200\.000"):
         disburse(world["a"], 200_001, world["komite_a"], world["recipient_a"], on=five_days_ago)
@@ -182,7 +169,7 @@ def test_a_back_dated_disbursement_respects_both_the_past_and_the_reservation(wo
 
 def test_voiding_a_contribution_cannot_take_reserved_money(world):
     big = contribute(world["a"], 500_000, world["komite_a"])
-    ask(world, 500_000)  # Rp600.000 in the fund, Rp500.000 of it reserved
+    ask_disbursement(world, 500_000)  # Rp600.000 in the fund, Rp500.000 of it reserved
     with pytest.raises(ledger.LedgerError, match=r"Rp100\.000"):
         void(world, big)
     db.session.rollback()
@@ -195,23 +182,23 @@ def test_a_request_has_the_checks_of_a_disbursement(rich):
     rich["recipient_a"].active = False
     db.session.commit()
     with pytest.raises(ledger.LedgerError, match="tidak aktif"):
-        ask(rich, 500_000)
+        ask_disbursement(rich, 500_000)
     db.session.rollback()
     with pytest.raises(ledger.LedgerError, match="tidak aktif"):
-        ask(rich, 500_000, recipient=rich["recipient_b"])
+        ask_disbursement(rich, 500_000, recipient=rich["recipient_b"])
     db.session.rollback()
     rich["recipient_a"].active = True
     db.session.commit()
-    with pytest.raises(ledger.LedgerError) as dated:
-        ask(rich, 500_000, on=TODAY - timedelta(days=1))  # its entry is dated the approval day
+    with pytest.raises(ledger.LedgerError) as dated:  # its entry is dated the approval day
+        ask_disbursement(rich, 500_000, on=TODAY - timedelta(days=1))
     assert dated.value.field == "occurred_on"
     db.session.rollback()
     with pytest.raises(ledger.LedgerError, match="Rp0"):
-        ask(rich, 0)
+        ask_disbursement(rich, 0)
     db.session.rollback()
-    pending = ask(rich, 500_000, key="k-1")
+    pending = ask_disbursement(rich, 500_000, key="k-1")
     with pytest.raises(approvals.DuplicateRequest) as again:
-        ask(rich, 500_000, key="k-1")
+        ask_disbursement(rich, 500_000, key="k-1")
     db.session.rollback()
     assert again.value.pending.id == pending.id
     assert fund_of(rich).reserved == 500_000
@@ -222,7 +209,7 @@ def test_a_request_has_the_checks_of_a_disbursement(rich):
 
 @pytest.mark.parametrize("who", ["komite_a", "komite_a2"])  # the recorder or another member
 def test_reject_releases_the_reservation(rich, who):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     approvals.reject(rich["a"], pending, rejected_by=rich[who], reason="Harga terlalu mahal")
     db.session.commit()
     db.session.refresh(pending)
@@ -240,7 +227,7 @@ def test_reject_releases_the_reservation(rich, who):
 
 
 def test_a_rejection_needs_a_reason_and_a_member(rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     with pytest.raises(ledger.LedgerError, match="Alasan"):
         approvals.reject(rich["a"], pending, rejected_by=rich["komite_a2"], reason="  ")
     for outsider in ("guru_a", "komite_b"):
@@ -254,7 +241,7 @@ def test_a_rejection_needs_a_reason_and_a_member(rich):
 
 
 def test_approval_appends_one_chained_entry_and_releases_the_reservation(rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     entry = approve(rich, pending, rich["komite_a2"])
     assert entries_of(rich) == 3
     assert (entry.kind, entry.amount, entry.occurred_on) == (EntryKind.DISBURSEMENT, 600_000, TODAY)
@@ -281,7 +268,7 @@ def test_approval_appends_one_chained_entry_and_releases_the_reservation(rich):
 
 
 def test_the_recorder_cannot_approve_their_own(rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     with pytest.raises(approvals.NotAllowed):
         approve(rich, pending, rich["komite_a"])
     db.session.rollback()
@@ -298,7 +285,7 @@ def test_the_recorder_cannot_approve_their_own(rich):
 
 @pytest.mark.parametrize("who", ["guru_a", "komite_b", "admin"])
 def test_nobody_outside_the_committee_approves(rich, who):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     with pytest.raises(approvals.NotAllowed):
         approve(rich, pending, rich[who])
     db.session.rollback()
@@ -306,7 +293,7 @@ def test_nobody_outside_the_committee_approves(rich, who):
 
 
 def test_an_approval_sent_twice_approves_once(rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     first = approve(rich, pending, rich["komite_a2"], key="approve-1")
     with pytest.raises(ledger.DuplicateSubmission) as again:
         approve(rich, pending, rich["komite_a2"], key="approve-1")
@@ -316,8 +303,8 @@ def test_an_approval_sent_twice_approves_once(rich):
 
 
 def test_approval_moves_the_attachments_to_the_entry(rich):
-    pending = ask(rich, 600_000)
-    other = ask(rich, 400_000)  # another request
+    pending = ask_disbursement(rich, 600_000)
+    other = ask_disbursement(rich, 400_000)  # another request
     photos = [
         Attachment(
             school_id=rich["a"].id,
@@ -339,7 +326,7 @@ def test_approval_moves_the_attachments_to_the_entry(rich):
 
 
 def test_an_inactive_recipient_is_not_paid_on_approval(rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     rich["recipient_a"].active = False
     db.session.commit()
     with pytest.raises(ledger.LedgerError, match="tidak aktif"):
@@ -349,7 +336,7 @@ def test_an_inactive_recipient_is_not_paid_on_approval(rich):
 
 
 def test_concurrent_approvals_by_two_members_make_one_entry(app, rich):
-    pending_id, school_id = ask(rich, 600_000).id, rich["a"].id
+    pending_id, school_id = ask_disbursement(rich, 600_000).id, rich["a"].id
     members = [rich["komite_a2"].id, rich["komite_a3"].id]
 
     def decide(i: int) -> str:
@@ -383,7 +370,7 @@ def test_concurrent_approvals_by_two_members_make_one_entry(app, rich):
 
 
 def test_the_dashboard_flags_items_waiting_more_than_14_days(rich):
-    old, recent = ask(rich, 500_000), ask(rich, 500_000)
+    old, recent = ask_disbursement(rich, 500_000), ask_disbursement(rich, 500_000)
     db.session.execute(
         update(PendingDisbursement)
         .where(PendingDisbursement.id == old.id)
@@ -395,7 +382,7 @@ def test_the_dashboard_flags_items_waiting_more_than_14_days(rich):
         .values(requested_on=TODAY - timedelta(days=14))
     )
     db.session.commit()
-    board = ledger.dashboard(rich["a"], TODAY)
+    board = cashbook.dashboard(rich["a"], TODAY)
     assert [(line.item.id, line.stale) for line in board.pending] == [
         (old.id, True),
         (recent.id, False),
@@ -404,19 +391,19 @@ def test_the_dashboard_flags_items_waiting_more_than_14_days(rich):
 
 
 def test_check_totals_finds_a_reservation_without_its_pending_items(rich):
-    ask(rich, 600_000)
-    assert ledger.check_totals() == []
+    ask_disbursement(rich, 600_000)
+    assert integrity.check_totals() == []
     fund = fund_of(rich)
     fund.reserved = 700_000
     db.session.flush()
-    assert ledger.check_totals() == [f"{rich['a'].npsn}: reserved 700000 != pending 600000"]
+    assert integrity.check_totals() == [f"{rich['a'].npsn}: reserved 700000 != pending 600000"]
     db.session.rollback()
     db.session.execute(
         update(PendingDisbursement).values(
             status="rejected", decided_by_id=rich["komite_a"].id, reason="x"
         )
     )
-    assert ledger.check_totals() == [f"{rich['a'].npsn}: reserved 600000 != pending 0"]
+    assert integrity.check_totals() == [f"{rich['a'].npsn}: reserved 600000 != pending 0"]
     db.session.rollback()
 
 
@@ -476,7 +463,7 @@ def test_a_back_dated_large_disbursement_is_refused_on_the_form(client, rich):
 
 
 def test_the_dashboard_shows_available_and_reserved_money(client, rich):
-    ask(rich, 500_000)
+    ask_disbursement(rich, 500_000)
     login(client, "guru_a")
     page = client.get(A).text
     assert "Rp1.000.000" in page
@@ -484,7 +471,7 @@ def test_the_dashboard_shows_available_and_reserved_money(client, rich):
 
 
 def test_who_sees_which_buttons_on_the_dashboard(client, rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     approve_url, reject_url = (
         f"{A}/pending/{pending.id}/approve",
         f"{A}/pending/{pending.id}/reject",
@@ -507,7 +494,7 @@ def test_who_sees_which_buttons_on_the_dashboard(client, rich):
 
 
 def test_the_dashboard_flag_shows_on_the_page(client, rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     login(client, "guru_a")
     assert STALE_FLAG not in client.get(A).text
     db.session.execute(update(PendingDisbursement).values(requested_on=TODAY - timedelta(days=15)))
@@ -517,7 +504,7 @@ def test_the_dashboard_flag_shows_on_the_page(client, rich):
 
 
 def test_approving_through_the_page(client, rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     login(client, "komite_a2")
     response = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32})
     entry = db.session.scalar(select(Entry).where(Entry.form_key == "a" * 32))
@@ -537,7 +524,7 @@ def test_approving_through_the_page(client, rich):
 
 
 def test_self_approval_through_the_page_is_403(client, rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     login(client, "komite_a")
     assert (
         client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32}).status_code
@@ -550,7 +537,7 @@ def test_self_approval_through_the_page_is_403(client, rich):
 @pytest.mark.parametrize("who", ["guru_a", "dinas", "admin"])
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_teachers_and_outsiders_cannot_decide(client, rich, who, action):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     login(client, who)
     data = {"form_key": uuid.uuid4().hex, "reason": "Tidak"}
     assert client.post(f"{A}/pending/{pending.id}/{action}", data=data).status_code == 403
@@ -559,7 +546,7 @@ def test_teachers_and_outsiders_cannot_decide(client, rich, who, action):
 
 
 def test_rejecting_through_the_page(client, rich):
-    pending = ask(rich, 600_000)
+    pending = ask_disbursement(rich, 600_000)
     login(client, "komite_a")
     empty = client.post(f"{A}/pending/{pending.id}/reject", data={"reason": ""})
     assert empty.status_code == 422 and "Alasan penolakan wajib diisi." in empty.text
@@ -622,7 +609,7 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
     contribute(world["a"], 900_000, world["komite_a"])
     contribute(world["b"], 950_000, world["komite_b"])
     recorder = make_user("komite_a2", Role.COMMITTEE, world["a"])  # so komite_a may approve
-    pending = ask(world, 500_000, user=recorder)
+    pending = ask_disbursement(world, 500_000, user=recorder)
     pending_b = approvals.request_disbursement(
         world["b"],
         amount=500_000,

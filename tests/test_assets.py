@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from sas.assets import IMMUTABLE, Assets
-from tests.conftest import login
+from tests.web import login
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 

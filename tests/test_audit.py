@@ -16,10 +16,10 @@ from sas import audit
 from sas.audit.labels import ACTION_LABELS
 from sas.audit.services import ACTIONS, AuditFilter, audit_page
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import ApiToken, AuditEvent, Category, Entry, Recipient
-from tests.conftest import login
+from tests.web import login
 
 A = "/schools/20525555"
 B = "/schools/20526666"
@@ -113,7 +113,7 @@ def test_a_contribution_is_logged_with_its_number_and_amount_never_the_donor(kom
 
 def test_a_disbursement_names_the_recipient_by_id_only(app, world):
     recipient = world["recipient_a"]
-    entry = ledger.record_disbursement(
+    entry = entries.record_disbursement(
         world["a"],
         amount=20_000,
         occurred_on=today_wib(),

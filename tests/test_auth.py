@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sas.auth.passwords import common_passwords, password_problems
 from sas.extensions import db
 from sas.models import AuditEvent, Role, User
-from tests.conftest import PASSWORD, login, make_school, make_user
+from tests.factories import PASSWORD, make_school, make_user
+from tests.web import login
 
 WRONG = "Nama pengguna atau kata sandi salah."
 

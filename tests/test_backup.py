@@ -16,20 +16,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from sas import backup, create_app
+from sas import backup, integrity, ledger
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
 from sas.ledger import chain
-from sas.ledger import services as ledger
 from sas.models import Attachment, Entry, Fund, School, Source, User
-from tests.test_concurrency import THREADS, run_at_once
+from tests.database import POSTGRES, empty_app, restore_into
+from tests.threads import THREADS, run_at_once
 
-POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 METHOD = "pg_dump -Fc (PostgreSQL)" if POSTGRES else "the SQLite online backup API"
 WRITES = 8  # contributions per writing thread
 
@@ -53,21 +52,6 @@ def restore_url(tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-
-
-def restore_into(target: Flask, path: Path) -> Result:
-    """``flask sas restore PATH`` on ``target`` (the CLI runs in the current app context if there
-    is one, so push the target's)."""
-    with target.app_context():
-        return target.test_cli_runner().invoke(args=["sas", "restore", str(path)])
-
-
-def empty_app(url: str, evidence: Path) -> Flask:
-    """An app on ``url`` with the schema and no rows, as after ``flask db upgrade``."""
-    target = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "EVIDENCE_FOLDER": evidence})
-    with target.app_context():
-        db.create_all()
-    return target
 
 
 def entries_per_school() -> dict[str, tuple[int, int]]:
@@ -100,7 +84,7 @@ def test_a_backup_taken_during_writes_restores_a_ledger_that_checks(
             return backup.backup(path)
         school_id, user_id = writers[i % 2]
         for n in range(WRITES):
-            ledger.record_contribution(
+            entries.record_contribution(
                 db.session.get(School, school_id),
                 amount=1_000 * (n + 1),
                 occurred_on=today_wib(),
@@ -134,7 +118,7 @@ def test_a_backup_taken_during_writes_restores_a_ledger_that_checks(
     assert outcome.exit_code == 0, outcome.output
     assert "check-totals passed; all 2 school ledgers verified" in outcome.output
     with target.app_context():
-        assert ledger.check_totals() == []
+        assert integrity.check_totals() == []
         statuses = chain.verify_all()
         assert [s.ok for s in statuses] == [True, True]
         counts = entries_per_school()

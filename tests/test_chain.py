@@ -15,12 +15,15 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
 from sas.ledger import chain
-from sas.ledger import services as ledger
 from sas.models import Entry, Fund, School, Source, User
-from tests.conftest import contribute, disburse, login, tampering
-from tests.test_concurrency import THREADS, run_at_once
+from sas.months.services import close_month
+from tests.database import tampering
+from tests.factories import contribute, disburse
+from tests.threads import THREADS, run_at_once
+from tests.web import login
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def book(world):
     """School A with five entries: the world's Rp100.000, three more gifts and a void."""
     a, komite = world["a"], world["komite_a"]
     gifts = [contribute(a, amount, komite, class_label="8B") for amount in (5_000, 7_000, 9_000)]
-    ledger.void_entry(
+    entries.void_entry(
         a, gifts[1], reason="Dobel", recorded_by=komite, form_key=uuid.uuid4().hex,
         today=today_wib(),
     )  # fmt: skip
@@ -36,14 +39,14 @@ def book(world):
     return world
 
 
-def entries(school: School) -> list[Entry]:
+def entries_of(school: School) -> list[Entry]:
     return list(
         db.session.scalars(select(Entry).where(Entry.school_id == school.id).order_by(Entry.seq))
     )
 
 
 def test_every_entry_follows_the_one_before(book):
-    rows = entries(book["a"])
+    rows = entries_of(book["a"])
     assert [e.seq for e in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_hash == chain.GENESIS
     for before, after in itertools.pairwise(rows):
@@ -62,7 +65,7 @@ def test_every_entry_follows_the_one_before(book):
 
 
 def test_the_database_refuses_update_and_delete(book):
-    first = entries(book["a"])[0].id
+    first = entries_of(book["a"])[0].id
     for statement in (
         update(Entry).where(Entry.id == first).values(amount=1),
         Entry.__table__.delete().where(Entry.id == first),
@@ -71,11 +74,11 @@ def test_the_database_refuses_update_and_delete(book):
             db.session.execute(statement)
             db.session.flush()
         db.session.rollback()
-    assert entries(book["a"])[0].amount == 100_000
+    assert entries_of(book["a"])[0].amount == 100_000
 
 
 def test_a_changed_entry_is_named(app, book):
-    third = entries(book["a"])[2]
+    third = entries_of(book["a"])[2]
     with tampering("entries"):
         db.session.execute(update(Entry).where(Entry.id == third.id).values(class_label="9C"))
     db.session.commit()
@@ -109,7 +112,7 @@ def _row(entry: Entry) -> dict:
 
 @pytest.mark.parametrize(("position", "seq", "problem"), [(1, 2, "missing"), (4, 5, "tail")])
 def test_a_deleted_entry_is_named(app, book, position, seq, problem):
-    rows = entries(book["a"])
+    rows = entries_of(book["a"])
     gone = rows[position]  # a gift in the middle, or the void at the end
     kept = _row(gone)
     with tampering("entries"):
@@ -133,7 +136,7 @@ def test_a_deleted_entry_is_named(app, book, position, seq, problem):
 
 
 def test_reordered_entries_are_named(app, book):
-    rows = entries(book["a"])
+    rows = entries_of(book["a"])
     second, third = rows[1], rows[2]
 
     def set_seq(entry_id: int, seq: int) -> None:
@@ -164,7 +167,7 @@ def test_concurrent_appends_keep_one_chain_and_gapless_receipts(app, world):
     school_id, user_id = world["a"].id, world["komite_a"].id
 
     def give(i: int) -> str:
-        ledger.record_contribution(
+        entries.record_contribution(
             db.session.get(School, school_id),
             amount=1_000 + i,
             occurred_on=today_wib(),
@@ -205,7 +208,7 @@ def test_a_closed_month_keeps_its_chain_head_for_the_paper_copy(client, world):
     a, komite = world["a"], world["komite_a"]
     contribute(a, 20_000, komite, on=date(2026, 10, 5))
     given = disburse(a, 10_000, komite, world["recipient_a"], on=date(2026, 10, 6))
-    closing = ledger.close_month(a, date(2026, 10, 1), closed_by=komite, today=date(2026, 11, 3))
+    closing = close_month(a, date(2026, 10, 1), closed_by=komite, today=date(2026, 11, 3))
     db.session.commit()
     assert (closing.chain_head, closing.chain_seq) == (given.hash, given.seq)
     contribute(a, 5_000, komite)  # later entries do not move the closed month's head
@@ -220,7 +223,7 @@ def test_a_closed_month_keeps_its_chain_head_for_the_paper_copy(client, world):
 def test_the_dashboard_says_verified_with_the_head(client, book):
     login(client, "guru_a")
     page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
-    head = entries(book["a"])[-1].hash
+    head = entries_of(book["a"])[-1].hash
     assert "Buku kas aman: tidak ada catatan yang diubah." in page
     assert "5 catatan diperiksa" in page
     assert chain.fingerprint(head) in page
@@ -257,7 +260,7 @@ def test_recent_verification_checks_only_what_was_added(book, walks, monkeypatch
     db.session.commit()
     read.clear()  # recording hashed it once
     status = chain.verify_recent(a)
-    assert (status.ok, status.entries, status.head) == (True, 6, entries(a)[-1].hash)
+    assert (status.ok, status.entries, status.head) == (True, 6, entries_of(a)[-1].hash)
     assert len(read) == 2  # only the new entry and the one it follows were hashed again
     assert chain.verify_recent(a).entries == 6 and len(read) == 2  # nothing new: nothing read
     walks(61)
@@ -269,7 +272,7 @@ def test_recent_verification_sees_a_changed_anchor_when_it_checks_what_was_added
     check of the new entry finds its anchor changed and walks the whole chain to name it."""
     a = book["a"]
     assert chain.verify_recent(a).ok
-    last = entries(a)[-1]
+    last = entries_of(a)[-1]
     reason = last.reason
     with tampering("entries"):
         db.session.execute(update(Entry).where(Entry.id == last.id).values(reason="Lain"))
@@ -290,7 +293,7 @@ def test_recent_verification_sees_a_changed_anchor_when_it_checks_what_was_added
 def test_recent_verification_sees_a_deleted_last_entry_at_the_next_whole_walk(book, walks):
     a = book["a"]
     assert chain.verify_recent(a).ok
-    last = entries(a)[-1]
+    last = entries_of(a)[-1]
     kept = _row(last)
     with tampering("entries"):
         db.session.execute(Entry.__table__.delete().where(Entry.id == last.id))
@@ -308,7 +311,7 @@ def test_recent_verification_sees_a_deleted_last_entry_at_the_next_whole_walk(bo
 def test_recent_verification_sees_an_older_change_at_the_next_whole_walk(book, walks):
     a = book["a"]
     assert chain.verify_recent(a).ok
-    second = entries(a)[1]
+    second = entries_of(a)[1]
     with tampering("entries"):
         db.session.execute(update(Entry).where(Entry.id == second.id).values(class_label="9C"))
     db.session.commit()

@@ -23,9 +23,11 @@ from sas import checkpoints
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.ledger import chain, totals
-from sas.ledger import services as ledger
 from sas.models import AuditEvent, Checkpoint, Entry, Fund, MonthClosing, School
-from tests.conftest import contribute, tampering
+from sas.months.services import close_month
+from tests.database import tampering
+from tests.factories import contribute
+from tests.pages import text_of, verify_path
 
 
 @pytest.fixture
@@ -143,7 +145,7 @@ def test_the_resealing_attack_is_named_by_the_checkpoint(app, world, key, tmp_pa
     a, komite = world["a"], world["komite_a"]
     last_month = today_wib().replace(day=1) - timedelta(days=1)
     contribute(a, 20_000, komite, on=last_month.replace(day=5))  # seq 2
-    ledger.close_month(a, last_month, closed_by=komite, today=today_wib())
+    close_month(a, last_month, closed_by=komite, today=today_wib())
     db.session.commit()
     contribute(a, 30_000, komite)  # seq 3
     out, _ = make_checkpoint(app, tmp_path)
@@ -334,12 +336,9 @@ def test_the_witness_refuses_what_does_not_hold(app, world, key, tmp_path, monke
 
 
 def test_a_kuitansi_check_names_the_oldest_checkpoint_covering_it(app, world, key, client):
-    from tests.test_receipts import text_of
-    from tests.test_receipts import verify_path as check_url
-
     a, komite = world["a"], world["komite_a"]
     first_entry = world["entry_a"]  # seq 1
-    page = client.get(check_url(first_entry)).get_data(as_text=True)
+    page = client.get(verify_path(first_entry)).get_data(as_text=True)
     assert "belum tercakup" in text_of(page, "checkpoint")
     older = checkpoints.make()  # a at seq 1
     second = contribute(a, 10_000, komite)  # seq 2
@@ -350,14 +349,14 @@ def test_a_kuitansi_check_names_the_oldest_checkpoint_covering_it(app, world, ke
     assert checkpoints.covering(a, 1).checkpoint.id == older.id
     assert checkpoints.covering(a, 2).checkpoint.id == newer.id
     assert checkpoints.covering(a, 4) is None
-    page = client.get(check_url(second)).get_data(as_text=True)
+    page = client.get(verify_path(second)).get_data(as_text=True)
     assert newer.root[:16] in text_of(page, "checkpoint") and older.root[:16] not in page
-    assert "belum tercakup" not in client.get(check_url(third)).get_data(as_text=True)
+    assert "belum tercakup" not in client.get(verify_path(third)).get_data(as_text=True)
     third_check = contribute(a, 5_000, komite)  # seq 4: after every checkpoint
-    page = client.get(check_url(third_check)).get_data(as_text=True)
+    page = client.get(verify_path(third_check)).get_data(as_text=True)
     assert "belum tercakup" in text_of(page, "checkpoint")
     # an invalid check says nothing about checkpoints
-    bad = client.get(check_url(second, a="999")).get_data(as_text=True)
+    bad = client.get(verify_path(second, a="999")).get_data(as_text=True)
     assert 'id="checkpoint"' not in bad
     # re-sealed after the checkpoints: the check still passes the chain walk, but says so
     reseal(a, 2, 1_000)
@@ -365,7 +364,7 @@ def test_a_kuitansi_check_names_the_oldest_checkpoint_covering_it(app, world, ke
     db.session.commit()
     app.config["CHAIN_FULL_WALK_SECONDS"] = 0
     db.session.refresh(third)
-    page = client.get(check_url(third)).get_data(as_text=True)
+    page = client.get(verify_path(third)).get_data(as_text=True)
     assert "Kuitansi sah" in page
     assert "tidak cocok lagi dengan checkpoint" in text_of(page, "checkpoint")
 

@@ -6,12 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from sas import ledger
 from sas.classes import services as classes
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import AuditEvent, Entry, Role, SchoolClass, Source
-from tests.conftest import disburse, login, make_classes, make_school, make_user
+from sas.months.services import close_month
+from tests.factories import disburse, make_classes, make_school, make_user
+from tests.web import login
 
 A = "/schools/20525555"
 B = "/schools/20526666"
@@ -87,7 +90,7 @@ def test_sent_twice_it_records_once(komite, world):
 
 
 def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
-    real = ledger._append
+    real = ledger.append
     calls = []
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -96,7 +99,7 @@ def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
             raise ledger.LedgerError("forced between rows", "occurred_on")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ledger, "_append", failing)
+    monkeypatch.setattr(entries, "append", failing)
     recorded = select(func.count(AuditEvent.id)).where(AuditEvent.action == "entry.recorded")
     logged = db.session.scalar(recorded)
     response = komite.post(
@@ -106,7 +109,7 @@ def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
     assert contributions_of(world["a"]) == []
     assert ledger.balance(world["a"]) == 100_000
     assert db.session.scalar(recorded) == logged
-    monkeypatch.setattr(ledger, "_append", real)
+    monkeypatch.setattr(entries, "append", real)
     again = komite.post(
         f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8A": "20.000"})
     )
@@ -146,7 +149,7 @@ def test_the_balance_does_not_matter_for_money_in(komite, world):
 
 def test_a_closed_month_refuses_the_whole_batch(komite, world):
     last_month = TODAY.replace(day=1) - timedelta(days=1)
-    ledger.close_month(world["a"], last_month, closed_by=world["komite_a"], today=TODAY)
+    close_month(world["a"], last_month, closed_by=world["komite_a"], today=TODAY)
     db.session.commit()
     response = komite.post(
         f"{A}/contributions/classes",
@@ -197,7 +200,7 @@ def test_without_classes_the_page_says_how_to_make_the_list(client, app):
 
 def record(world, rows, key=None, school="a"):  # type: ignore[no-untyped-def]
     ids = class_ids(world[school])
-    return ledger.record_class_collections(
+    return entries.record_class_collections(
         world[school],
         rows=[(ids.get(label, label), amount) for label, amount in rows],
         occurred_on=TODAY,
@@ -211,11 +214,11 @@ def test_the_service_recognises_a_form_sent_again(world):
     key = uuid.uuid4().hex
     first = record(world, [("7A", 1_000), ("8A", 2_000)], key)
     db.session.commit()
-    with pytest.raises(ledger.DuplicateBatch) as dup:
+    with pytest.raises(entries.DuplicateBatch) as dup:
         record(world, [("7A", 9_000)], key)
     assert [e.id for e in dup.value.entries] == [e.id for e in first]
     db.session.rollback()
-    with pytest.raises(ledger.DuplicateBatch) as elsewhere:  # the key, at another school
+    with pytest.raises(entries.DuplicateBatch) as elsewhere:  # the key, at another school
         record(world, [("1A", 9_000)], key, school="b")
     assert elsewhere.value.entries == []  # nothing of school A is handed to school B
     db.session.rollback()
@@ -262,7 +265,7 @@ def test_what_a_class_already_gave_that_day_is_shown_to_the_next_recorder(komite
     assert "Sudah tercatat Rp15.000 pada tanggal ini" in row
     assert "Sudah tercatat Rp100.000" in page  # the world's own 8A of today
     assert page.count("Sudah tercatat") == 2
-    ledger.void_entry(
+    entries.void_entry(
         world["a"],
         world["entry_a"],
         reason="Dicatat dua kali",
@@ -316,7 +319,7 @@ def test_a_bad_class_is_refused_and_nothing_added(komite, world, labels, message
 
 
 def test_rename_retire_and_bring_back(komite, world):
-    contribution = ledger.record_contribution(
+    contribution = entries.record_contribution(
         world["a"],
         amount=5_000,
         occurred_on=TODAY,

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sas import backup, checkpoints
 from sas.extensions import db
 from sas.models import AuditEvent, Fund, User
-from tests.test_backup import POSTGRES, empty_app, restore_into
+from tests.database import POSTGRES, empty_app, restore_into
 
 
 def cli(app, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]

@@ -3,44 +3,17 @@
 Runs on a SQLite file (WAL, BEGIN IMMEDIATE) and, in CI, on PostgreSQL (row lock on the fund).
 """
 
-import threading
 import uuid
 
 from sqlalchemy import func, select
 
-from sas import create_app
+from sas import create_app, ledger
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import Category, Entry, EntryKind, Fund, Recipient, School, User
-from tests.conftest import login
-
-THREADS = 20
-
-
-def run_at_once(app, work):
-    """Run ``work(i)`` in THREADS threads, each in its own app context and session."""
-    db.session.commit()  # the test's own session holds no lock while the threads run
-    barrier = threading.Barrier(THREADS)
-    results: list = [None] * THREADS
-
-    def target(i: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[i] = work(i)
-            except Exception as error:
-                db.session.rollback()
-                results[i] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
+from tests.threads import THREADS, run_at_once
+from tests.web import login
 
 
 def test_concurrent_disbursements_never_overdraw(app, world):
@@ -50,7 +23,7 @@ def test_concurrent_disbursements_never_overdraw(app, world):
     def give(_i: int) -> str:
         school = db.session.get(School, school_id)
         try:
-            ledger.record_disbursement(
+            entries.record_disbursement(
                 school,
                 amount=15_000,
                 occurred_on=today_wib(),
@@ -85,7 +58,7 @@ def test_concurrent_contributions_all_count(app, world):
     def gather(i: int) -> int:
         from sas.models import Source
 
-        entry = ledger.record_contribution(
+        entry = entries.record_contribution(
             db.session.get(School, school_id),
             amount=1_000 * (i + 1),
             occurred_on=today_wib(),

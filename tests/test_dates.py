@@ -2,7 +2,15 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from sas.dates import month_bounds, school_year_bounds, school_year_label, today_wib
+from sas.dates import (
+    month_bounds,
+    parse_school_year,
+    school_year_bounds,
+    school_year_label,
+    school_year_label_on,
+    school_year_start,
+    today_wib,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,7 +23,20 @@ from sas.dates import month_bounds, school_year_bounds, school_year_label, today
     ],
 )
 def test_school_year_runs_july_to_june(day, label):
-    assert school_year_label(day) == label
+    assert school_year_label_on(day) == label
+    assert school_year_label(school_year_start(day)) == label
+
+
+def test_a_school_year_is_named_by_its_first_july():
+    assert school_year_start(date(2026, 1, 15)) == 2025
+    assert school_year_label(2025) == "2025/2026"
+    assert parse_school_year("2025/2026") == 2025
+
+
+@pytest.mark.parametrize("text", ["2025/2027", "2025-2026", "25/26", "", "2009/2010", "2101/2102"])
+def test_a_school_year_is_read_only_as_written_and_in_range(text):
+    with pytest.raises(ValueError):
+        parse_school_year(text)
 
 
 def test_school_year_bounds():

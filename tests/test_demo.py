@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 from sas.dates import school_year_bounds
 from sas.demo import DEMO_PASSWORD, load_demo
 from sas.extensions import db
-from sas.ledger.services import SIGNED_AMOUNT, check_totals
+from sas.integrity import check_totals
+from sas.ledger import SIGNED_AMOUNT
 from sas.models import (
     AuditEvent,
     Direction,

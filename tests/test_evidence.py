@@ -18,11 +18,12 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.evidence import services as evidence
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import Attachment, AuditEvent, Category, Entry, PendingDisbursement, Role
-from tests.conftest import disburse, login, make_school, make_user
+from tests.factories import disburse, make_school, make_user
+from tests.web import login
 
 A = "/schools/20525555"
 B = "/schools/20526666"
@@ -511,7 +512,7 @@ def shares(world, folder):  # type: ignore[no-untyped-def]
     wrong = attach_directly(world, superseded, jpeg())
     evidence.supersede(wrong, reason="salah", by=komite_a)
     attach_directly(world, voided, jpeg())
-    ledger.void_entry(
+    entries.void_entry(
         a, voided, reason="batal", recorded_by=komite_a, form_key=uuid.uuid4().hex, today=TODAY
     )
     db.session.commit()

@@ -16,8 +16,7 @@ from sas.dates import WIB
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import Category, Jenjang
 from sas.money import format_rupiah
-from tests.conftest import login, make_school
-from tests.test_district import (
+from tests.district_data import (
     CURRENT,
     FILTERS,
     KECAMATAN,
@@ -29,11 +28,11 @@ from tests.test_district import (
     expected_kecamatan,
     months_of,
     period_of,
-    query,
-    row,
     schools_in,
-    tables,
 )
+from tests.factories import make_school
+from tests.pages import query, row, tables
+from tests.web import login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = {"Kode", "NPSN", "Bulan", "Kebutuhan"}

@@ -11,11 +11,12 @@ from flask import Flask
 from sqlalchemy import event
 
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
 from sas.fragments import Fragments
-from sas.ledger import services as ledger
 from sas.models import Recipient
-from tests.conftest import contribute, disburse, login
+from tests.factories import contribute, disburse
+from tests.web import login
 
 A = "/schools/20525555"
 
@@ -77,7 +78,7 @@ def test_a_new_entry_shows_at_once(client, world):
 def test_a_void_shows_at_once(client, world):
     login(client, "komite_a")
     client.get(A)
-    ledger.void_entry(
+    entries.void_entry(
         world["a"],
         world["entry_a"],
         reason="Salah hitung",

@@ -11,7 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from sas.dates import today_wib
-from tests.conftest import login
+from tests.web import login
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "sas" / "translations" / "en" / "LC_MESSAGES"

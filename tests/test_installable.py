@@ -12,7 +12,7 @@ from PIL import Image, ImageChops
 
 from sas import icons
 from sas.money import format_rupiah
-from tests.conftest import login
+from tests.web import login
 
 BRAND = (0x0B, 0x6E, 0x4F)
 PUBLIC_PAGES = ["/", "/sekolah/20525555", "/sekolah?q=Negeri"]

@@ -12,11 +12,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from sas.dates import school_year_label, today_wib
+from sas import ledger
+from sas.dates import school_year_label_on, today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import Entry, EntryKind, Source
-from tests.conftest import contribute, disburse, login, make_recipient
+from tests.factories import contribute, disburse, make_recipient
+from tests.web import login
 
 A = "/schools/20525555"
 TODAY = today_wib()
@@ -271,7 +273,7 @@ def test_voiding_through_the_page(komite, world):
 
 
 def test_a_void_cannot_be_voided_through_the_page(komite, world):
-    reversal = ledger.void_entry(
+    reversal = entries.void_entry(
         world["a"],
         world["entry_a"],
         reason="Salah",
@@ -322,7 +324,7 @@ def test_the_dashboard(komite, world):
     page = komite.get(A).text
     assert '<strong id="balance">Rp70.000</strong>' in page
     assert "Uang masuk bulan ini" in page and "Rp100.000" in page and "Rp30.000" in page
-    assert f"Siswa dibantu tahun ajaran {school_year_label(TODAY)}" in page
+    assert f"Siswa dibantu tahun ajaran {school_year_label_on(TODAY)}" in page
     assert "BKK-0002" in page and "BKM-0001" in page
     assert "Catat uang masuk" in page and "Catat uang keluar" in page
     assert "Buku kas aman: tidak ada catatan yang diubah." in page
@@ -343,7 +345,7 @@ def test_dates_show_as_day_month_year(komite, world):
 
 def test_the_teacher_sees_everything_and_can_change_nothing(guru, world):
     out = disburse(world["a"], 30_000, world["komite_a"], world["recipient_a"])
-    ledger.void_entry(
+    entries.void_entry(
         world["a"],
         out,
         reason="Ukuran salah",
@@ -466,7 +468,7 @@ def test_a_busy_database_asks_to_try_again(komite, world, monkeypatch):
     def locked(*_args, **_kwargs):
         raise OperationalError("INSERT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(ledger, "record_contribution", locked)
+    monkeypatch.setattr(entries, "record_contribution", locked)
     response = komite.post(f"{A}/contributions/new", data=contribution())
     assert response.status_code == 503
     assert "coba lagi" in response.text
@@ -501,7 +503,7 @@ def test_a_malformed_date_says_so(komite, world, day):
 
 def test_a_kind_filter_nets_out_corrections(komite, world):
     out = disburse(world["a"], 60_000, world["komite_a"], world["recipient_a"])
-    reversal = ledger.void_entry(
+    reversal = entries.void_entry(
         world["a"], out, reason="Batal", form_key="v3", recorded_by=world["komite_a"], today=TODAY
     )
     db.session.commit()
@@ -696,7 +698,7 @@ def test_a_void_offers_to_record_the_right_one(komite, world, kind, form):
         original = contribute(
             world["a"], 5_000, world["komite_a"], source=Source.INDIVIDUAL, donor_name="Bu Ani"
         )
-    reversal = ledger.void_entry(
+    reversal = entries.void_entry(
         world["a"],
         original,
         reason="Salah",

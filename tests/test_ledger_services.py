@@ -9,17 +9,21 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from sas import integrity, ledger
+from sas.cashbook import services as cashbook
 from sas.dates import today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import Category, Entry, EntryKind, Fund, Source
-from tests.conftest import contribute, disburse, make_recipient, make_school, tampering
+from sas.reports.exports import safe_cell
+from tests.database import tampering
+from tests.factories import contribute, disburse, make_recipient, make_school
 
 TODAY = today_wib()
 
 
 def void(world, entry, reason="Salah ketik jumlah"):
-    result = ledger.void_entry(
+    result = entries.void_entry(
         world["a"],
         entry,
         reason=reason,
@@ -176,7 +180,7 @@ def test_an_inactive_recipient_is_refused(world):
 
 def test_the_same_form_key_records_once(world):
     def record():
-        return ledger.record_contribution(
+        return entries.record_contribution(
             world["a"],
             amount=10_000,
             occurred_on=TODAY,
@@ -224,7 +228,7 @@ def test_anonymous_gifts_keep_no_name(world):
     db.session.rollback()
     entry = contribute(world["a"], 5_000, world["komite_a"], source=Source.ANONYMOUS)
     assert entry.donor_name is None
-    assert ledger.describe(entry) == "Sumbangan tanpa nama"
+    assert cashbook.describe(entry) == "Sumbangan tanpa nama"
 
 
 @pytest.mark.parametrize(
@@ -268,7 +272,7 @@ def test_dashboard_figures(world):
     disburse(a, 20_000, komite, world["recipient_a"])  # same child again
     out3 = disburse(a, 10_000, komite, other)
     void(world, out3)  # voided: Rina not counted as helped, money back
-    board = ledger.dashboard(a, TODAY)
+    board = cashbook.dashboard(a, TODAY)
     assert board.balance == 140_000 - 50_000
     assert board.month.collected == 100_000
     assert board.month.disbursed == 50_000
@@ -282,27 +286,31 @@ def test_cash_book_running_balance_and_filters(world):
     a, komite = world["a"], world["komite_a"]
     early = contribute(a, 20_000, komite, on=TODAY - timedelta(days=3))
     out = disburse(a, 50_000, komite, world["recipient_a"])
-    page = ledger.cash_book_page(a, ledger.CashBookFilter(), 1, 50)
+    page = cashbook.cash_book_page(a, cashbook.CashBookFilter(), 1, 50)
     assert [(line.entry.id, line.saldo) for line in page.lines] == [
         (early.id, 20_000),
         (world["entry_a"].id, 120_000),
         (out.id, 70_000),
     ]
     assert (page.total_in, page.total_out) == (120_000, 50_000)
-    only_out = ledger.cash_book_page(a, ledger.CashBookFilter(kind=EntryKind.DISBURSEMENT), 1, 50)
+    only_out = cashbook.cash_book_page(
+        a, cashbook.CashBookFilter(kind=EntryKind.DISBURSEMENT), 1, 50
+    )
     assert [(line.no, line.entry.id, line.saldo) for line in only_out.lines] == [
         (1, out.id, 70_000)
     ]
-    dated = ledger.cash_book_page(a, ledger.CashBookFilter(end=TODAY - timedelta(days=1)), 1, 50)
+    dated = cashbook.cash_book_page(
+        a, cashbook.CashBookFilter(end=TODAY - timedelta(days=1)), 1, 50
+    )
     assert [line.entry.id for line in dated.lines] == [early.id]
-    wrong_category = ledger.CashBookFilter(category=Category.SEPEDA)
-    assert ledger.cash_book_page(a, wrong_category, 1, 50).total == 0
+    wrong_category = cashbook.CashBookFilter(category=Category.SEPEDA)
+    assert cashbook.cash_book_page(a, wrong_category, 1, 50).total == 0
 
 
 def test_cash_book_pages(world):
     for _ in range(7):
         contribute(world["a"], 1_000, world["komite_a"])
-    page2 = ledger.cash_book_page(world["a"], ledger.CashBookFilter(), 2, 3)
+    page2 = cashbook.cash_book_page(world["a"], cashbook.CashBookFilter(), 2, 3)
     assert (page2.page, page2.pages, page2.total) == (2, 3, 8)
     assert [line.no for line in page2.lines] == [4, 5, 6]
     assert page2.lines[-1].saldo == 100_000 + 5_000
@@ -321,7 +329,7 @@ def test_no_csv_cell_ever_starts_like_a_formula(world):
     disburse(world["a"], 1_000, world["komite_a"], make_recipient(world["a"], name="@SUM(A1)"))
     contribute(world["a"], 1_000, world["komite_a"], source=Source.OTHER, note="-2+3")
     text = "".join(
-        ledger.cash_book_csv(ledger.cash_book_lines(world["a"], ledger.CashBookFilter()))
+        cashbook.cash_book_csv(cashbook.cash_book_lines(world["a"], cashbook.CashBookFilter()))
     )
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(rows) == 5
@@ -329,27 +337,27 @@ def test_no_csv_cell_ever_starts_like_a_formula(world):
 
 
 def test_safe_cell():
-    assert ledger._safe_cell("=1+1") == "'=1+1"
-    assert ledger._safe_cell("+62") == "'+62"
-    assert ledger._safe_cell("-5") == "'-5"
-    assert ledger._safe_cell("@A1") == "'@A1"
-    assert ledger._safe_cell("Iuran") == "Iuran"
-    assert ledger._safe_cell(5000) == 5000
+    assert safe_cell("=1+1") == "'=1+1"
+    assert safe_cell("+62") == "'+62"
+    assert safe_cell("-5") == "'-5"
+    assert safe_cell("@A1") == "'@A1"
+    assert safe_cell("Iuran") == "Iuran"
+    assert safe_cell(5000) == 5000
 
 
 def test_check_totals_finds_a_tampered_fund(world):
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
     fund = db.session.get(Fund, world["a"].id)
     fund.balance = 999
     db.session.flush()
-    assert ledger.check_totals() == [f"{world['a'].npsn}: fund 999 != entries 100000"]
+    assert integrity.check_totals() == [f"{world['a'].npsn}: fund 999 != entries 100000"]
     db.session.rollback()
 
 
 def test_a_new_school_starts_at_zero(app):
     school = make_school()
     assert ledger.balance(school) == 0
-    assert ledger.dashboard(school, TODAY).recent == []
+    assert cashbook.dashboard(school, TODAY).recent == []
 
 
 def test_check_totals_finds_a_negative_day_and_the_command_fails(app, world):
@@ -377,7 +385,7 @@ def test_check_totals_finds_a_negative_day_and_the_command_fails(app, world):
     db.session.get(Fund, world["a"].id).balance = 0
     db.session.commit()
     try:
-        problems = ledger.check_totals()
+        problems = integrity.check_totals()
         assert f"{world['a'].npsn}: balance below zero (-100000)" in problems
         result = runner.invoke(args=["sas", "check-totals"])
         assert result.exit_code == 1

@@ -166,8 +166,9 @@ def test_upgrade_chains_the_entries_already_there(empty_database_url):
 def test_a_ledger_chained_before_transfers_still_verifies_and_takes_them(empty_database_url):
     """a91c3e5f7d20 adds ``transfer_id`` to the entries (and the chain content, when set): the
     hashes sealed before it stay valid, and the new kinds pass the table's CHECK constraints."""
-    from sas.ledger import chain, transfers
+    from sas.ledger import chain
     from sas.models import Entry, School, User
+    from sas.transfers import moving
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_database_url})
     with app.app_context():
@@ -238,7 +239,7 @@ def test_a_ledger_chained_before_transfers_still_verifies_and_takes_them(empty_d
         school, other = db.session.get(School, 1), db.session.get(School, 2)
         assert chain.verify(school).ok
         assert [e.hash for e in db.session.scalars(select(Entry).order_by(Entry.seq))] == before
-        transfers.transfer(
+        moving.transfer(
             school,
             other,
             amount=20_000,

@@ -17,11 +17,14 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import func, select
 
+from sas import ledger
 from sas.dates import month_bounds, next_month, report_deadline, school_year_start, today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.models import Category, Direction, Entry, EntryKind, Fund, MonthClosing, Role, Source
-from tests.conftest import contribute, login, make_user
+from sas.months.services import close_month
+from tests.factories import contribute, make_user
+from tests.web import login
 
 A = "/schools/20525555"
 TODAY = today_wib()
@@ -61,7 +64,7 @@ def give(world, amount, on, source=Source.CLASS, class_label="8A", donor=None):
 
 
 def spend(world, amount, on, category=Category.SEPATU, in_kind=True):
-    entry = ledger.record_disbursement(
+    entry = entries.record_disbursement(
         world["a"],
         amount=amount,
         occurred_on=on,
@@ -78,7 +81,7 @@ def spend(world, amount, on, category=Category.SEPATU, in_kind=True):
 
 
 def void(world, entry):
-    result = ledger.void_entry(
+    result = entries.void_entry(
         world["a"],
         entry,
         reason="Salah catat",
@@ -91,7 +94,7 @@ def void(world, entry):
 
 
 def close(school, month, user, today=TODAY):
-    closing = ledger.close_month(school, month, closed_by=user, today=today)
+    closing = close_month(school, month, closed_by=user, today=today)
     db.session.commit()
     return closing
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from sas import names
+from sas import ledger, names
 from sas.extensions import db
-from sas.ledger import services as ledger
-from tests.conftest import make_recipient, make_school
+from tests.factories import make_recipient, make_school
 
 ZWSP, ZWNJ, SOFT_HYPHEN, WORD_JOINER = "\u200b", "\u200c", "\u00ad", "\u2060"
 CYRILLIC_I, CYRILLIC_A, GREEK_ALPHA = "\u0456", "\u0410", "\u0391"

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.models import Entry
-from tests.conftest import PASSWORD, login
+from tests.factories import PASSWORD
+from tests.web import login
 
 FORMS = ("contributions/classes", "contributions/new", "disbursements/new")
 

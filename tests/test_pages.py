@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import login
+from tests.web import login
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,11 +14,10 @@ from sqlalchemy import select
 
 from sas.dates import report_deadline, school_year_start
 from sas.extensions import db
-from sas.ledger.transfers import transfer
 from sas.models import Category, Direction, Entry, EntryKind, School, Source
 from sas.money import format_rupiah
-from tests.conftest import login, make_kabupaten, make_recipient, make_school
-from tests.test_district import (
+from sas.transfers.moving import transfer
+from tests.district_data import (
     CURRENT,
     KECAMATAN,
     SECRETS,
@@ -26,15 +25,14 @@ from tests.test_district import (
     build_district,
     expected_kecamatan,
     months_of,
-    row,
-    stat,
-    tables,
 )
-from tests.test_district import close as district_close
-from tests.test_district import contribute as district_contribute
-from tests.test_district import disburse as district_disburse
-from tests.test_district import void as district_void
-from tests.test_security import assert_security_headers
+from tests.district_data import close as district_close
+from tests.district_data import contribute as district_contribute
+from tests.district_data import disburse as district_disburse
+from tests.district_data import void as district_void
+from tests.factories import make_kabupaten, make_recipient, make_school
+from tests.pages import row, stat, tables
+from tests.web import assert_security_headers, login
 
 
 @pytest.fixture

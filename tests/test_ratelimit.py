@@ -24,7 +24,8 @@ from sas import create_app
 from sas.auth import limits
 from sas.extensions import db
 from sas.models import AuditEvent, Role
-from tests.conftest import PASSWORD, IsolatedClient, login, make_school, make_user
+from tests.factories import PASSWORD, make_school, make_user
+from tests.web import IsolatedClient, login
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LIMITED = "Terlalu banyak percobaan"

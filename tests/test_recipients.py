@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from sas.extensions import db
 from sas.models import Recipient
-from tests.conftest import disburse, login
+from tests.factories import disburse
+from tests.web import login
 
 A = "/schools/20525555"
 

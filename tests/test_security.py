@@ -17,7 +17,7 @@ from config import CONFIGS
 from sas import create_app
 from sas.extensions import db
 from sas.models import AuditEvent
-from tests.conftest import IsolatedClient, login
+from tests.web import IsolatedClient, assert_security_headers, login
 
 ROOT = Path(__file__).resolve().parent.parent
 A = "/schools/20525555"
@@ -39,20 +39,6 @@ def build(app: Flask) -> Iterator[Callable[..., Flask]]:
     for new in built:
         with new.app_context():
             db.engine.dispose()
-
-
-def assert_security_headers(response, static: bool = False) -> None:  # type: ignore[no-untyped-def]
-    csp = response.headers.get("Content-Security-Policy", "")
-    directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
-    assert directives.get("object-src") == "object-src 'none'"
-    assert directives.get("base-uri") == "base-uri 'none'"
-    assert directives.get("frame-ancestors") == "frame-ancestors 'none'"
-    assert directives.get("default-src") == "default-src 'self'"
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    assert response.headers.get("X-Content-Type-Options") == "nosniff"
-    assert response.headers.get("Referrer-Policy") == "same-origin"
-    if not static:
-        assert response.headers.get("Cache-Control") == "no-store"
 
 
 # --- headers on every route ---------------------------------------------------------------

@@ -5,8 +5,9 @@ from datetime import date
 
 import pytest
 
+from sas import integrity, ledger
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import services as ledger
 from sas.ledger import totals
 from sas.models import (
     Category,
@@ -16,13 +17,14 @@ from sas.models import (
     YearCategoryTotal,
     YearTotal,
 )
-from tests.conftest import make_recipient
+from sas.months.services import close_month
+from tests.factories import make_recipient
 
 TODAY = date(2026, 11, 27)  # the services take "today" explicitly
 
 
 def give(world, amount, on, recipient=None, in_kind=True, category=Category.SEPATU):
-    entry = ledger.record_disbursement(
+    entry = entries.record_disbursement(
         world["a"],
         amount=amount,
         occurred_on=on,
@@ -39,7 +41,7 @@ def give(world, amount, on, recipient=None, in_kind=True, category=Category.SEPA
 
 
 def gift(world, amount, on):
-    entry = ledger.record_contribution(
+    entry = entries.record_contribution(
         world["a"],
         amount=amount,
         occurred_on=on,
@@ -56,7 +58,7 @@ def gift(world, amount, on):
 
 
 def void(world, entry, on=TODAY):
-    reversal = ledger.void_entry(
+    reversal = entries.void_entry(
         world["a"],
         entry,
         reason="Salah",
@@ -110,7 +112,7 @@ def test_rebuild_restores_planted_damage_and_check_finds_it(app, world):
     row.collected += 1
     row.helped = 7
     db.session.commit()
-    problems = ledger.check_totals()
+    problems = integrity.check_totals()
     assert any(
         "year_totals" in p and "collected: stored 200001, ledger 200000" in p for p in problems
     )
@@ -119,7 +121,7 @@ def test_rebuild_restores_planted_damage_and_check_finds_it(app, world):
     assert result.exit_code == 1
     assert app.test_cli_runner().invoke(args=["sas", "rebuild-totals"]).exit_code == 0
     db.session.expire_all()
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
 
 
 def test_year_categories_add_up_the_months_of_the_school_year(world):
@@ -143,7 +145,7 @@ def test_year_categories_add_up_the_months_of_the_school_year(world):
 
 def test_closings_by_the_deadline_are_counted_per_school_year(world):
     def close(month, on):
-        ledger.close_month(world["a"], month, closed_by=world["komite_a"], today=on)
+        close_month(world["a"], month, closed_by=world["komite_a"], today=on)
         db.session.commit()
 
     close(date(2025, 6, 1), date(2025, 7, 10))  # on time, school year 2024/2025
@@ -156,12 +158,12 @@ def test_closings_by_the_deadline_are_counted_per_school_year(world):
     assert totals.differences() == []
     year(world, 2025).on_time_months = 3
     db.session.commit()
-    assert ledger.check_totals() == [
+    assert integrity.check_totals() == [
         f"year_totals ({world['a'].id}, 2025) on_time_months: stored 3, ledger 2"
     ]
     totals.rebuild()
     db.session.commit()
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
     assert year(world, 2025).on_time_months == 2
 
 
@@ -171,15 +173,15 @@ def test_check_finds_a_deleted_total(world, missing):
     give(world, 30_000, date(2026, 11, 2))
     db.session.execute(missing.__table__.delete())
     db.session.commit()
-    assert ledger.check_totals() != []
+    assert integrity.check_totals() != []
     totals.rebuild()
     db.session.commit()
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
 
 
 def test_closing_freezes_the_month_and_every_earlier_one(world):
     gift(world, 50_000, date(2026, 10, 15))
-    closing = ledger.close_month(
+    closing = close_month(
         world["a"], date(2026, 10, 1), closed_by=world["komite_a"], today=date(2026, 11, 3)
     )
     db.session.commit()
@@ -191,15 +193,15 @@ def test_closing_freezes_the_month_and_every_earlier_one(world):
         assert refused.value.field == "occurred_on"
     gift(world, 1_000, date(2026, 11, 1))
     with pytest.raises(ledger.LedgerError, match="sudah ditutup"):
-        ledger.close_month(world["a"], date(2026, 10, 1), closed_by=world["komite_a"], today=TODAY)
+        close_month(world["a"], date(2026, 10, 1), closed_by=world["komite_a"], today=TODAY)
     db.session.rollback()
     with pytest.raises(ledger.LedgerError, match="belum berakhir"):
-        ledger.close_month(world["a"], date(2026, 11, 1), closed_by=world["komite_a"], today=TODAY)
+        close_month(world["a"], date(2026, 11, 1), closed_by=world["komite_a"], today=TODAY)
     db.session.rollback()
 
 
 def test_late_closing_is_flagged(world):
-    late = ledger.close_month(
+    late = close_month(
         world["a"], date(2026, 9, 1), closed_by=world["komite_a"], today=date(2026, 10, 11)
     )
     assert not late.on_time

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from sas import integrity, ledger
+from sas.approvals import services as approvals
 from sas.dates import today_wib
 from sas.extensions import db
-from sas.ledger import approvals, chain, transfer_approvals, transfers
-from sas.ledger import services as ledger
+from sas.ledger import chain
 from sas.models import (
     AuditEvent,
     Category,
@@ -28,10 +29,18 @@ from sas.models import (
     Transfer,
     User,
 )
+from sas.transfers import approvals as transfer_approvals
+from sas.transfers import moving
 from sas.transfers import services as board
-from tests.conftest import contribute, login, make_recipient, make_school, make_user
-from tests.test_approvals import ask as ask_disbursement
-from tests.test_concurrency import THREADS, run_at_once
+from tests.factories import (
+    ask_disbursement,
+    contribute,
+    make_recipient,
+    make_school,
+    make_user,
+)
+from tests.threads import THREADS, run_at_once
+from tests.web import login
 
 TODAY = today_wib()
 A, B = "/schools/20525555", "/schools/20526666"
@@ -120,7 +129,7 @@ def test_a_request_reserves_on_the_giver_and_writes_no_ledger(rich):
     assert "amount=600000" in row.detail and "Sekolah Asuh" not in row.detail
     # the reserved money is spoken for: neither a disbursement nor another transfer takes it
     with pytest.raises(ledger.InsufficientBalance, match=r"Rp400\.000"):
-        transfers.transfer(
+        moving.transfer(
             rich["a"],
             rich["b"],
             amount=400_001,
@@ -219,7 +228,7 @@ def test_approval_writes_the_pair_with_every_check_and_releases(rich):
     moved = approve(rich, pending, rich["komite_a2"])
     assert (ledger.balance(a), ledger.balance(b)) == (400_000, 650_000)
     assert (fund(a).reserved, fund(b).reserved) == (0, 0)
-    halves = transfers.halves(moved)
+    halves = moving.halves(moved)
     out, into = halves[EntryKind.TRANSFER_OUT], halves[EntryKind.TRANSFER_IN]
     assert (out.number, into.number) == ("TRK-0003", "TRM-0002")
     for half in (out, into):
@@ -276,7 +285,7 @@ def test_nobody_outside_the_giving_committee_approves(rich, who):
 def test_an_approval_sent_twice_approves_once(rich):
     pending = send(rich, 600_000)
     first = approve(rich, pending, rich["komite_a2"], key="ok-1")
-    with pytest.raises(transfers.DuplicateTransfer) as again:
+    with pytest.raises(moving.DuplicateTransfer) as again:
         approve(rich, pending, rich["komite_a2"], key="ok-1")
     db.session.rollback()
     assert again.value.transfer.id == first.id
@@ -291,7 +300,7 @@ def third_school_fills(world, request, amount):  # type: ignore[no-untyped-def]
     c = make_school("20527777", "35.10.14", name="SMP Negeri 1 Kabat")
     komite_c = make_user("komite_c", Role.COMMITTEE, c)
     contribute(c, amount, komite_c)
-    transfers.transfer(
+    moving.transfer(
         c,
         world["b"],
         amount=amount,
@@ -454,18 +463,18 @@ def test_check_totals_counts_waiting_transfers_in_the_reservation(rich):
     ask_disbursement(rich, 300_000)
     pending = send(rich, 600_000)
     assert fund(rich["a"]).reserved == 900_000
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
     npsn = rich["a"].npsn
     fund(rich["a"]).reserved = 600_000
     db.session.flush()
-    assert ledger.check_totals() == [f"{npsn}: reserved 600000 != pending 900000"]
+    assert integrity.check_totals() == [f"{npsn}: reserved 600000 != pending 900000"]
     db.session.rollback()
     db.session.execute(
         update(PendingTransfer)
         .where(PendingTransfer.id == pending.id)
         .values(status="rejected", decided_by_id=rich["komite_a2"].id, reason="x")
     )
-    assert ledger.check_totals() == [f"{npsn}: reserved 900000 != pending 300000"]
+    assert integrity.check_totals() == [f"{npsn}: reserved 900000 != pending 300000"]
     db.session.rollback()
 
 

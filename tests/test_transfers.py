@@ -8,15 +8,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select, update
 
-from sas.dates import today_wib
+from sas import integrity, ledger
+from sas.cashbook import services as cashbook
+from sas.dates import school_year_label, school_year_start, today_wib
+from sas.entries import services as entries
 from sas.extensions import db
-from sas.ledger import chain, totals, transfers
-from sas.ledger import services as ledger
+from sas.ledger import chain, totals
 from sas.models import (
     AuditEvent,
     Category,
     Entry,
     EntryKind,
+    Fund,
     HelpRequest,
     RequestStatus,
     Role,
@@ -26,13 +29,15 @@ from sas.models import (
     YearTotal,
 )
 from sas.reports import services as reports
+from sas.transfers import moving
 from sas.transfers import services as board
-from tests.conftest import contribute, disburse, login, make_recipient, make_school, make_user
-from tests.test_concurrency import THREADS, run_at_once
+from tests.factories import contribute, disburse, make_recipient, make_school, make_user
+from tests.threads import THREADS, run_at_once
+from tests.web import login
 
 
 def send(giver, receiver, amount, user, request=None, key=None, on=None):  # type: ignore[no-untyped-def]
-    moved = transfers.transfer(
+    moved = moving.transfer(
         giver,
         receiver,
         amount=amount,
@@ -63,7 +68,7 @@ def ask(school, amount, user, category=Category.SEPATU):  # type: ignore[no-unty
 
 
 def void_pair(moved, user, reason="Salah sekolah tujuan"):  # type: ignore[no-untyped-def]
-    transfers.void_transfer(
+    moving.void_transfer(
         moved, reason=reason, recorded_by=user, form_key=uuid.uuid4().hex, today=today_wib()
     )
     db.session.commit()
@@ -86,9 +91,9 @@ def test_a_transfer_is_two_entries_one_in_each_ledger(app, world):
     )
     assert (out.school_id, out.amount, out.number) == (a.id, 40_000, "TRK-0002")
     assert (into.school_id, into.amount, into.number) == (b.id, 40_000, "TRM-0002")
-    assert ledger.describe(out) == "Transfer keluar ke SD Negeri 2 Genteng — Sekolah Asuh Sekolah"
+    assert cashbook.describe(out) == "Transfer keluar ke SD Negeri 2 Genteng — Sekolah Asuh Sekolah"
     assert (
-        ledger.describe(into)
+        cashbook.describe(into)
         == "Transfer masuk dari SMP Negeri 1 Banyuwangi — Sekolah Asuh Sekolah"
     )
     assert into.receipt_number.startswith("SAS/20526666/")
@@ -156,13 +161,13 @@ def test_reservations_and_back_dating_hold_money_back(app, world):
     with pytest.raises(ledger.InsufficientBalance):
         send(a, world["b"], 10_000, world["komite_a"], on=yesterday)
     db.session.rollback()
-    fund = db.session.get(ledger.Fund, a.id)
+    fund = db.session.get(Fund, a.id)
     fund.reserved = 70_000  # as a disbursement waiting for approval would
     db.session.commit()
     with pytest.raises(ledger.InsufficientBalance, match=r"Rp30\.000"):
         send(a, world["b"], 40_000, world["komite_a"])
     db.session.rollback()
-    fund = db.session.get(ledger.Fund, a.id)
+    fund = db.session.get(Fund, a.id)
     fund.reserved = 0
     db.session.commit()
 
@@ -185,7 +190,7 @@ def test_only_to_another_active_school_of_the_same_kabupaten(app, world):
 def test_a_failure_between_the_two_halves_leaves_neither(app, world, monkeypatch):
     a, b = world["a"], world["b"]
     before = (totals.expected_totals().years.copy(), entry_count())
-    real, calls = transfers._append, []
+    real, calls = moving.append, []
 
     def append_then_fail(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(args[0].id)
@@ -193,7 +198,7 @@ def test_a_failure_between_the_two_halves_leaves_neither(app, world, monkeypatch
             raise RuntimeError("the server went away between the halves")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(transfers, "_append", append_then_fail)
+    monkeypatch.setattr(moving, "append", append_then_fail)
     with pytest.raises(RuntimeError):
         send(a, b, 30_000, world["komite_a"])
     db.session.rollback()
@@ -209,7 +214,7 @@ def test_a_failure_between_the_two_halves_leaves_neither(app, world, monkeypatch
 def test_the_same_form_twice_moves_money_once(app, world):
     key = uuid.uuid4().hex
     first = send(world["a"], world["b"], 10_000, world["komite_a"], key=key)
-    with pytest.raises(transfers.DuplicateTransfer) as dup:
+    with pytest.raises(moving.DuplicateTransfer) as dup:
         send(world["a"], world["b"], 10_000, world["komite_a"], key=key)
     db.session.rollback()
     assert dup.value.transfer.id == first.id
@@ -262,7 +267,7 @@ def test_a_transfer_is_voided_only_as_a_pair(app, world):
     for entry in db.session.scalars(select(Entry).where(Entry.transfer_id == moved.id)).all():
         assert not entry.can_be_voided
         with pytest.raises(ledger.LedgerError, match="berpasangan"):
-            ledger.void_entry(
+            entries.void_entry(
                 db.session.get(School, entry.school_id),
                 entry,
                 reason="sendiri",
@@ -326,7 +331,7 @@ def test_a_transfer_voided_in_a_later_month_makes_no_top_school_of_that_month(ap
     contribute(a, 20_000, world["komite_a"], on=earlier)
     void_pair(send(a, b, 20_000, world["komite_a"], on=earlier), world["komite_a"])
     flt = reports.ReportFilter(
-        reports.current_school_year(this_month), month_from=this_month, month_to=this_month
+        school_year_start(this_month), month_from=this_month, month_to=this_month
     )
     flows = reports.transfer_flows(a.kecamatan.parent, flt)
     assert [(f.amount, f.count) for f in flows.pairs] == [(-20_000, -1)]
@@ -337,7 +342,7 @@ def test_district_totals_do_not_count_money_moved_between_schools(app, world):
     a, b = world["a"], world["b"]
     disburse(a, 20_000, world["komite_a"], world["recipient_a"])
     kabupaten = a.kecamatan.parent
-    flt = reports.ReportFilter(reports.current_school_year(today_wib()))
+    flt = reports.ReportFilter(school_year_start(today_wib()))
 
     def headline():  # type: ignore[no-untyped-def]
         db.session.expire_all()
@@ -394,7 +399,7 @@ def test_concurrent_transfers_from_one_school_never_overdraw(app, world):
 
     def give(i: int) -> str:
         try:
-            transfers.transfer(
+            moving.transfer(
                 db.session.get(School, a_id),
                 db.session.get(School, ids[i % 3]),
                 amount=15_000,
@@ -433,7 +438,7 @@ def test_two_schools_filling_one_request_at_once_never_overfill_it(app, world):
             return None
         school_id, user_id = senders[i]
         try:
-            transfers.transfer(
+            moving.transfer(
                 db.session.get(School, school_id),
                 db.session.get(School, b_id),
                 amount=20_000,
@@ -586,7 +591,7 @@ def test_transfer_scope(client, world):
 def test_exports_and_the_api_carry_transfers(client, world):
     a, b = world["a"], world["b"]
     send(a, b, 30_000, world["komite_a"])
-    year = reports.school_year_label(reports.current_school_year(today_wib()))
+    year = school_year_label(school_year_start(today_wib()))
     login(client, "dinas")
     page = client.get("/district/35.10").get_data(as_text=True)
     assert 'id="moved">Rp30.000' in page and 'id="flows"' in page
@@ -624,11 +629,11 @@ def test_check_totals_compares_what_a_request_received_with_its_transfers(app, w
     request = ask(b, 30_000, world["komite_b"])
     send(a, b, 10_000, world["komite_a"], request=request)
     void_pair(send(a, b, 5_000, world["komite_a"], request=request), world["komite_a"])
-    assert ledger.check_totals() == []  # 10.000 received: the voided 5.000 is given back
+    assert integrity.check_totals() == []  # 10.000 received: the voided 5.000 is given back
     db.session.execute(
         update(HelpRequest).where(HelpRequest.id == request.id).values(received=15_000)
     )
-    assert ledger.check_totals() == [
+    assert integrity.check_totals() == [
         f"help request {request.id}: received 15000 != transfers 10000"
     ]
     db.session.rollback()
@@ -639,7 +644,7 @@ def test_check_totals_compares_each_transfer_with_its_entries(app, world):
     kept = send(a, b, 10_000, world["komite_a"])
     voided = send(a, b, 5_000, world["komite_a"])
     void_pair(voided, world["komite_a"])
-    assert ledger.check_totals() == []
+    assert integrity.check_totals() == []
     # marked voided without its two corrections, and the reverse
     db.session.execute(
         update(Transfer)
@@ -652,7 +657,7 @@ def test_check_totals_compares_each_transfer_with_its_entries(app, world):
         .values(voided_on=None, voided_at=None, void_reason=None)
     )
     halves = "1 half out, 1 half in, 0 voids on its void date"
-    assert ledger.check_totals() == [
+    assert integrity.check_totals() == [
         f"transfer {kept.id} (voided): {halves}, 2 entries in all",
         f"transfer {voided.id} (not voided): {halves}, 4 entries in all",
     ]
@@ -660,7 +665,9 @@ def test_check_totals_compares_each_transfer_with_its_entries(app, world):
     # an amount changed behind the app no longer matches its halves
     db.session.execute(update(Transfer).where(Transfer.id == kept.id).values(amount=12_000))
     none = "0 half out, 0 half in, 0 voids on its void date"
-    assert ledger.check_totals() == [f"transfer {kept.id} (not voided): {none}, 2 entries in all"]
+    assert integrity.check_totals() == [
+        f"transfer {kept.id} (not voided): {none}, 2 entries in all"
+    ]
     db.session.rollback()
 
 
@@ -730,7 +737,7 @@ def test_the_dashboard_reads_its_lines_in_the_same_statements_whatever_they_are(
     db.session.commit()
     plain = statements_of_a_view()
     gift = contribute(a, 2_000, komite)
-    ledger.void_entry(
+    entries.void_entry(
         a, gift, reason="Dobel", recorded_by=komite, form_key=uuid.uuid4().hex, today=today_wib()
     )
     send(a, b, 5_000, komite)
@@ -783,7 +790,7 @@ def test_a_request_that_names_a_recipient_of_the_school_is_refused(app, world):
 def test_a_transfer_note_or_void_reason_that_names_a_recipient_of_the_giver_is_refused(app, world):
     a, b, komite_a = world["a"], world["b"], world["komite_a"]
     with pytest.raises(ledger.LedgerError) as refused:
-        transfers.transfer(
+        moving.transfer(
             a,
             b,
             amount=10_000,

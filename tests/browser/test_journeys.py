@@ -1,7 +1,7 @@
 """What each role does in a real browser, on a phone and on a desktop viewport.
 
 Every page of a journey is also shown in English and back (``switch_language``), checked with
-axe-core and weighed (``Journey.step``, see conftest.py); ``journey.finish()`` fails the test on
+axe-core and weighed (``Journey.step``, see journeys.py); ``journey.finish()`` fails the test on
 any serious or critical accessibility violation or any page over 100 KB.
 """
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sas.dates import today_wib
 from sas.extensions import db
 from sas.models import Entry, EntryKind, School
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.journeys import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 

@@ -15,9 +15,9 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from sas.approvals import services as approvals
 from sas.dates import today_wib
 from sas.extensions import db
-from sas.ledger import approvals
 from sas.models import Attachment, Direction, Entry, PendingDisbursement, School, User
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ import pytest
 
 from sas.money import format_rupiah
 from sas.receipts.words import terbilang
-from tests.test_money import ACCEPTED, LIMITED, MAX, REJECTED
+from tests.amounts import ACCEPTED, LIMITED, MAX, REJECTED
 
 pytestmark = pytest.mark.browser
 
