@@ -50,7 +50,7 @@ def empty_tables() -> None:
     """Every row deleted, the append-only triggers lifted meanwhile, and the ids from 1 again.
 
     DELETE on PostgreSQL too: a test leaves a few rows, which DELETE removes in a few
-    milliseconds where TRUNCATE of every table takes some 40 (a minute over the suite)."""
+    milliseconds, where TRUNCATE of every table took some 40, and more with two workers."""
     with tampering(*APPEND_ONLY_TABLES):
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
