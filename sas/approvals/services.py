@@ -37,6 +37,8 @@ from sas.ledger import (
     lock_fund,
     refuse_overdraft,
     refuse_reused_key,
+    release,
+    reserve,
 )
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
@@ -157,7 +159,7 @@ def request_disbursement(
         form_key=form_key,
         status=PendingStatus.PENDING,
     )
-    fund.reserved += amount
+    reserve(fund, amount)
     db.session.add(pending)
     db.session.flush()
     audit.record(
@@ -193,7 +195,7 @@ def approve(
     available = available_on(school, today)
     if pending.amount > available:
         raise InsufficientBalance(available)
-    fund.reserved -= pending.amount  # before the entry lowers the balance (reserved <= balance)
+    release(fund, pending.amount)  # before the entry lowers the balance
     entry = append(  # refuses a closed month (today never is)
         school,
         fund,
@@ -249,7 +251,7 @@ def reject(school: School, pending: W, *, rejected_by: User, reason: str) -> W:
     refuse_outsider(school, rejected_by)
     fund = lock_fund(school)
     pending = reload_undecided(school, pending)
-    fund.reserved -= pending.amount
+    release(fund, pending.amount)
     decide(pending, PendingStatus.REJECTED, rejected_by, reason)
     db.session.flush()
     # The reason is free text and may name a child: it stays on the row, not in the log.

@@ -119,6 +119,18 @@ def refuse_overdraft(school: School, fund: Fund, amount: int, day: date) -> None
         raise InsufficientBalance(available)
 
 
+def reserve(fund: Fund, amount: int) -> None:
+    """Hold ``amount`` of the (locked) fund's balance for a disbursement or transfer waiting for
+    a second committee member: it stays in the balance, but ``spendable_on`` leaves it out."""
+    fund.reserved += amount
+
+
+def release(fund: Fund, amount: int) -> None:
+    """Give back what ``reserve`` held, when the wait ends (approved: before the entry lowers
+    the balance, so that the reserved part never exceeds it; rejected; lapsed)."""
+    fund.reserved -= amount
+
+
 def append(school: School, fund: Fund, entry: Entry, original: Entry | None = None) -> Entry:
     """The one place an entry joins the ledger, under the school's fund lock: its number, its
     kuitansi number, its link in the chain, the balance and the running totals."""

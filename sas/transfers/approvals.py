@@ -31,13 +31,14 @@ from sas.approvals.services import (
 )
 from sas.extensions import db
 from sas.ledger import (
-    InsufficientBalance,
     LedgerError,
     check_amount,
     check_entry_date,
     lock_fund,
     refuse_child_name,
-    spendable_on,
+    refuse_overdraft,
+    release,
+    reserve,
 )
 from sas.models import (
     Fund,
@@ -95,9 +96,7 @@ def request_transfer(
     done = db.session.scalar(select(Transfer).where(Transfer.form_key == form_key))
     if done is not None:
         raise moving.DuplicateTransfer(done)
-    available = spendable_on(giver, fund, today)
-    if amount > available:
-        raise InsufficientBalance(available)
+    refuse_overdraft(giver, fund, amount, today)
     if request is not None:  # read, not locked: nothing of it changes until approval
         db.session.refresh(request)
         moving.check_request(request, amount)
@@ -112,7 +111,7 @@ def request_transfer(
         form_key=form_key,
         status=PendingStatus.PENDING,
     )
-    fund.reserved += amount
+    reserve(fund, amount)
     db.session.add(pending)
     db.session.flush()
     audit.record(
@@ -155,7 +154,7 @@ def approve(
             moving.check_request(request, pending.amount)
     except LedgerError as error:
         _lapse(funds[giver.id], pending, approved_by, str(error))
-    funds[giver.id].reserved -= pending.amount  # before the pair spends it
+    release(funds[giver.id], pending.amount)  # before the pair spends it
     db.session.flush()
     moved = moving.transfer(
         giver,
@@ -193,7 +192,7 @@ def _lapse(fund: Fund, pending: PendingTransfer, approved_by: User, why: str) ->
             ),
         )
     )
-    fund.reserved -= pending.amount
+    release(fund, pending.amount)
     decide(pending, PendingStatus.REJECTED, approved_by, message)
     db.session.flush()
     audit.record(

@@ -19,7 +19,6 @@ from sas import audit
 from sas.approvals.services import DuplicateRequest
 from sas.extensions import db
 from sas.ledger import (
-    InsufficientBalance,
     LedgerError,
     append,
     append_reversal,
@@ -28,6 +27,7 @@ from sas.ledger import (
     lock_fund,
     refuse_child_name,
     refuse_closed_month,
+    refuse_overdraft,
     refuse_reused_key,
     spendable_on,
 )
@@ -140,9 +140,7 @@ def transfer(
     refuse_reused_key(in_key)
     for school in (giver, receiver):
         refuse_closed_month(funds[school.id], occurred_on)
-    available = spendable_on(giver, funds[giver.id], occurred_on)
-    if amount > available:
-        raise InsufficientBalance(available)
+    refuse_overdraft(giver, funds[giver.id], amount, occurred_on)
     if request is not None:
         request = lock_request(request.id)
         check_request(request, amount)
