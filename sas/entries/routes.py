@@ -202,33 +202,22 @@ def new_disbursement(school: School) -> str | Response | tuple[str, int]:
         return approval_routes.duplicate_request(school, dup)
     if form.validate_on_submit():
         try:
+            typed = {
+                "amount": form.amount.data,
+                "occurred_on": form.occurred_on.data,
+                "recipient": recipient_for(school, form.recipient_id.data),
+                "category": Category(form.category.data),
+                "in_kind": form.in_kind.data,
+                "description": form.description.data,
+                "recorded_by": current_user,
+                "form_key": form.form_key.data,
+                "today": today_wib(),
+            }
             if approvals.needs_approval(school, form.amount.data):
-                pending = approvals.request_disbursement(
-                    school,
-                    amount=form.amount.data,
-                    occurred_on=form.occurred_on.data,
-                    recipient=recipient_for(school, form.recipient_id.data),
-                    category=Category(form.category.data),
-                    in_kind=form.in_kind.data,
-                    description=form.description.data,
-                    recorded_by=current_user,
-                    form_key=form.form_key.data,
-                    today=today_wib(),
-                )
+                pending = approvals.request_disbursement(school, **typed)
                 attach(school, form.evidence.prepared, pending=pending, added_by=current_user)
                 return approval_routes.waiting(school, pending)
-            entry = services.record_disbursement(
-                school,
-                amount=form.amount.data,
-                occurred_on=form.occurred_on.data,
-                recipient=recipient_for(school, form.recipient_id.data),
-                category=Category(form.category.data),
-                in_kind=form.in_kind.data,
-                description=form.description.data,
-                recorded_by=current_user,
-                form_key=form.form_key.data,
-                today=today_wib(),
-            )
+            entry = services.record_disbursement(school, **typed)
             attach(school, form.evidence.prepared, entry=entry, added_by=current_user)
             return _confirm(school, [entry], again)
         except ledger.DuplicateSubmission as dup:
