@@ -5,7 +5,7 @@ years (3,000,000 by default, ten times Banyuwangi's real history), then one of 1
 on the same schools, and on each measures, as the median of repeated calls after a warm-up:
 
 - the district report service (``sas.reports.services.district_report``) for one school year;
-- the district report page ``GET /district/<code>`` as a logged-in district officer;
+- the district report page ``GET /kabupaten/<code>`` as a logged-in district officer;
 - ``GET /api/v1/regions`` with a bearer token;
 - the baseline: the same per-kecamatan numbers from plain GROUP BY queries over the ledger.
 
@@ -974,7 +974,7 @@ def compare(name: str, got: Numbers, want: Numbers) -> list[str]:
 # (key, label): the app's three forms of the report
 MEASURES = (
     ("service", "report service `district_report()`"),
-    ("page", f"report page `GET /district/{KABUPATEN_CODE}`"),
+    ("page", f"report page `GET /kabupaten/{KABUPATEN_CODE}`"),
     ("api", "API `GET /api/v1/regions`"),
 )
 BASELINE = ("baseline", "baseline: GROUP BY over `entries`")
@@ -1079,7 +1079,7 @@ def prepare(subject: Subject, args: argparse.Namespace) -> None:
     )
 
     label = f"{year}/{year + 1}"
-    page = f"/district/{KABUPATEN_CODE}?school_year={label}"
+    page = f"/kabupaten/{KABUPATEN_CODE}?school_year={label}"
     client = app.test_client()
     if not _login(client):
         checks.append("Could not log in as the district officer: the page is not measured.")
@@ -1137,12 +1137,12 @@ def measure(subjects: list[Subject], args: argparse.Namespace) -> None:
 
 
 def _login(client: Any) -> bool:
-    form = client.get("/login").get_data(as_text=True)
+    form = client.get("/masuk").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
     data = {"username": "dinas", "password": PASSWORD}
     if token:
         data["csrf_token"] = token.group(1)
-    return client.post("/login", data=data).status_code in (302, 303)
+    return client.post("/masuk", data=data).status_code in (302, 303)
 
 
 def _api_auth(app: Flask) -> tuple[dict[str, str], str]:

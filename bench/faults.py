@@ -58,7 +58,7 @@ async def _locked(base: str, path: Path) -> Outcome:
     stats = Stats()
     user = User(base, "komite0a", stats)
     school = npsn(0)
-    url = f"/schools/{school}/contributions/new"
+    url = f"/sekolah/{school}/sumbangan/baru"
     try:
         await user.login()
         page = await user.call("GET contribution form", "GET", url)

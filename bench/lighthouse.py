@@ -87,11 +87,11 @@ class Page:
 
 PAGES = [
     Page("public page", "/", signed_in=False),
-    Page("login", "/login", signed_in=False),
-    Page("dashboard", "/schools/{npsn}", signed_in=True),
-    Page("one contribution (form)", "/schools/{npsn}/contributions/new", signed_in=True),
-    Page("class collections (form)", "/schools/{npsn}/contributions/classes", signed_in=True),
-    Page("cash book", "/schools/{npsn}/ledger", signed_in=True),
+    Page("login", "/masuk", signed_in=False),
+    Page("dashboard", "/sekolah/{npsn}/beranda", signed_in=True),
+    Page("one contribution (form)", "/sekolah/{npsn}/sumbangan/baru", signed_in=True),
+    Page("class collections (form)", "/sekolah/{npsn}/sumbangan/kelas", signed_in=True),
+    Page("cash book", "/sekolah/{npsn}/buku-kas", signed_in=True),
 ]
 
 
@@ -258,11 +258,11 @@ def median_figures(runs: list[Figures]) -> Figures:
 def log_in(base: str) -> tuple[str, str]:
     """Log ``komite1`` in through the login form: (the school's NPSN, the Cookie header)."""
     with httpx.Client(base_url=base, follow_redirects=True, timeout=30) as client:
-        token = hidden(client.get("/login").text).get("csrf_token", "")
+        token = hidden(client.get("/masuk").text).get("csrf_token", "")
         data = {"csrf_token": token, "username": USERNAME, "password": PASSWORD, "next": ""}
-        answer = client.post("/login", data=data)
+        answer = client.post("/masuk", data=data)
         path = answer.url.path
-        if answer.status_code != 200 or not path.startswith("/schools/"):
+        if answer.status_code != 200 or not path.startswith("/sekolah/"):
             raise RuntimeError(f"{USERNAME} could not log in: {answer.status_code} {answer.url}")
         cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
         return path.split("/")[2], cookie
@@ -325,7 +325,7 @@ def installability(base: str, npsn: str) -> dict[str, Installability]:
 
 
 def log_in_browser(page: Any, base: str) -> None:
-    page.goto(base + "/login", wait_until="load")
+    page.goto(base + "/masuk", wait_until="load")
     page.locator("#username").fill(USERNAME)
     page.locator("#password").fill(PASSWORD)
     with page.expect_navigation(wait_until="load"):

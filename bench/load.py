@@ -11,7 +11,7 @@ For each database (a fresh SQLite file in WAL, then PostgreSQL), ``make load``:
    books, 2 district officers read the district, kecamatan and school reports;
 4. measures four saturation phases of ``--phase-seconds`` each with the 40 committee clients:
    a bare WSGI route (``bench/bare.py`` under the same gunicorn.conf.py), the smallest signed-in
-   page (``/account``, for scale), the school dashboard, and recording a contribution (POST
+   page (``/akun``, for scale), the school dashboard, and recording a contribution (POST
    only; the client makes the ``form_key``); with the workers' CPU time per request;
 5. checks: no 5xx and no unanswered request; every POST answered with its entry (a void's
    redirect to it, a contribution's or disbursement's confirmation naming it) is in the
@@ -313,8 +313,8 @@ class Server:
 
 FIELD = re.compile(r'<input[^>]*\bname="(csrf_token|form_key)"[^>]*\bvalue="([^"]*)"')
 OPTION = re.compile(r'<option[^>]*\bvalue="(\d+)"')
-ENTRY_URL = re.compile(r"/schools/(\w{8})/entries/(\d+)$")
-SAVED_ENTRY = re.compile(r'id="saved-lines">.*?href="/schools/(\w{8})/entries/(\d+)"', re.S)
+ENTRY_URL = re.compile(r"/sekolah/(\w{8})/entries/(\d+)$")
+SAVED_ENTRY = re.compile(r'id="saved-lines">.*?href="/sekolah/(\w{8})/entries/(\d+)"', re.S)
 CLASSES = ("7A", "7B", "8A", "8B", "9A")
 
 
@@ -366,10 +366,10 @@ class User:
         return response
 
     async def login(self) -> None:
-        page = await self.call("GET login", "GET", "/login")
+        page = await self.call("GET login", "GET", "/masuk")
         token = hidden(page.text).get("csrf_token", "") if page is not None else ""
         data = {"csrf_token": token, "username": self.username, "password": PASSWORD}
-        done = await self.call("POST login", "POST", "/login", data=data)
+        done = await self.call("POST login", "POST", "/masuk", data=data)
         if done is None or done.status_code != 303:
             raise RuntimeError(f"{self.username} could not log in")
 
@@ -399,7 +399,7 @@ def today() -> str:
 
 
 async def contribution(user: User, school: str, rng: random.Random) -> str | None:
-    url = f"/schools/{school}/contributions/new"
+    url = f"/sekolah/{school}/sumbangan/baru"
     page = await user.call("GET contribution form", "GET", url)
     if page is None or page.status_code != 200:
         return None
@@ -413,7 +413,7 @@ async def contribution(user: User, school: str, rng: random.Random) -> str | Non
 
 
 async def disbursement(user: User, school: str, rng: random.Random) -> str | None:
-    url = f"/schools/{school}/disbursements/new"
+    url = f"/sekolah/{school}/penyaluran/baru"
     page = await user.call("GET disbursement form", "GET", url)
     if page is None or page.status_code != 200:
         return None
@@ -431,11 +431,11 @@ async def disbursement(user: User, school: str, rng: random.Random) -> str | Non
 
 
 async def void(user: User, school: str, entry_id: str) -> None:
-    page = await user.call("GET entry", "GET", f"/schools/{school}/entries/{entry_id}")
+    page = await user.call("GET entry", "GET", f"/sekolah/{school}/catatan/{entry_id}")
     if page is None or page.status_code != 200 or "form_key" not in page.text:
         return
     data = hidden(page.text) | {"reason": "salah catat (uji beban)"}
-    await user.post_entry("POST void", f"/schools/{school}/entries/{entry_id}/void", data)
+    await user.post_entry("POST void", f"/sekolah/{school}/catatan/{entry_id}/batalkan", data)
 
 
 async def committee_loop(user: User, school: str, seed: int, until: float, budget: list[int]):
@@ -452,7 +452,7 @@ async def committee_loop(user: User, school: str, seed: int, until: float, budge
             await void(user, school, mine.pop(rng.randrange(len(mine))))
             made = None
         else:
-            await user.call("GET dashboard", "GET", f"/schools/{school}")
+            await user.call("GET dashboard", "GET", f"/sekolah/{school}/beranda")
             made = None
         if made:
             mine.append(made)
@@ -463,9 +463,9 @@ async def teacher_loop(user: User, school: str, seed: int, until: float, budget:
     while time.monotonic() < until and budget[0] > 0:
         budget[0] -= 1
         if rng.random() < 0.6:
-            await user.call("GET dashboard", "GET", f"/schools/{school}")
+            await user.call("GET dashboard", "GET", f"/sekolah/{school}/beranda")
         else:
-            await user.call("GET cash book", "GET", f"/schools/{school}/ledger")
+            await user.call("GET cash book", "GET", f"/sekolah/{school}/buku-kas")
 
 
 async def district_loop(user: User, seed: int, until: float, budget: list[int]):
@@ -474,13 +474,13 @@ async def district_loop(user: User, seed: int, until: float, budget: list[int]):
         budget[0] -= 1
         roll = rng.random()
         if roll < 0.4:
-            await user.call("GET district report", "GET", "/district/35.10")
+            await user.call("GET district report", "GET", "/kabupaten/35.10")
         elif roll < 0.7:
             code = f"35.10.0{rng.randint(1, 5)}"
-            await user.call("GET kecamatan report", "GET", f"/district/kecamatan/{code}")
+            await user.call("GET kecamatan report", "GET", f"/kecamatan/{code}")
         else:
             school = npsn(rng.randrange(SCHOOLS))
-            await user.call("GET school summary", "GET", f"/schools/{school}/summary")
+            await user.call("GET school summary", "GET", f"/sekolah/{school}/ringkasan")
 
 
 async def mixed(
@@ -528,7 +528,7 @@ async def saturate(base: str, route: str, seconds: float, stats: Stats, clients:
             await asyncio.gather(*(u.login() for u, _ in users))
         if route == "POST contribution":
             for n, (u, school) in enumerate(users):
-                page = await u.call("form", "GET", f"/schools/{school}/contributions/new")
+                page = await u.call("form", "GET", f"/sekolah/{school}/sumbangan/baru")
                 tokens[n] = hidden(page.text)["csrf_token"] if page is not None else ""
         stats.latencies.clear()
         stats.statuses.clear()
@@ -540,9 +540,9 @@ async def saturate(base: str, route: str, seconds: float, stats: Stats, clients:
                 if route == "GET bare":
                     await u.call(route, "GET", "/")
                 elif route == "GET dashboard":
-                    await u.call(route, "GET", f"/schools/{school}")
+                    await u.call(route, "GET", f"/sekolah/{school}/beranda")
                 elif route == "GET account":
-                    await u.call(route, "GET", "/account")
+                    await u.call(route, "GET", "/akun")
                 else:
                     data = {
                         "csrf_token": tokens[n],
@@ -551,7 +551,7 @@ async def saturate(base: str, route: str, seconds: float, stats: Stats, clients:
                         "occurred_on": today(),
                         "source": "anonymous",
                     }
-                    await u.post_entry(route, f"/schools/{school}/contributions/new", data)
+                    await u.post_entry(route, f"/sekolah/{school}/sumbangan/baru", data)
 
         await asyncio.gather(*(loop(n, u, s) for n, (u, s) in enumerate(users)))
         stats.seconds = time.monotonic() - start
@@ -749,7 +749,7 @@ def report(results: list[Result], args: argparse.Namespace, started: datetime, l
             out.append(f"| {what} | {value:.0%} | >= {wanted:.0%} | {verdict} |")
         out += [
             "",
-            "For scale: the smallest signed-in page (`GET /account`: the user lookup, the "
+            "For scale: the smallest signed-in page (`GET /akun`: the user lookup, the "
             f"session and the layout) reaches {r.rate('GET account') / r.rate('GET bare'):.0%} "
             "of the bare route. Server CPU ms is the workers' CPU time in the phase divided by "
             "its requests (the client's share of the cores is not in it).",

@@ -338,7 +338,7 @@ def _request(request: Any, loaded_at: float) -> Request:
 
 def short_path(url: str) -> str:
     path = urlsplit(url).path
-    path = re.sub(r"/schools/\w{8}", "/schools/{npsn}", path)
+    path = re.sub(r"/sekolah/\w{8}", "/sekolah/{npsn}", path)
     return re.sub(r"/\d+(?=/|$)", "/{id}", path)
 
 
@@ -538,7 +538,7 @@ def second_visit(phone: Phone) -> list[Expected]:
     label says which copy showed: the one the worker kept, or the network's (told apart by
     when each was drawn)."""
     page = phone.page
-    form = page.url + "/contributions/new"
+    form = page.url.removesuffix("/beranda") + "/sumbangan/baru"
     kept = page.evaluate(KEPT_DRAWN, urlsplit(form).path)
     if phone.worker and kept is None:
         raise AssertionError("the worker controls the page but keeps no contribution form")
@@ -751,12 +751,12 @@ def phone_context(browser: Any, worker: bool = False) -> Any:
 
 def log_in(page: Any, base: str) -> str:
     """The demo committee member's login through the form; returns the dashboard's URL."""
-    page.goto(base + "/login")
+    page.goto(base + "/masuk")
     page.locator("#username").fill(USERNAME)
     page.locator("#password").fill(PASSWORD)
     with page.expect_navigation(wait_until="load"):
         page.get_by_role("button", name="Masuk").click()
-    if not re.search(r"/schools/\w{8}$", page.url):
+    if not re.search(r"/sekolah/\w{8}/beranda$", page.url):
         raise RuntimeError(f"after login: {page.url}, not a school's dashboard")
     return page.url
 

@@ -97,6 +97,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from sas import oldpaths
     from sas.admin.routes import bp as admin_bp
     from sas.api.routes import bp as api_bp
     from sas.approvals.routes import bp as approvals_bp
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transfers_bp)
     app.register_blueprint(classes_bp)
     app.register_blueprint(offline_bp)
+    oldpaths.register(app)  # the English paths of before, after every blueprint
 
 
 def register_login_protection(app: Flask) -> None:

@@ -164,7 +164,7 @@ def roles(*allowed: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
 def school_view(
     *allowed: Role,
 ) -> Callable[[Callable[Concatenate[School, P], R]], Callable[..., R]]:
-    """A page of the user's own school (URLs under ``/schools/<npsn>``): ``roles(*allowed)``,
+    """A page of the user's own school (URLs under ``/sekolah/<npsn>``): ``roles(*allowed)``,
     then the school the URL names, if it is the user's (``school_for``: 404 otherwise), given
     to the view as its first argument instead of the NPSN. (The view Flask gets is typed
     ``Callable[..., R]``: Flask passes ``npsn`` by keyword, which ``Concatenate`` cannot say.)"""

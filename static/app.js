@@ -18,7 +18,7 @@
     if (event.defaultPrevented || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
     if (form.dataset.sending) { event.preventDefault(); return; }
     form.dataset.sending = "1";
-    if (/\/logout$/.test(form.getAttribute("action"))) {  // a shared phone keeps no draft
+    if (/\/keluar$/.test(form.getAttribute("action"))) {  // a shared phone keeps no draft
       try { sessionStorage.clear(); } catch (e) {}
     }
     var button = event.submitter || form.querySelector("button[type=submit]");

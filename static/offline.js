@@ -34,9 +34,16 @@
     return (R && R.parse(String(text).trim(), 100000000)) || 0;
   }
 
+  // which form an item was sent from, by the end of its path (the English ones: kept before
+  // the paths became Indonesian)
+  var FORMS = {
+    "sumbangan/baru": "in", "sumbangan/kelas": "classes", "penyaluran/baru": "out",
+    "contributions/new": "in", "contributions/classes": "classes", "disbursements/new": "out",
+  };
+
   /* What an item is, in one line: "Setoran kelas · Rp85.000 (3 kelas) · 5 Des 2026". */
   function describe(item) {
-    var kind = item.url.match(/(contributions\/new|contributions\/classes|disbursements\/new)$/);
+    var kind = item.url.match(/[a-z]+\/[a-z]+$/);
     var sum = 0, rows = [], day = "";
     item.fields.forEach(function (field) {
       if (field[0] === "occurred_on") day = field[1];
@@ -48,8 +55,7 @@
         if (field[0] !== "amount") rows.push(label ? label.textContent.trim() : "");
       }
     });
-    var parts = [texts[{ "contributions/new": "in", "contributions/classes": "classes",
-      "disbursements/new": "out" }[kind && kind[1]] || "in"]];
+    var parts = [texts[FORMS[kind && kind[0]] || "in"]];
     if (rows.length) {
       parts[0] += " " + (rows.every(Boolean) ? rows.join(", ") : fill(texts.rows, { n: rows.length }));
     }
@@ -319,7 +325,7 @@
   /* Logging out with entries not yet sent asks first: they would go with the user's data. */
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!/\/logout$/.test(form.getAttribute("action") || "") || !mine.length
+    if (!/\/keluar$/.test(form.getAttribute("action") || "") || !mine.length
       || form.dataset.warned) return;
     event.preventDefault();
     form.dataset.warned = "1";

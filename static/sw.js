@@ -23,7 +23,11 @@ importScripts(OUTBOX);
 const STATIC = "sas-static-" + VERSION;
 const PAGES = "sas-pages";
 const OFFLINE_PAGE = "/offline";
-const FORM = /^\/schools\/[^/]+\/(contributions\/new|contributions\/classes|disbursements\/new)$/;
+const FORM = /^\/sekolah\/[^/]+\/(sumbangan\/baru|sumbangan\/kelas|penyaluran\/baru)$/;
+// the same forms' English paths of before, which a page drawn then may still send to (the
+// server records them in place: sas/oldpaths.py)
+const OLD_FORM = /^\/schools\/[^/]+\/(contributions\/new|contributions\/classes|disbursements\/new)$/;
+const LOGOUT = /^\/(keluar|logout)$/;
 const FROM_PHONE_WITHIN = 500;  // ms a form may take from the network before the phone's copy shows
 const ANSWER_WITHIN = 20000;  // ms a sent form may wait for its answer before it is kept
 const REFUSED = new Set([403, 404, 409, 413, 422]);  // the form itself is refused: to correct
@@ -58,9 +62,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(request).then((kept) => kept || fetch(request)));
   } else if (request.mode !== "navigate") {
     return;  // the API, downloads, the worker's own sends: the network, as without a worker
-  } else if (request.method === "POST" && FORM.test(url.pathname)) {
+  } else if (request.method === "POST" && (FORM.test(url.pathname) || OLD_FORM.test(url.pathname))) {
     event.respondWith(submit(event));
-  } else if (request.method === "POST" && url.pathname === "/logout") {
+  } else if (request.method === "POST" && LOGOUT.test(url.pathname)) {
     event.respondWith(logout(request));
   } else if (request.method === "GET" && FORM.test(url.pathname)) {
     event.respondWith(form(event));

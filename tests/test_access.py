@@ -27,74 +27,74 @@ from tests.web import login
 MATRIX = [
     # method, url, expected per actor
     ("GET", "/", [200, 302, 302, 302, 302, 302, 302]),  # anonymous: the public page
-    ("GET", "/login", [200, 302, 302, 302, 302, 302, 302]),
+    ("GET", "/masuk", [200, 302, 302, 302, 302, 302, 302]),
     ("GET", "/sekolah/{a}", [200] * 7),  # a school's public page: open to everyone
     ("GET", "/sekolah/99999999", [404] * 7),
     ("GET", "/sekolah?q=negeri", [200] * 7),
     ("GET", "/transparansi", [200] * 7),  # signed checkpoints: hashes only, for everyone
     ("GET", "/transparansi/checkpoints", [200] * 7),
     ("GET", "/transparansi/checkpoints?limit=100000", [200] * 7),
-    ("POST", "/login", [303, 302, 302, 302, 302, 302, 302]),
-    ("GET", "/home", [302, 403, 403, 403, 403, 200, 200]),
-    ("POST", "/logout", [302, 303, 303, 303, 303, 303, 303]),
-    ("GET", "/schools/{a}", READ),
-    ("GET", "/schools/{a}/ledger", READ),
-    ("GET", "/schools/{a}/ledger?kind=disbursement&from=2025-07-01&page=2", READ),
-    ("GET", "/schools/{a}/ledger.csv", READ),
-    ("GET", "/schools/{a}/entries/{entry}", READ),
-    ("GET", "/schools/{a}/recipients", READ),
-    ("GET", "/schools/{a}/contributions/new", WRITE_FORM),
-    ("POST", "/schools/{a}/contributions/new", RECORD),
-    ("GET", "/schools/{a}/contributions/classes", WRITE_FORM),
-    ("POST", "/schools/{a}/contributions/classes", RECORD),
-    ("GET", "/schools/{a}/disbursements/new", WRITE_FORM),
-    ("POST", "/schools/{a}/disbursements/new", RECORD),
-    ("GET", "/schools/{a}/classes", READ),
-    ("POST", "/schools/{a}/classes", WRITE),
-    ("POST", "/schools/{a}/classes/{class_}/rename", WRITE),
-    ("POST", "/schools/{a}/classes/{class_}/retire", WRITE),
-    ("POST", "/schools/{a}/classes/{class_}/reactivate", WRITE),
-    ("POST", "/schools/{a}/entries/{entry}/void", WRITE),
-    ("GET", "/schools/{a}/recipients/new", WRITE_FORM),
-    ("POST", "/schools/{a}/recipients/new", WRITE),
-    ("GET", "/schools/{a}/recipients/{recipient}/edit", WRITE_FORM),
-    ("POST", "/schools/{a}/recipients/{recipient}/edit", WRITE),
-    ("GET", "/schools/99999999", [302, 404, 404, 404, 404, 403, 403]),
+    ("POST", "/masuk", [303, 302, 302, 302, 302, 302, 302]),
+    ("GET", "/beranda", [302, 403, 403, 403, 403, 200, 200]),
+    ("POST", "/keluar", [302, 303, 303, 303, 303, 303, 303]),
+    ("GET", "/sekolah/{a}/beranda", READ),
+    ("GET", "/sekolah/{a}/buku-kas", READ),
+    ("GET", "/sekolah/{a}/buku-kas?kind=disbursement&from=2025-07-01&page=2", READ),
+    ("GET", "/sekolah/{a}/buku-kas.csv", READ),
+    ("GET", "/sekolah/{a}/catatan/{entry}", READ),
+    ("GET", "/sekolah/{a}/penerima", READ),
+    ("GET", "/sekolah/{a}/sumbangan/baru", WRITE_FORM),
+    ("POST", "/sekolah/{a}/sumbangan/baru", RECORD),
+    ("GET", "/sekolah/{a}/sumbangan/kelas", WRITE_FORM),
+    ("POST", "/sekolah/{a}/sumbangan/kelas", RECORD),
+    ("GET", "/sekolah/{a}/penyaluran/baru", WRITE_FORM),
+    ("POST", "/sekolah/{a}/penyaluran/baru", RECORD),
+    ("GET", "/sekolah/{a}/kelas", READ),
+    ("POST", "/sekolah/{a}/kelas", WRITE),
+    ("POST", "/sekolah/{a}/kelas/{class_}/ubah-nama", WRITE),
+    ("POST", "/sekolah/{a}/kelas/{class_}/nonaktifkan", WRITE),
+    ("POST", "/sekolah/{a}/kelas/{class_}/aktifkan", WRITE),
+    ("POST", "/sekolah/{a}/catatan/{entry}/batalkan", WRITE),
+    ("GET", "/sekolah/{a}/penerima/baru", WRITE_FORM),
+    ("POST", "/sekolah/{a}/penerima/baru", WRITE),
+    ("GET", "/sekolah/{a}/penerima/{recipient}/ubah", WRITE_FORM),
+    ("POST", "/sekolah/{a}/penerima/{recipient}/ubah", WRITE),
+    ("GET", "/sekolah/99999999/beranda", [302, 404, 404, 404, 404, 403, 403]),
     # Sekolah Asuh Sekolah: the board is the kabupaten's; writes are school A's committee's
     ("GET", "/kabupaten/35.10/bantuan", [302, 200, 200, 200, 200, 200, 200]),
     ("GET", "/kabupaten/35.10/bantuan?kecamatan=35.10.16&category=sepatu&sort=amount", BOARD),
     ("GET", "/kabupaten/35.99/bantuan", [302, 404, 404, 404, 404, 404, 404]),
     ("GET", "/bantuan/{request}", BOARD),
-    ("GET", "/schools/{a}/antar-sekolah", READ),
-    ("GET", "/schools/{a}/bantuan/baru", WRITE_FORM),
-    ("POST", "/schools/{a}/bantuan/baru", WRITE),
-    ("POST", "/schools/{a}/bantuan/{request}/tarik", WRITE),
-    ("POST", "/schools/{a}/bantuan/{request}/terpenuhi", WRITE),
-    ("GET", "/schools/{a}/transfers/new", WRITE_FORM),
-    ("POST", "/schools/{a}/transfers/new", WRITE),
-    ("GET", "/schools/{a}/transfers/{transfer}", READ),
-    ("POST", "/schools/{a}/transfers/{transfer}/void", WRITE),
+    ("GET", "/sekolah/{a}/antar-sekolah", READ),
+    ("GET", "/sekolah/{a}/bantuan/baru", WRITE_FORM),
+    ("POST", "/sekolah/{a}/bantuan/baru", WRITE),
+    ("POST", "/sekolah/{a}/bantuan/{request}/tarik", WRITE),
+    ("POST", "/sekolah/{a}/bantuan/{request}/terpenuhi", WRITE),
+    ("GET", "/sekolah/{a}/transfer/baru", WRITE_FORM),
+    ("POST", "/sekolah/{a}/transfer/baru", WRITE),
+    ("GET", "/sekolah/{a}/transfer/{transfer}", READ),
+    ("POST", "/sekolah/{a}/transfer/{transfer}/batalkan", WRITE),
     # a large transfer from A to B waiting for a second member of A's committee (another
     # member recorded it): only A sees it; B's committee and teacher find nothing
-    ("GET", "/schools/{a}/transfers/pending/{pending_transfer}", READ),
-    ("POST", "/schools/{a}/transfers/pending/{pending_transfer}/approve", WRITE),
-    ("POST", "/schools/{a}/transfers/pending/{pending_transfer}/reject", WRITE),
+    ("GET", "/sekolah/{a}/transfer/menunggu/{pending_transfer}", READ),
+    ("POST", "/sekolah/{a}/transfer/menunggu/{pending_transfer}/setujui", WRITE),
+    ("POST", "/sekolah/{a}/transfer/menunggu/{pending_transfer}/tolak", WRITE),
     (
         "GET",
-        "/schools/{b}/transfers/pending/{pending_transfer}",
+        "/sekolah/{b}/transfer/menunggu/{pending_transfer}",
         [302, 404, 404, 404, 404, 403, 403],
     ),
     (
         "POST",
-        "/schools/{b}/transfers/pending/{pending_transfer}/approve",
+        "/sekolah/{b}/transfer/menunggu/{pending_transfer}/setujui",
         [302, 404, 404, 403, 403, 403, 403],
     ),
     (
         "POST",
-        "/schools/{b}/transfers/pending/{pending_transfer}/reject",
+        "/sekolah/{b}/transfer/menunggu/{pending_transfer}/tolak",
         [302, 404, 404, 403, 403, 403, 403],
     ),
-    ("GET", "/schools/{a}/transfers/pending/99999999999", [302, 404, 404, 404, 404, 403, 403]),
+    ("GET", "/sekolah/{a}/transfer/menunggu/99999999999", [302, 404, 404, 404, 404, 403, 403]),
 ]
 
 CASES = [
@@ -108,7 +108,7 @@ def valid_form(url: str, world) -> dict:
     """Data that a committee member of school A could submit successfully to ``url``."""
     today = today_wib().isoformat()
     key = uuid.uuid4().hex
-    if url.endswith("/contributions/new"):
+    if url.endswith("/sumbangan/baru"):
         return {
             "amount": "Rp 25.000",
             "occurred_on": today,
@@ -116,14 +116,14 @@ def valid_form(url: str, world) -> dict:
             "class_label": "8A",
             "form_key": key,
         }
-    if url.endswith("/contributions/classes"):
+    if url.endswith("/sumbangan/kelas"):
         [row] = [c for c in active_classes(world["a"]) if c.label == "8B"]
         return {"occurred_on": today, f"class_{row.id}": "12.500", "form_key": key}
-    if url.endswith("/classes"):
+    if url.endswith("/kelas"):
         return {"labels": "9A, 9B"}
-    if url.endswith("/rename"):  # each class's rename form has its own prefix
+    if url.endswith("/ubah-nama"):  # each class's rename form has its own prefix
         return {f"c{url.split('/')[-2]}-label": "8 Bahari"}
-    if url.endswith("/disbursements/new"):
+    if url.endswith("/penyaluran/baru"):
         return {
             "amount": "20.000",
             "occurred_on": today,
@@ -132,13 +132,13 @@ def valid_form(url: str, world) -> dict:
             "description": "Uang saku",
             "form_key": key,
         }
-    if url.endswith("/void"):
+    if url.endswith("/batalkan"):
         return {"reason": "Dicatat dua kali", "form_key": key}
-    if url.endswith("/approve"):
+    if url.endswith("/setujui"):
         return {"form_key": key}
-    if url.endswith("/reject"):
+    if url.endswith("/tolak"):
         return {"reason": "Belum perlu"}
-    if url.endswith("/transfers/new"):
+    if url.endswith("/transfer/baru"):
         return {
             "to_school": world["b"].npsn,
             "amount": "10.000",
@@ -152,9 +152,9 @@ def valid_form(url: str, world) -> dict:
             "description": "Sepatu untuk 2 siswa",
             "form_key": key,
         }
-    if url == "/login":
+    if url == "/masuk":
         return {"username": "komite_a", "password": PASSWORD}
-    if "/recipients/" in url:
+    if "/penerima/" in url:
         return {"name": "Dewi Lestari", "class_label": "7B", "reason": "Yatim", "active": "y"}
     return {}
 
@@ -220,13 +220,13 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
 @pytest.mark.parametrize(
     "url",
     [
-        "/schools/{a}/contributions/new",
-        "/schools/{a}/disbursements/new",
-        "/schools/{a}/entries/{entry}/void",
-        "/schools/{a}/recipients/new",
-        "/schools/{a}/recipients/{recipient}/edit",
-        "/schools/{a}/transfers/new",
-        "/schools/{a}/bantuan/baru",
+        "/sekolah/{a}/sumbangan/baru",
+        "/sekolah/{a}/penyaluran/baru",
+        "/sekolah/{a}/catatan/{entry}/batalkan",
+        "/sekolah/{a}/penerima/baru",
+        "/sekolah/{a}/penerima/{recipient}/ubah",
+        "/sekolah/{a}/transfer/baru",
+        "/sekolah/{a}/bantuan/baru",
     ],
 )
 @pytest.mark.parametrize("payload", ["empty", "garbage", "valid"])

@@ -45,40 +45,40 @@ CSV = "npsn,name,jenjang,status,kecamatan_code\n20529001,SD Negeri 9 Genteng,SD,
 
 MATRIX = [
     ("GET", "/admin", ADMIN_PAGE),
-    ("GET", "/admin/regions", ADMIN_PAGE),
-    ("GET", "/admin/regions/new", ADMIN_PAGE),
-    ("POST", "/admin/regions/new", ADMIN_WRITE),
-    ("GET", "/admin/regions/{kecamatan}/edit", ADMIN_PAGE),
-    ("POST", "/admin/regions/{kecamatan}/edit", ADMIN_WRITE),
-    ("GET", "/admin/regions/99999/edit", ADMIN_MISSING),
-    ("GET", "/admin/schools", ADMIN_PAGE),
-    ("GET", "/admin/schools?kecamatan=35.10.09&jenjang=SD&q=genteng&active=1&page=2", ADMIN_PAGE),
-    ("GET", "/admin/schools/new", ADMIN_PAGE),
-    ("POST", "/admin/schools/new", ADMIN_WRITE),
-    ("GET", "/admin/schools/{a}", ADMIN_PAGE),
-    ("GET", "/admin/schools/99999999", ADMIN_MISSING),
-    ("GET", "/admin/schools/{a}/edit", ADMIN_PAGE),
-    ("POST", "/admin/schools/{a}/edit", ADMIN_WRITE),
-    ("POST", "/admin/schools/{b}/deactivate", ADMIN_WRITE),
-    ("POST", "/admin/schools/{b}/reactivate", ADMIN_WRITE),
-    ("GET", "/admin/schools/import", ADMIN_PAGE),
-    ("POST", "/admin/schools/import", ADMIN_SHOWS),
-    ("POST", "/admin/schools/import/confirm", ADMIN_WRITE),
-    ("GET", "/admin/schools/{a}/end-term", ADMIN_PAGE),
-    ("POST", "/admin/schools/{a}/end-term", ADMIN_WRITE),
-    ("GET", "/admin/users", ADMIN_PAGE),
-    ("GET", "/admin/users?role=committee&npsn=20525555&q=komite&active=1", ADMIN_PAGE),
-    ("GET", "/admin/users/new", ADMIN_PAGE),
-    ("POST", "/admin/users/new", ADMIN_SHOWS),
-    ("GET", "/admin/users/{user}", ADMIN_PAGE),
-    ("GET", "/admin/users/99999", ADMIN_MISSING),
-    ("POST", "/admin/users/{user}/name", ADMIN_WRITE),
-    ("POST", "/admin/users/{user}/deactivate", ADMIN_WRITE),
-    ("POST", "/admin/users/{user}/reactivate", ADMIN_WRITE),
-    ("POST", "/admin/users/{user}/reset-password", ADMIN_SHOWS),
-    ("GET", "/schools/{a}/handovers", HANDOVER),
-    ("GET", "/schools/{a}/handovers/{handover}", HANDOVER),
-    ("GET", "/schools/{a}/handovers/{handover_b}", [302, 403, 403, 404, 404, 403, 404]),
+    ("GET", "/admin/wilayah", ADMIN_PAGE),
+    ("GET", "/admin/wilayah/baru", ADMIN_PAGE),
+    ("POST", "/admin/wilayah/baru", ADMIN_WRITE),
+    ("GET", "/admin/wilayah/{kecamatan}/ubah", ADMIN_PAGE),
+    ("POST", "/admin/wilayah/{kecamatan}/ubah", ADMIN_WRITE),
+    ("GET", "/admin/wilayah/99999/ubah", ADMIN_MISSING),
+    ("GET", "/admin/sekolah", ADMIN_PAGE),
+    ("GET", "/admin/sekolah?kecamatan=35.10.09&jenjang=SD&q=genteng&active=1&page=2", ADMIN_PAGE),
+    ("GET", "/admin/sekolah/baru", ADMIN_PAGE),
+    ("POST", "/admin/sekolah/baru", ADMIN_WRITE),
+    ("GET", "/admin/sekolah/{a}", ADMIN_PAGE),
+    ("GET", "/admin/sekolah/99999999", ADMIN_MISSING),
+    ("GET", "/admin/sekolah/{a}/ubah", ADMIN_PAGE),
+    ("POST", "/admin/sekolah/{a}/ubah", ADMIN_WRITE),
+    ("POST", "/admin/sekolah/{b}/nonaktifkan", ADMIN_WRITE),
+    ("POST", "/admin/sekolah/{b}/aktifkan", ADMIN_WRITE),
+    ("GET", "/admin/sekolah/impor", ADMIN_PAGE),
+    ("POST", "/admin/sekolah/impor", ADMIN_SHOWS),
+    ("POST", "/admin/sekolah/impor/konfirmasi", ADMIN_WRITE),
+    ("GET", "/admin/sekolah/{a}/akhiri-masa-jabatan", ADMIN_PAGE),
+    ("POST", "/admin/sekolah/{a}/akhiri-masa-jabatan", ADMIN_WRITE),
+    ("GET", "/admin/pengguna", ADMIN_PAGE),
+    ("GET", "/admin/pengguna?role=committee&npsn=20525555&q=komite&active=1", ADMIN_PAGE),
+    ("GET", "/admin/pengguna/baru", ADMIN_PAGE),
+    ("POST", "/admin/pengguna/baru", ADMIN_SHOWS),
+    ("GET", "/admin/pengguna/{user}", ADMIN_PAGE),
+    ("GET", "/admin/pengguna/99999", ADMIN_MISSING),
+    ("POST", "/admin/pengguna/{user}/nama", ADMIN_WRITE),
+    ("POST", "/admin/pengguna/{user}/nonaktifkan", ADMIN_WRITE),
+    ("POST", "/admin/pengguna/{user}/aktifkan", ADMIN_WRITE),
+    ("POST", "/admin/pengguna/{user}/atur-ulang-sandi", ADMIN_SHOWS),
+    ("GET", "/sekolah/{a}/serah-terima", HANDOVER),
+    ("GET", "/sekolah/{a}/serah-terima/{handover}", HANDOVER),
+    ("GET", "/sekolah/{a}/serah-terima/{handover_b}", [302, 403, 403, 404, 404, 403, 404]),
 ]
 
 CASES = [
@@ -119,30 +119,30 @@ def make_handover(school: School, by: User, year: int = 2024) -> CommitteeHandov
 
 def matrix_form(url: str, world) -> dict:  # type: ignore[no-untyped-def]
     """Data an admin could submit successfully to ``url``."""
-    if url == "/admin/regions/new":
+    if url == "/admin/wilayah/baru":
         return {"code": "35.10.01", "name": "Pesanggaran"}
-    if url.startswith("/admin/regions/"):
+    if url.startswith("/admin/wilayah/"):
         return {"code": "35.10.16", "name": "Banyuwangi Kota"}
-    if url == "/admin/schools/new" or url.endswith("/edit"):
+    if url == "/admin/sekolah/baru" or url.endswith("/ubah"):
         return {
-            "npsn": "20529999" if url.endswith("/new") else world["a"].npsn,
+            "npsn": "20529999" if url.endswith("/baru") else world["a"].npsn,
             "name": "SMP Negeri 9 Banyuwangi",
             "jenjang": "SMP",
             "status": "negeri",
             "kecamatan_id": world["a"].kecamatan_id,
         }
-    if url == "/admin/schools/import":
+    if url == "/admin/sekolah/impor":
         return {"file": (io.BytesIO(CSV.encode()), "sekolah.csv")}
-    if url.endswith("/end-term"):
+    if url.endswith("/akhiri-masa-jabatan"):
         return {"year": services.default_handover_year(today_wib())}
-    if url == "/admin/users/new":
+    if url == "/admin/pengguna/baru":
         return {
             "username": "ketua_baru",
             "display_name": "Ketua Baru",
             "role": "committee",
             "npsn": world["a"].npsn,
         }
-    if url.endswith("/name"):
+    if url.endswith("/nama"):
         return {"display_name": "Komite A Baru"}
     return {}
 
@@ -165,19 +165,19 @@ def test_admin_role_route_matrix(client, world, method, url, actor, expected):
     response = client.open(url, method=method, data=data)
     assert response.status_code == expected, response.data[:500]
     if expected == 302:
-        assert "/login" in response.headers["Location"]
+        assert "/masuk" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("actor", ["komite_a", "guru_a", "dinas"])
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/schools/new",
-        "/admin/schools/{a}/deactivate",
-        "/admin/schools/{a}/end-term",
-        "/admin/users/new",
-        "/admin/users/{user}/reset-password",
-        "/admin/users/{user}/deactivate",
+        "/admin/sekolah/baru",
+        "/admin/sekolah/{a}/nonaktifkan",
+        "/admin/sekolah/{a}/akhiri-masa-jabatan",
+        "/admin/pengguna/baru",
+        "/admin/pengguna/{user}/atur-ulang-sandi",
+        "/admin/pengguna/{user}/nonaktifkan",
     ],
 )
 def test_other_roles_change_nothing(client, world, actor, url):
@@ -206,7 +206,7 @@ def audit(action: str) -> list[AuditEvent]:
 
 def test_the_landing_page_links_every_admin_page(admin):
     page = admin.get("/admin").text
-    for href in ["/admin/schools", "/admin/schools/import", "/admin/users", "/admin/regions"]:
+    for href in ["/admin/sekolah", "/admin/sekolah/impor", "/admin/pengguna", "/admin/wilayah"]:
         assert f'href="{href}"' in page, href
 
 
@@ -214,15 +214,15 @@ def test_the_landing_page_links_every_admin_page(admin):
 
 
 def test_adding_a_kabupaten_and_its_kecamatan(admin, world):
-    response = admin.post("/admin/regions/new", data={"code": "35.09", "name": "Jember"})
+    response = admin.post("/admin/wilayah/baru", data={"code": "35.09", "name": "Jember"})
     assert response.status_code == 303
-    response = admin.post("/admin/regions/new", data={"code": "35.09.01", "name": "Jombang"})
+    response = admin.post("/admin/wilayah/baru", data={"code": "35.09.01", "name": "Jombang"})
     assert response.status_code == 303
     jember = db.session.scalar(select(Region).where(Region.code == "35.09"))
     kecamatan = db.session.scalar(select(Region).where(Region.code == "35.09.01"))
     assert jember.level == RegionLevel.KABUPATEN and jember.parent_id is None
     assert kecamatan.level == RegionLevel.KECAMATAN and kecamatan.parent_id == jember.id
-    page = admin.get("/admin/regions").text
+    page = admin.get("/admin/wilayah").text
     assert "Jember" in page and "Jombang" in page
     events = audit("region.created")
     assert [e.target for e in events] == [f"region:{jember.id}", f"region:{kecamatan.id}"]
@@ -244,7 +244,7 @@ def test_adding_a_kabupaten_and_its_kecamatan(admin, world):
     ],
 )
 def test_bad_region_codes_are_refused(admin, world, code, message):
-    response = admin.post("/admin/regions/new", data={"code": code, "name": "X"})
+    response = admin.post("/admin/wilayah/baru", data={"code": code, "name": "X"})
     assert response.status_code == 422
     assert message in response.text
     assert db.session.scalar(select(func.count(Region.id))) == 3
@@ -253,7 +253,7 @@ def test_bad_region_codes_are_refused(admin, world, code, message):
 
 def test_editing_a_kecamatan_keeps_its_level_and_kabupaten_prefix(admin, world):
     kecamatan = db.session.get(Region, world["a"].kecamatan_id)
-    url = f"/admin/regions/{kecamatan.id}/edit"
+    url = f"/admin/wilayah/{kecamatan.id}/ubah"
     assert admin.post(url, data={"code": "35.10", "name": "X"}).status_code == 422
     assert admin.post(url, data={"code": "35.11.16", "name": "X"}).status_code == 422
     response = admin.post(url, data={"code": "35.10.26", "name": "Banyuwangi Kota"})
@@ -268,7 +268,7 @@ def test_editing_a_kecamatan_keeps_its_level_and_kabupaten_prefix(admin, world):
 
 def test_a_kabupaten_with_kecamatan_keeps_its_code(admin, world):
     kabupaten = db.session.scalar(select(Region).where(Region.code == "35.10"))
-    url = f"/admin/regions/{kabupaten.id}/edit"
+    url = f"/admin/wilayah/{kabupaten.id}/ubah"
     response = admin.post(url, data={"code": "35.11", "name": "Banyuwangi"})
     assert response.status_code == 422
     assert "tidak dapat diubah" in response.text
@@ -293,9 +293,9 @@ def school_form(world, **fields) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_creating_a_school_gives_it_a_fund(admin, world):
-    response = admin.post("/admin/schools/new", data=school_form(world))
+    response = admin.post("/admin/sekolah/baru", data=school_form(world))
     assert response.status_code == 303
-    assert response.headers["Location"] == "/admin/schools/20529999"
+    assert response.headers["Location"] == "/admin/sekolah/20529999"
     school = db.session.scalar(select(School).where(School.npsn == "20529999"))
     assert school.active and school.jenjang == Jenjang.SMP
     assert school.status == SchoolStatus.NEGERI and school.kecamatan_id == world["b"].kecamatan_id
@@ -318,19 +318,19 @@ def test_creating_a_school_gives_it_a_fund(admin, world):
     ],
 )
 def test_bad_school_data_is_refused(admin, world, fields, message):
-    response = admin.post("/admin/schools/new", data=school_form(world, **fields))
+    response = admin.post("/admin/sekolah/baru", data=school_form(world, **fields))
     assert response.status_code == 422
     assert message in response.text
     assert db.session.scalar(select(func.count(School.id))) == 2
 
 
 def test_a_lower_case_npsn_is_stored_in_capitals(admin, world):
-    admin.post("/admin/schools/new", data=school_form(world, npsn="p9970001"))
+    admin.post("/admin/sekolah/baru", data=school_form(world, npsn="p9970001"))
     assert db.session.scalar(select(School.id).where(School.npsn == "P9970001")) is not None
 
 
 def test_editing_a_school(admin, world):
-    url = f"/admin/schools/{world['a'].npsn}/edit"
+    url = f"/admin/sekolah/{world['a'].npsn}/ubah"
     assert world["a"].npsn in admin.get(url).text
     response = admin.post(
         url, data=school_form(world, npsn="20525556", name="SMPN 1 Banyuwangi", status="swasta")
@@ -348,7 +348,7 @@ def test_editing_a_school(admin, world):
     assert "npsn: 20525555 -> 20525556" in event.detail
     # taking another school's NPSN is refused
     response = admin.post(
-        "/admin/schools/20525556/edit", data=school_form(world, npsn=world["b"].npsn)
+        "/admin/sekolah/20525556/ubah", data=school_form(world, npsn=world["b"].npsn)
     )
     assert response.status_code == 422 and "sudah terdaftar" in response.text
 
@@ -356,7 +356,7 @@ def test_editing_a_school(admin, world):
 def test_saving_a_school_unchanged_records_nothing(admin, world):
     a = world["a"]
     data = school_form(world, npsn=a.npsn, name=a.name, kecamatan_id=a.kecamatan_id)
-    assert admin.post(f"/admin/schools/{a.npsn}/edit", data=data).status_code == 303
+    assert admin.post(f"/admin/sekolah/{a.npsn}/ubah", data=data).status_code == 303
     assert audit("school.changed") == []
 
 
@@ -372,19 +372,19 @@ def test_schools_are_filtered_and_paginated(admin, world):
             )
         )
     db.session.commit()
-    first = admin.get("/admin/schools?kecamatan=35.10.09&jenjang=SD").text
+    first = admin.get("/admin/sekolah?kecamatan=35.10.09&jenjang=SD").text
     assert "56 sekolah" in first
     assert "SD Negeri 00 Genteng" in first and "SD Negeri 54 Genteng" not in first
     assert "SMP Negeri 1 Banyuwangi" not in first
     assert "page=2" in first and "kecamatan=35.10.09" in first
-    second = admin.get("/admin/schools?kecamatan=35.10.09&jenjang=SD&page=2").text
+    second = admin.get("/admin/sekolah?kecamatan=35.10.09&jenjang=SD&page=2").text
     assert "SD Negeri 54 Genteng" in second and "SD Negeri 00 Genteng" not in second
-    only_a = admin.get("/admin/schools?kecamatan=35.10.16").text
+    only_a = admin.get("/admin/sekolah?kecamatan=35.10.16").text
     assert "1 sekolah" in only_a and "SMP Negeri 1 Banyuwangi" in only_a
-    assert "SMP Negeri 1" in admin.get("/admin/schools?q=20525555").text
-    assert "1 sekolah" in admin.get("/admin/schools?q=smp negeri").text
-    assert "0 sekolah" in admin.get("/admin/schools?q=%25").text  # a literal %, not a wildcard
-    bad = admin.get("/admin/schools?kecamatan=99.99.99&jenjang=TK")
+    assert "SMP Negeri 1" in admin.get("/admin/sekolah?q=20525555").text
+    assert "1 sekolah" in admin.get("/admin/sekolah?q=smp negeri").text
+    assert "0 sekolah" in admin.get("/admin/sekolah?q=%25").text  # a literal %, not a wildcard
+    bad = admin.get("/admin/sekolah?kecamatan=99.99.99&jenjang=TK")
     assert bad.status_code == 200 and "Kecamatan tidak dikenal." in bad.text
     assert "58 sekolah" not in bad.text and "57 sekolah" in bad.text
 
@@ -392,8 +392,8 @@ def test_schools_are_filtered_and_paginated(admin, world):
 def test_deactivating_a_school_keeps_its_ledger_and_locks_its_accounts(admin, world, app):
     other = app.test_client()
     login(other, "komite_a")
-    assert other.get(f"/schools/{world['a'].npsn}").status_code == 200
-    response = admin.post(f"/admin/schools/{world['a'].npsn}/deactivate")
+    assert other.get(f"/sekolah/{world['a'].npsn}/beranda").status_code == 200
+    response = admin.post(f"/admin/sekolah/{world['a'].npsn}/nonaktifkan")
     assert response.status_code == 303
     db.session.expire_all()
     school = db.session.get(School, world["a"].id)
@@ -403,16 +403,16 @@ def test_deactivating_a_school_keeps_its_ledger_and_locks_its_accounts(admin, wo
     assert db.session.get(User, world["komite_b"].id).active
     assert ledger.balance(school) == 100_000
     assert db.session.scalar(select(func.count(Entry.id)).where(Entry.school_id == school.id)) == 1
-    assert other.get(f"/schools/{world['a'].npsn}").status_code == 302  # its session ended
+    assert other.get(f"/sekolah/{world['a'].npsn}/beranda").status_code == 302  # its session ended
     [event] = audit("school.deactivated")
     assert event.detail == "2 akun dinonaktifkan"
-    page = admin.get(f"/admin/schools/{world['a'].npsn}").text
+    page = admin.get(f"/admin/sekolah/{world['a'].npsn}").text
     assert "Aktifkan kembali sekolah" in page and "Nonaktifkan sekolah" not in page
     # there is no way to delete a school
-    assert admin.delete(f"/admin/schools/{world['a'].npsn}").status_code == 405
-    assert admin.post(f"/admin/schools/{world['a'].npsn}/delete").status_code == 404
+    assert admin.delete(f"/admin/sekolah/{world['a'].npsn}").status_code == 405
+    assert admin.post(f"/admin/sekolah/{world['a'].npsn}/delete").status_code == 404
 
-    assert admin.post(f"/admin/schools/{world['a'].npsn}/reactivate").status_code == 303
+    assert admin.post(f"/admin/sekolah/{world['a'].npsn}/aktifkan").status_code == 303
     db.session.expire_all()
     assert db.session.get(School, world["a"].id).active
     assert not db.session.get(User, world["komite_a"].id).active  # accounts: one by one
@@ -421,9 +421,9 @@ def test_deactivating_a_school_keeps_its_ledger_and_locks_its_accounts(admin, wo
 
 
 def test_an_inactive_school_gets_no_new_accounts(admin, world):
-    admin.post(f"/admin/schools/{world['b'].npsn}/deactivate")
+    admin.post(f"/admin/sekolah/{world['b'].npsn}/nonaktifkan")
     response = admin.post(
-        "/admin/users/new",
+        "/admin/pengguna/baru",
         data={"username": "baru", "display_name": "Baru", "role": "committee", "npsn": "20526666"},
     )
     assert response.status_code == 422
@@ -435,7 +435,7 @@ def test_an_inactive_school_gets_no_new_accounts(admin, world):
 
 
 def test_the_confirmation_page_says_what_will_happen(admin, world):
-    page = admin.get(f"/admin/schools/{world['a'].npsn}/end-term").text
+    page = admin.get(f"/admin/sekolah/{world['a'].npsn}/akhiri-masa-jabatan").text
     assert "Komite_A (komite_a)" in page
     assert "Rp100.000" in page
     assert "Ya, akhiri masa jabatan" in page
@@ -458,7 +458,7 @@ def test_ending_a_committee_term(admin, world, app):
     login(komite, "komite_a")
     before = snapshot(a)
 
-    response = admin.post(f"/admin/schools/{a.npsn}/end-term", data={"year": year})
+    response = admin.post(f"/admin/sekolah/{a.npsn}/akhiri-masa-jabatan", data={"year": year})
 
     assert response.status_code == 303
     db.session.expire_all()
@@ -479,10 +479,10 @@ def test_ending_a_committee_term(admin, world, app):
     assert not db.session.get(User, second.id).active
     assert db.session.get(User, world["guru_a"].id).active
     assert db.session.get(User, world["komite_b"].id).active
-    assert komite.get(f"/schools/{a.npsn}").status_code == 302
+    assert komite.get(f"/sekolah/{a.npsn}/beranda").status_code == 302
     world["komite_a"].active = True  # even if the account came back, its old session would not
     db.session.commit()
-    assert komite.get(f"/schools/{a.npsn}").status_code == 302
+    assert komite.get(f"/sekolah/{a.npsn}/beranda").status_code == 302
     world["komite_a"].active = False
     db.session.commit()
     # the ledger, the balance and the totals are untouched
@@ -493,9 +493,9 @@ def test_ending_a_committee_term(admin, world, app):
     assert event.actor_id == world["admin"].id
     assert audit("user.deactivated") == []  # one action, one row
     # the admin's school page lists it; a second end finds nobody to deactivate
-    page = admin.get(f"/admin/schools/{a.npsn}").text
-    assert f"/schools/{a.npsn}/handovers/{handover.id}" in page
-    again = admin.post(f"/admin/schools/{a.npsn}/end-term", data={"year": year})
+    page = admin.get(f"/admin/sekolah/{a.npsn}").text
+    assert f"/sekolah/{a.npsn}/serah-terima/{handover.id}" in page
+    again = admin.post(f"/admin/sekolah/{a.npsn}/akhiri-masa-jabatan", data={"year": year})
     assert again.status_code == 422 and "tidak memiliki akun Tim SAS yang aktif" in again.text
     assert db.session.scalar(select(func.count(CommitteeHandover.id))) == 1
 
@@ -534,7 +534,9 @@ def snapshot(school: School) -> tuple:
 
 def test_a_term_can_only_end_for_this_or_last_school_year(admin, world):
     year = school_year_start(today_wib())
-    response = admin.post(f"/admin/schools/{world['a'].npsn}/end-term", data={"year": year - 2})
+    response = admin.post(
+        f"/admin/sekolah/{world['a'].npsn}/akhiri-masa-jabatan", data={"year": year - 2}
+    )
     assert response.status_code == 422
     assert db.session.get(User, world["komite_a"].id).active
     assert db.session.scalar(select(func.count(CommitteeHandover.id))) == 0
@@ -543,7 +545,7 @@ def test_a_term_can_only_end_for_this_or_last_school_year(admin, world):
 def test_the_handover_report_prints_the_snapshot(admin, world):
     handover = make_handover(world["a"], world["admin"])
     contribute(world["a"], 5_000, world["komite_a"])  # later entries do not change the report
-    page = admin.get(f"/schools/{world['a'].npsn}/handovers/{handover.id}").text
+    page = admin.get(f"/sekolah/{world['a'].npsn}/serah-terima/{handover.id}").text
     assert "Berita Acara Serah Terima Tim SAS" in page
     assert 'id="balance">Rp100.000<' in page
     assert "Mei 2025" in page
@@ -560,10 +562,10 @@ def test_the_handover_report_prints_the_snapshot(admin, world):
 def test_the_school_teacher_reads_the_handovers_read_only(client, world):
     handover = make_handover(world["a"], world["admin"])
     login(client, "guru_a")
-    listing = client.get(f"/schools/{world['a'].npsn}/handovers").text
-    assert f"/schools/{world['a'].npsn}/handovers/{handover.id}" in listing
+    listing = client.get(f"/sekolah/{world['a'].npsn}/serah-terima").text
+    assert f"/sekolah/{world['a'].npsn}/serah-terima/{handover.id}" in listing
     assert "end-term" not in listing and '<form method="post" action="/admin' not in listing
-    report = client.get(f"/schools/{world['a'].npsn}/handovers/{handover.id}").text
+    report = client.get(f"/sekolah/{world['a'].npsn}/serah-terima/{handover.id}").text
     assert "Rina Ketua Lama" in report and "/admin/" not in report
 
 
@@ -578,24 +580,24 @@ def csrf_token(page: str) -> str:
 
 def test_admin_forms_carry_their_csrf_token(app, client, world, import_folder):
     app.config["WTF_CSRF_ENABLED"] = True
-    page = client.get("/login").text
+    page = client.get("/masuk").text
     login_data = {"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(page)}
-    assert client.post("/login", data=login_data).status_code == 303
+    assert client.post("/masuk", data=login_data).status_code == 303
     # upload, then confirm the preview with the token its page carries
-    page = client.get("/admin/schools/import").text
+    page = client.get("/admin/sekolah/impor").text
     upload = {"csrf_token": csrf_token(page), "file": (io.BytesIO(CSV.encode()), "s.csv")}
-    preview = client.post("/admin/schools/import", data=upload).text
+    preview = client.post("/admin/sekolah/impor", data=upload).text
     confirm = {
         name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', preview).group(1)
         for name in ("csrf_token", "token", "digest")
     }
-    response = client.post("/admin/schools/import/confirm", data=confirm)
-    assert response.status_code == 303 and response.headers["Location"] == "/admin/schools"
+    response = client.post("/admin/sekolah/impor/konfirmasi", data=confirm)
+    assert response.status_code == 303 and response.headers["Location"] == "/admin/sekolah"
     assert db.session.scalar(select(School.id).where(School.npsn == "20529001"))
     # a button-only action posts its token; without it nothing happens
-    url = f"/admin/schools/{world['b'].npsn}/deactivate"
+    url = f"/admin/sekolah/{world['b'].npsn}/nonaktifkan"
     assert client.post(url, data={}).status_code == 400
     assert db.session.get(School, world["b"].id).active
-    page = client.get(f"/admin/schools/{world['b'].npsn}").text
+    page = client.get(f"/admin/sekolah/{world['b'].npsn}").text
     assert client.post(url, data={"csrf_token": csrf_token(page)}).status_code == 303
     assert not db.session.get(School, world["b"].id).active

@@ -45,7 +45,7 @@ def upload(client, content: str | bytes, filename: str = "sekolah.csv"):  # type
     # encoded here, in memory: the test client would spool a large body to a file it never closes
     boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename)})
     return client.post(
-        "/admin/schools/import",
+        "/admin/sekolah/impor",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
@@ -60,7 +60,7 @@ def hidden(page: str, name: str) -> str:
 def confirm(client, preview):  # type: ignore[no-untyped-def]
     page = preview.text
     return client.post(
-        "/admin/schools/import/confirm",
+        "/admin/sekolah/impor/konfirmasi",
         data={"token": hidden(page, "token"), "digest": hidden(page, "digest")},
     )
 
@@ -91,7 +91,7 @@ def test_a_clean_file_is_previewed_then_imported_in_one_go(admin, world, import_
 
     response = confirm(admin, preview)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/admin/schools"
+    assert response.headers["Location"] == "/admin/sekolah"
     after = schools()
     assert after["20529002"] == (
         "MI Darul Ulum, Genteng",
@@ -108,12 +108,12 @@ def test_a_clean_file_is_previewed_then_imported_in_one_go(admin, world, import_
     [event] = imported_events()
     assert event.actor == "admin" and event.actor_id == world["admin"].id
     assert event.detail.startswith("3 baru, 0 diubah, 0 tidak berubah")
-    page = admin.get("/admin/schools").text
+    page = admin.get("/admin/sekolah").text
     assert "Impor selesai: 3 sekolah baru, 0 diubah, 0 tidak berubah." in page
     assert list(import_folder.iterdir()) == []  # the kept file is gone
     # the same confirmation cannot be sent twice
     again = confirm(admin, preview)
-    assert again.status_code == 303 and again.headers["Location"] == "/admin/schools/import"
+    assert again.status_code == 303 and again.headers["Location"] == "/admin/sekolah/impor"
     assert len(imported_events()) == 1
 
 
@@ -215,7 +215,7 @@ def test_size_and_row_limits(admin, world):
 
 
 def test_no_file_chosen(admin, world):
-    response = admin.post("/admin/schools/import", data={}, content_type="multipart/form-data")
+    response = admin.post("/admin/sekolah/impor", data={}, content_type="multipart/form-data")
     assert response.status_code == 422 and "Pilih file CSV." in response.text
 
 
@@ -275,18 +275,18 @@ def test_the_kept_file_is_trusted_only_with_its_token_user_and_age(
 ):
     preview = upload(admin, CLEAN)
     token, digest = hidden(preview.text, "token"), hidden(preview.text, "digest")
-    url = "/admin/schools/import/confirm"
+    url = "/admin/sekolah/impor/konfirmasi"
     for bad in ["", "../" * 5 + "etc/passwd", token[:-1] + "0" * 1, token.upper()]:
         if bad == token:
             continue
         response = admin.post(url, data={"token": bad, "digest": digest})
-        assert response.status_code == 303 and response.headers["Location"].endswith("/import")
+        assert response.status_code == 303 and response.headers["Location"].endswith("/impor")
     # another admin cannot confirm this admin's file
     make_user("admin2", Role.ADMIN)
     other = app.test_client()
     login(other, "admin2")
     response = other.post(url, data={"token": token, "digest": digest})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/import")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/impor")
     # a tampered digest is not the previewed plan
     response = admin.post(url, data={"token": token, "digest": "0" * 64})
     assert response.status_code == 409
@@ -295,7 +295,7 @@ def test_the_kept_file_is_trusted_only_with_its_token_user_and_age(
     old = time.time() - imports.KEEP_SECONDS - 1
     os.utime(kept, (old, old))
     response = admin.post(url, data={"token": token, "digest": digest})
-    assert response.status_code == 303 and response.headers["Location"].endswith("/import")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/impor")
     assert len(schools()) == 2 and imported_events() == []
     # and the next upload clears it away
     upload(admin, CLEAN)

@@ -40,7 +40,7 @@ def shown_password(page: str) -> str:
 def new_user(client, **fields):  # type: ignore[no-untyped-def]
     data = {"username": "ketua_baru", "display_name": "Dewi Ketua", "role": "committee"}
     data.update(fields)
-    return client.post("/admin/users/new", data=data)
+    return client.post("/admin/pengguna/baru", data=data)
 
 
 def session_of(app, client) -> dict:  # type: ignore[no-untyped-def]
@@ -74,10 +74,10 @@ def test_a_new_account_gets_a_one_time_password_shown_once(app, admin, world):
     assert not any(password in (e.detail or "") for e in audit())
     session = session_of(app, admin)
     assert "_flashes" not in session and password not in repr(session)
-    later = admin.get(f"/admin/users/{user.id}").text
+    later = admin.get(f"/admin/pengguna/{user.id}").text
     assert password not in later
     assert "sekali pakai, berlaku sampai" in later
-    assert password not in admin.get("/admin/users").text
+    assert password not in admin.get("/admin/pengguna").text
 
 
 def test_the_one_time_password_is_the_new_password(client, admin, world, app):
@@ -137,54 +137,54 @@ def test_bad_accounts_are_refused(admin, world, fields, message):
 def test_deactivating_ends_the_sessions_and_the_logins(admin, world, app):
     komite = app.test_client()
     login(komite, "komite_a")
-    assert komite.get("/schools/20525555").status_code == 200
+    assert komite.get("/sekolah/20525555/beranda").status_code == 200
     user_id = world["komite_a"].id
 
-    response = admin.post(f"/admin/users/{user_id}/deactivate")
+    response = admin.post(f"/admin/pengguna/{user_id}/nonaktifkan")
 
     assert response.status_code == 303
     assert not db.session.get(User, user_id).active
-    assert komite.get("/schools/20525555").status_code == 302  # logged out
+    assert komite.get("/sekolah/20525555/beranda").status_code == 302  # logged out
     assert login(app.test_client(), "komite_a").status_code != 303
     [event] = audit("user.deactivated")
     assert event.target == f"user:{user_id}" and event.school_id == world["a"].id
     assert event.actor == "admin"
-    page = admin.get(f"/admin/users/{user_id}").text
+    page = admin.get(f"/admin/pengguna/{user_id}").text
     assert "Aktifkan kembali" in page and "Nonaktifkan akun" not in page
 
-    assert admin.post(f"/admin/users/{user_id}/reactivate").status_code == 303
+    assert admin.post(f"/admin/pengguna/{user_id}/aktifkan").status_code == 303
     assert db.session.get(User, user_id).active
-    assert komite.get("/schools/20525555").status_code == 302  # the old session stays dead
+    assert komite.get("/sekolah/20525555/beranda").status_code == 302  # the old session stays dead
     assert login(app.test_client(), "komite_a").status_code == 303  # its password works again
     assert len(audit("user.reactivated")) == 1
 
 
 def test_an_admin_cannot_deactivate_or_reset_themselves(admin, world):
     me = world["admin"].id
-    response = admin.post(f"/admin/users/{me}/deactivate")
+    response = admin.post(f"/admin/pengguna/{me}/nonaktifkan")
     assert response.status_code == 303
     assert (
         "Anda tidak dapat menonaktifkan akun Anda sendiri."
         in admin.get(response.headers["Location"]).text
     )
     assert db.session.get(User, me).active
-    response = admin.post(f"/admin/users/{me}/reset-password")
+    response = admin.post(f"/admin/pengguna/{me}/atur-ulang-sandi")
     assert response.status_code == 303
     assert db.session.get(User, me).check_password(PASSWORD)
     assert admin.get("/admin").status_code == 200  # still logged in
-    page = admin.get(f"/admin/users/{me}").text
-    assert f"/admin/users/{me}/deactivate" not in page
-    assert f"/admin/users/{me}/reset-password" not in page
+    page = admin.get(f"/admin/pengguna/{me}").text
+    assert f"/admin/pengguna/{me}/nonaktifkan" not in page
+    assert f"/admin/pengguna/{me}/atur-ulang-sandi" not in page
     assert audit("user.deactivated") == [] and audit("password.reset") == []
 
 
 def test_twice_is_refused_without_a_second_audit_row(admin, world):
     user_id = world["guru_b"].id
-    admin.post(f"/admin/users/{user_id}/deactivate")
-    response = admin.post(f"/admin/users/{user_id}/deactivate")
+    admin.post(f"/admin/pengguna/{user_id}/nonaktifkan")
+    response = admin.post(f"/admin/pengguna/{user_id}/nonaktifkan")
     assert "Akun ini sudah nonaktif." in admin.get(response.headers["Location"]).text
-    admin.post(f"/admin/users/{user_id}/reactivate")
-    response = admin.post(f"/admin/users/{user_id}/reactivate")
+    admin.post(f"/admin/pengguna/{user_id}/aktifkan")
+    response = admin.post(f"/admin/pengguna/{user_id}/aktifkan")
     assert "Akun ini sudah aktif." in admin.get(response.headers["Location"]).text
     assert len(audit("user.deactivated")) == 1 and len(audit("user.reactivated")) == 1
 
@@ -194,7 +194,7 @@ def test_resetting_a_password(admin, world, app):
     login(komite, "komite_a")
     user_id = world["komite_a"].id
 
-    response = admin.post(f"/admin/users/{user_id}/reset-password")
+    response = admin.post(f"/admin/pengguna/{user_id}/atur-ulang-sandi")
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -203,14 +203,14 @@ def test_resetting_a_password(admin, world, app):
     user = db.session.get(User, user_id)
     assert user.check_password(password) and not user.check_password(PASSWORD)
     assert user.must_change_password and user.active
-    ended = komite.get("/schools/20525555")  # its sessions ended: back to the login page
-    assert ended.status_code == 302 and "/login" in ended.headers["Location"]
+    ended = komite.get("/sekolah/20525555/beranda")  # its sessions ended: back to the login page
+    assert ended.status_code == 302 and "/masuk" in ended.headers["Location"]
     [event] = audit("password.reset")
     assert event.target == f"user:{user_id}" and event.detail is None
     assert event.actor_id == world["admin"].id
     assert "_flashes" not in session_of(app, admin)
     # the next reset makes the shown password worthless
-    second = shown_password(admin.post(f"/admin/users/{user_id}/reset-password").text)
+    second = shown_password(admin.post(f"/admin/pengguna/{user_id}/atur-ulang-sandi").text)
     assert second != password
     db.session.expire_all()
     assert not db.session.get(User, user_id).check_password(password)
@@ -220,7 +220,7 @@ def test_the_password_page_itself_forbids_caching(app, world):
     """Not only the app-wide default: the page with the password sets no-store itself."""
     from sas.admin.routes import _password_page
 
-    with app.test_request_context("/admin/users/new", method="POST"):
+    with app.test_request_context("/admin/pengguna/baru", method="POST"):
         response = _password_page(world["guru_a"], "abcd-efgh-jkmn", created=True)
     assert response.headers["Cache-Control"] == "no-store"
     assert "abcd-efgh-jkmn" in response.get_data(as_text=True)
@@ -231,7 +231,7 @@ def test_an_expired_one_time_password_is_shown_as_expired(admin, world):
     user.must_change_password = True
     user.password_expires_at = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
-    page = admin.get(f"/admin/users/{user.id}").text
+    page = admin.get(f"/admin/pengguna/{user.id}").text
     assert "sudah kedaluwarsa: atur ulang" in page
 
 
@@ -245,42 +245,46 @@ def test_one_time_passwords_are_random_and_readable():
 
 def test_renaming_an_account(admin, world):
     user_id = world["guru_a"].id
-    response = admin.post(f"/admin/users/{user_id}/name", data={"display_name": "Bu Sri Wahyuni"})
+    response = admin.post(
+        f"/admin/pengguna/{user_id}/nama", data={"display_name": "Bu Sri Wahyuni"}
+    )
     assert response.status_code == 303
     assert db.session.get(User, user_id).display_name == "Bu Sri Wahyuni"
     [event] = audit("user.changed")
     assert event.detail == "display_name: Guru_A -> Bu Sri Wahyuni"
-    admin.post(f"/admin/users/{user_id}/name", data={"display_name": "Bu Sri Wahyuni"})
+    admin.post(f"/admin/pengguna/{user_id}/nama", data={"display_name": "Bu Sri Wahyuni"})
     assert len(audit("user.changed")) == 1  # unchanged: nothing recorded
-    assert admin.post(f"/admin/users/{user_id}/name", data={"display_name": ""}).status_code == 422
+    assert (
+        admin.post(f"/admin/pengguna/{user_id}/nama", data={"display_name": ""}).status_code == 422
+    )
 
 
 def test_the_account_list_filters(admin, world):
     for n in range(60):
         make_user(f"anggota{n:02d}", Role.COMMITTEE, world["b"], active=n % 2 == 0)
-    everyone = admin.get("/admin/users").text
+    everyone = admin.get("/admin/pengguna").text
     assert "66 akun" in everyone and "page=2" in everyone
-    by_school = admin.get("/admin/users?npsn=20525555").text
+    by_school = admin.get("/admin/pengguna?npsn=20525555").text
     assert "2 akun" in by_school and "komite_a" in by_school and "guru_a" in by_school
     assert "anggota" not in by_school
-    teachers = admin.get("/admin/users?role=teacher").text
+    teachers = admin.get("/admin/pengguna?role=teacher").text
     assert "2 akun" in teachers and "guru_b" in teachers and "komite_a" not in teachers
-    inactive = admin.get("/admin/users?npsn=20526666&active=0").text
+    inactive = admin.get("/admin/pengguna?npsn=20526666&active=0").text
     assert "30 akun" in inactive
-    search = admin.get("/admin/users?q=ANGGOTA1").text
+    search = admin.get("/admin/pengguna?q=ANGGOTA1").text
     assert "10 akun" in search and "anggota15" in search
-    assert "4 akun" in admin.get("/admin/users?q=_").text  # a literal _, not a wildcard
-    unknown = admin.get("/admin/users?npsn=99999999")
+    assert "4 akun" in admin.get("/admin/pengguna?q=_").text  # a literal _, not a wildcard
+    unknown = admin.get("/admin/pengguna?npsn=99999999")
     assert unknown.status_code == 200
     assert "Tidak ada sekolah dengan NPSN ini." in unknown.text and "0 akun" in unknown.text
-    bad_role = admin.get("/admin/users?role=root").text
+    bad_role = admin.get("/admin/pengguna?role=root").text
     assert "Pilihan tidak sah." in bad_role and "66 akun" in bad_role
 
 
 def test_a_district_account_needs_a_kabupaten_not_a_kecamatan(admin, world):
     kecamatan = db.session.scalar(select(Region).where(Region.code == "35.10.16"))
     admin.post(
-        "/admin/users/new",
+        "/admin/pengguna/baru",
         data={
             "username": "dinas2",
             "display_name": "Dinas",

@@ -536,7 +536,7 @@ def test_a_district_session_reads_the_api(client, world):
     assert body["scope"]["code"] == "35.10"
     assert body["figures"]["collected"] == 150_000  # today's gifts to A and B
     assert get(client, f"{API}/regions")["total"] == body["figures"]
-    client.post("/logout")
+    client.post("/keluar")
     get(client, f"{API}/summary", status=401)
 
 

@@ -33,7 +33,7 @@ from tests.roles import ACTORS, READ, WRITE, WRITE_FORM
 from tests.threads import THREADS, run_at_once
 from tests.web import login
 
-A = "/schools/20525555"
+A = "/sekolah/20525555"
 TODAY = today_wib()
 STALE_FLAG = "menunggu lebih dari 14 hari"
 
@@ -428,11 +428,11 @@ def disbursement_form(world, **overrides):
 )
 def test_the_disbursement_form_sends_large_amounts_for_approval(client, rich, amount, waits):
     login(client, "komite_a")
-    response = client.post(f"{A}/disbursements/new", data=disbursement_form(rich, amount=amount))
+    response = client.post(f"{A}/penyaluran/baru", data=disbursement_form(rich, amount=amount))
     assert response.status_code == (303 if waits else 200)  # recorded: the confirmation itself
     pending = db.session.scalar(select(PendingDisbursement))
     if waits:
-        assert response.location.endswith(f"/pending/{pending.id}")
+        assert response.location.endswith(f"/menunggu/{pending.id}")
         assert entries_of(rich) == 2 and fund_of(rich).balance == 1_000_000
         page = client.get(response.location)
         assert "menunggu persetujuan anggota komite lain" in page.text
@@ -444,8 +444,8 @@ def test_the_disbursement_form_sends_large_amounts_for_approval(client, rich, am
 def test_a_large_disbursement_form_sent_twice_waits_once(client, rich):
     login(client, "komite_a")
     form = disbursement_form(rich)
-    first = client.post(f"{A}/disbursements/new", data=form)
-    second = client.post(f"{A}/disbursements/new", data=form)
+    first = client.post(f"{A}/penyaluran/baru", data=form)
+    second = client.post(f"{A}/penyaluran/baru", data=form)
     assert second.status_code == 303 and second.location == first.location
     assert db.session.scalar(select(func.count(PendingDisbursement.id))) == 1
     assert fund_of(rich).reserved == 500_000
@@ -455,7 +455,7 @@ def test_a_back_dated_large_disbursement_is_refused_on_the_form(client, rich):
     login(client, "komite_a")
     yesterday = (TODAY - timedelta(days=1)).isoformat()
     response = client.post(
-        f"{A}/disbursements/new", data=disbursement_form(rich, occurred_on=yesterday)
+        f"{A}/penyaluran/baru", data=disbursement_form(rich, occurred_on=yesterday)
     )
     assert response.status_code == 422
     assert "tanggal persetujuan" in response.text
@@ -465,7 +465,7 @@ def test_a_back_dated_large_disbursement_is_refused_on_the_form(client, rich):
 def test_the_dashboard_shows_available_and_reserved_money(client, rich):
     ask_disbursement(rich, 500_000)
     login(client, "guru_a")
-    page = client.get(A).text
+    page = client.get(f"{A}/beranda").text
     assert "Rp1.000.000" in page
     assert "bisa dipakai Rp500.000 · menunggu persetujuan Rp500.000" in page
 
@@ -473,52 +473,52 @@ def test_the_dashboard_shows_available_and_reserved_money(client, rich):
 def test_who_sees_which_buttons_on_the_dashboard(client, rich):
     pending = ask_disbursement(rich, 600_000)
     approve_url, reject_url = (
-        f"{A}/pending/{pending.id}/approve",
-        f"{A}/pending/{pending.id}/reject",
+        f"{A}/menunggu/{pending.id}/setujui",
+        f"{A}/menunggu/{pending.id}/tolak",
     )
     seen = {}
     for who in ("komite_a", "komite_a2", "guru_a"):
         login(client, who)
-        page = client.get(A).text
+        page = client.get(f"{A}/beranda").text
         assert f'id="pending-{pending.id}"' in page and "Sepeda untuk Siti Aminah" in page
         seen[who] = (approve_url in page, reject_url in page)
-        client.post("/logout")
+        client.post("/keluar")
     assert seen == {
         "komite_a": (False, True),  # the recorder may withdraw, never approve
         "komite_a2": (True, True),
         "guru_a": (False, False),  # sees, cannot act
     }
     login(client, "guru_a")
-    page = client.get(f"{A}/pending/{pending.id}").text
+    page = client.get(f"{A}/menunggu/{pending.id}").text
     assert approve_url not in page and reject_url not in page
 
 
 def test_the_dashboard_flag_shows_on_the_page(client, rich):
     pending = ask_disbursement(rich, 600_000)
     login(client, "guru_a")
-    assert STALE_FLAG not in client.get(A).text
+    assert STALE_FLAG not in client.get(f"{A}/beranda").text
     db.session.execute(update(PendingDisbursement).values(requested_on=TODAY - timedelta(days=15)))
-    page = client.get(A).text
+    page = client.get(f"{A}/beranda").text
     assert STALE_FLAG in page
-    assert STALE_FLAG in client.get(f"{A}/pending/{pending.id}").text
+    assert STALE_FLAG in client.get(f"{A}/menunggu/{pending.id}").text
 
 
 def test_approving_through_the_page(client, rich):
     pending = ask_disbursement(rich, 600_000)
     login(client, "komite_a2")
-    response = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32})
+    response = client.post(f"{A}/menunggu/{pending.id}/setujui", data={"form_key": "a" * 32})
     entry = db.session.scalar(select(Entry).where(Entry.form_key == "a" * 32))
     assert response.status_code == 303
-    assert response.location.endswith(f"/entries/{entry.id}")
+    assert response.location.endswith(f"/catatan/{entry.id}")
     assert entry.approved_by_id == rich["komite_a2"].id
     # The same form again (double tap): one entry, back to it.
-    again = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32})
+    again = client.post(f"{A}/menunggu/{pending.id}/setujui", data={"form_key": "a" * 32})
     assert again.status_code == 303 and again.location == response.location
     # Another member, a moment later: told it is done.
-    client.post("/logout")
+    client.post("/keluar")
     assert login(client, "komite_a3").status_code == 303
-    late = client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "b" * 32})
-    assert late.status_code == 303 and late.location.endswith(f"/pending/{pending.id}")
+    late = client.post(f"{A}/menunggu/{pending.id}/setujui", data={"form_key": "b" * 32})
+    assert late.status_code == 303 and late.location.endswith(f"/menunggu/{pending.id}")
     assert "sudah disetujui" in client.get(late.location).text
     assert entries_of(rich) == 3 and fund_of(rich).reserved == 0
 
@@ -527,7 +527,7 @@ def test_self_approval_through_the_page_is_403(client, rich):
     pending = ask_disbursement(rich, 600_000)
     login(client, "komite_a")
     assert (
-        client.post(f"{A}/pending/{pending.id}/approve", data={"form_key": "a" * 32}).status_code
+        client.post(f"{A}/menunggu/{pending.id}/setujui", data={"form_key": "a" * 32}).status_code
         == 403
     )
     db.session.refresh(pending)
@@ -535,12 +535,12 @@ def test_self_approval_through_the_page_is_403(client, rich):
 
 
 @pytest.mark.parametrize("who", ["guru_a", "dinas", "admin"])
-@pytest.mark.parametrize("action", ["approve", "reject"])
+@pytest.mark.parametrize("action", ["setujui", "tolak"])
 def test_teachers_and_outsiders_cannot_decide(client, rich, who, action):
     pending = ask_disbursement(rich, 600_000)
     login(client, who)
     data = {"form_key": uuid.uuid4().hex, "reason": "Tidak"}
-    assert client.post(f"{A}/pending/{pending.id}/{action}", data=data).status_code == 403
+    assert client.post(f"{A}/menunggu/{pending.id}/{action}", data=data).status_code == 403
     db.session.refresh(pending)
     assert pending.status == PendingStatus.PENDING and fund_of(rich).reserved == 600_000
 
@@ -548,10 +548,10 @@ def test_teachers_and_outsiders_cannot_decide(client, rich, who, action):
 def test_rejecting_through_the_page(client, rich):
     pending = ask_disbursement(rich, 600_000)
     login(client, "komite_a")
-    empty = client.post(f"{A}/pending/{pending.id}/reject", data={"reason": ""})
+    empty = client.post(f"{A}/menunggu/{pending.id}/tolak", data={"reason": ""})
     assert empty.status_code == 422 and "Alasan penolakan wajib diisi." in empty.text
     assert fund_of(rich).reserved == 600_000
-    done = client.post(f"{A}/pending/{pending.id}/reject", data={"reason": "Sudah dibantu"})
+    done = client.post(f"{A}/menunggu/{pending.id}/tolak", data={"reason": "Sudah dibantu"})
     assert done.status_code == 303
     assert "Sudah dibantu" in client.get(done.location).text
     assert fund_of(rich).reserved == 0
@@ -559,22 +559,22 @@ def test_rejecting_through_the_page(client, rich):
 
 def test_the_threshold_page_is_for_the_committee_and_audited(client, rich):
     login(client, "guru_a")
-    assert client.get(f"{A}/settings/approval").status_code == 403
-    assert client.post(f"{A}/settings/approval", data={"threshold": "1"}).status_code == 403
-    client.post("/logout")
+    assert client.get(f"{A}/pengaturan/persetujuan").status_code == 403
+    assert client.post(f"{A}/pengaturan/persetujuan", data={"threshold": "1"}).status_code == 403
+    client.post("/keluar")
     login(client, "komite_a")
-    assert 'value="500.000"' in client.get(f"{A}/settings/approval").text
+    assert 'value="500.000"' in client.get(f"{A}/pengaturan/persetujuan").text
     for bad in ("", "0", "1.5", "100.000.001"):
-        response = client.post(f"{A}/settings/approval", data={"threshold": bad})
+        response = client.post(f"{A}/pengaturan/persetujuan", data={"threshold": bad})
         assert response.status_code == 422, bad
     assert db.session.get(School, rich["a"].id).approval_threshold == 500_000
-    response = client.post(f"{A}/settings/approval", data={"threshold": "Rp1"})
+    response = client.post(f"{A}/pengaturan/persetujuan", data={"threshold": "Rp1"})
     assert response.status_code == 303
     assert db.session.get(School, rich["a"].id).approval_threshold == 1
     (row,) = audit_rows("school.threshold_changed")
     assert (row.actor, row.detail) == ("komite_a", "from=500000 to=1")
     # Rp1: every disbursement now waits.
-    client.post(f"{A}/disbursements/new", data=disbursement_form(rich, amount="20.000"))
+    client.post(f"{A}/penyaluran/baru", data=disbursement_form(rich, amount="20.000"))
     assert db.session.scalar(select(PendingDisbursement.amount)) == 20_000
     assert entries_of(rich) == 2
 
@@ -585,15 +585,15 @@ NONE_OF_YOURS = [302, 404, 404, 404, 404, 403, 403]  # another school's item, or
 NOT_YOURS_TO_DECIDE = [302, 404, 404, 403, 403, 403, 403]  # teachers: 403 before any lookup
 
 MATRIX = [
-    ("GET", "/schools/{a}/settings/approval", WRITE_FORM),
-    ("POST", "/schools/{a}/settings/approval", WRITE),
-    ("GET", "/schools/{a}/pending/{pending}", READ),
-    ("POST", "/schools/{a}/pending/{pending}/approve", WRITE),
-    ("POST", "/schools/{a}/pending/{pending}/reject", WRITE),
-    ("GET", "/schools/{a}/pending/{pending_b}", NONE_OF_YOURS),
-    ("POST", "/schools/{a}/pending/{pending_b}/approve", NOT_YOURS_TO_DECIDE),
-    ("POST", "/schools/{a}/pending/{pending_b}/reject", NOT_YOURS_TO_DECIDE),
-    ("GET", "/schools/{a}/pending/99999999999", NONE_OF_YOURS),
+    ("GET", "/sekolah/{a}/pengaturan/persetujuan", WRITE_FORM),
+    ("POST", "/sekolah/{a}/pengaturan/persetujuan", WRITE),
+    ("GET", "/sekolah/{a}/menunggu/{pending}", READ),
+    ("POST", "/sekolah/{a}/menunggu/{pending}/setujui", WRITE),
+    ("POST", "/sekolah/{a}/menunggu/{pending}/tolak", WRITE),
+    ("GET", "/sekolah/{a}/menunggu/{pending_b}", NONE_OF_YOURS),
+    ("POST", "/sekolah/{a}/menunggu/{pending_b}/setujui", NOT_YOURS_TO_DECIDE),
+    ("POST", "/sekolah/{a}/menunggu/{pending_b}/tolak", NOT_YOURS_TO_DECIDE),
+    ("GET", "/sekolah/{a}/menunggu/99999999999", NONE_OF_YOURS),
 ]
 
 

@@ -16,7 +16,7 @@ def digest(name: str) -> str:
 
 def test_pages_name_static_files_by_their_content(client, world):
     login(client, "komite_a")
-    page = client.get("/schools/20525555").text
+    page = client.get("/sekolah/20525555/beranda").text
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page)
     assert f"/static/app.{digest('app.css')}.css" in assets
     assert f"/static/app.{digest('app.js')}.js" in assets

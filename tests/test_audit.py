@@ -21,8 +21,8 @@ from sas.extensions import db
 from sas.models import ApiToken, AuditEvent, Category, Entry, Recipient
 from tests.web import login
 
-A = "/schools/20525555"
-B = "/schools/20526666"
+A = "/sekolah/20525555"
+B = "/sekolah/20526666"
 
 # Personal data that must never reach the log (the fixture's and this file's).
 SECRETS = (
@@ -86,7 +86,7 @@ def test_the_worlds_two_contributions_are_each_logged_once(world):
 def test_a_contribution_is_logged_with_its_number_and_amount_never_the_donor(komite, world):
     before = count()
     response = komite.post(
-        f"{A}/contributions/new",
+        f"{A}/sumbangan/baru",
         data={
             "amount": "Rp 25.000",
             "occurred_on": today_wib().isoformat(),
@@ -139,7 +139,7 @@ def test_a_disbursement_names_the_recipient_by_id_only(app, world):
 def test_a_void_refers_to_the_voided_entry_by_id_and_number_without_the_reason(komite, world):
     original = world["entry_a"]
     response = komite.post(
-        f"{A}/entries/{original.id}/void",
+        f"{A}/catatan/{original.id}/batalkan",
         data={"reason": "salah ketik nama Dewi", "form_key": uuid.uuid4().hex},
     )
     assert response.status_code == 303
@@ -156,7 +156,7 @@ def test_a_void_refers_to_the_voided_entry_by_id_and_number_without_the_reason(k
 def test_a_refused_or_repeated_write_logs_nothing(komite, world):
     before = count()
     too_much = komite.post(
-        f"{A}/disbursements/new",
+        f"{A}/penyaluran/baru",
         data={
             "amount": "500.000",
             "occurred_on": today_wib().isoformat(),
@@ -174,15 +174,15 @@ def test_a_refused_or_repeated_write_logs_nothing(komite, world):
         "class_label": "8A",
         "form_key": uuid.uuid4().hex,
     }
-    assert komite.post(f"{A}/contributions/new", data=data).status_code == 200
-    assert komite.post(f"{A}/contributions/new", data=data).status_code == 200  # a double click
+    assert komite.post(f"{A}/sumbangan/baru", data=data).status_code == 200
+    assert komite.post(f"{A}/sumbangan/baru", data=data).status_code == 200  # a double click
     assert count() == before + 1
 
 
 def test_closing_a_month_is_logged(komite, world):
     last_month = (today_wib().replace(day=1) - timedelta(days=1)).replace(day=1)
     key = last_month.strftime("%Y-%m")
-    assert komite.post(f"{A}/months/{key}/close").status_code == 303
+    assert komite.post(f"{A}/bulan/{key}/tutup").status_code == 303
     row = only("month.closed")
     assert row.target == f"month:{key}"
     assert (row.actor_id, row.actor, row.school_id) == (
@@ -191,7 +191,7 @@ def test_closing_a_month_is_logged(komite, world):
         world["a"].id,
     )
     assert row.detail in ("on_time=yes", "on_time=no")
-    komite.post(f"{A}/months/{key}/close")  # refused: already closed
+    komite.post(f"{A}/bulan/{key}/tutup")  # refused: already closed
     assert len(rows("month.closed")) == 1
 
 
@@ -200,7 +200,7 @@ def test_closing_a_month_is_logged(komite, world):
 
 def test_adding_a_recipient_logs_its_id_and_no_personal_data(komite, world):
     response = komite.post(
-        f"{A}/recipients/new",
+        f"{A}/penerima/baru",
         data={
             "name": "Dewi Lestari",
             "class_label": "7B",
@@ -221,7 +221,7 @@ def test_adding_a_recipient_logs_its_id_and_no_personal_data(komite, world):
 
 def test_changing_a_recipient_logs_which_fields_changed_not_their_values(komite, world):
     recipient = world["recipient_a"]
-    url = f"{A}/recipients/{recipient.id}/edit"
+    url = f"{A}/penerima/{recipient.id}/ubah"
     same = {"name": "Siti Aminah", "class_label": "8A", "reason": "Orang tua buruh tani"}
     assert komite.post(url, data={**same, "active": "y"}).status_code == 303
     assert rows("recipient.changed") == []  # saved unchanged: nothing to log
@@ -312,7 +312,7 @@ MATRIX = [
     ("GET", f"{A}/audit", TEACHER_A),
     ("GET", f"{A}/audit?{FILTERED}&after=99999999999", TEACHER_A),
     ("GET", f"{B}/audit", [302, 403, 403, 404, 200, 403, 403]),
-    ("GET", "/schools/99999999/audit", [302, 403, 403, 404, 404, 403, 403]),
+    ("GET", "/sekolah/99999999/audit", [302, 403, 403, 404, 404, 403, 403]),
     ("POST", "/audit", [405] * 7),
     ("DELETE", "/audit", [405] * 7),
     ("POST", f"{A}/audit", [405] * 7),
@@ -334,19 +334,19 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
     response = client.open(url, method=method)
     assert response.status_code == expected, response.data[:300]
     if expected == 302:
-        assert "/login" in response.headers["Location"]
+        assert "/masuk" in response.headers["Location"]
 
 
 def test_the_audit_blueprint_only_reads(app):
     rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("audit.")]
-    assert {r.rule for r in rules} == {"/audit", "/schools/<npsn>/audit"}
+    assert {r.rule for r in rules} == {"/audit", "/sekolah/<npsn>/audit"}
     for rule in rules:
         assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
 
 
 def test_no_link_to_the_log_for_those_who_cannot_read_it(client, world):
     login(client, "komite_a")
-    assert "/audit" not in client.get(A).text
+    assert "/audit" not in client.get(f"{A}/beranda").text
 
 
 # --- the pages -----------------------------------------------------------------------------------
@@ -383,7 +383,7 @@ def test_no_childs_data_in_the_log_or_its_pages(client, world):
     today = today_wib().isoformat()
     assert (
         client.post(
-            f"{A}/recipients/new",
+            f"{A}/penerima/baru",
             data={
                 "name": "Dewi Lestari",
                 "class_label": "7B",
@@ -397,14 +397,14 @@ def test_no_childs_data_in_the_log_or_its_pages(client, world):
     dewi = db.session.scalar(select(Recipient).where(Recipient.name == "Dewi Lestari"))
     assert (
         client.post(
-            f"{A}/recipients/{dewi.id}/edit",
+            f"{A}/penerima/{dewi.id}/ubah",
             data={"name": "Dewi Lestari", "nisn": "0123456789", "reason": "Yatim, Siti Aminah"},
         ).status_code
         == 303
     )
     assert (
         client.post(
-            f"{A}/contributions/new",
+            f"{A}/sumbangan/baru",
             data={
                 "amount": "10.000",
                 "occurred_on": today,
@@ -418,7 +418,7 @@ def test_no_childs_data_in_the_log_or_its_pages(client, world):
     )
     assert (
         client.post(
-            f"{A}/disbursements/new",
+            f"{A}/penyaluran/baru",
             data={
                 "amount": "20.000",
                 "occurred_on": today,
@@ -433,12 +433,12 @@ def test_no_childs_data_in_the_log_or_its_pages(client, world):
     spent = db.session.scalar(select(Entry).where(Entry.description == "sepatu adik Siti"))
     assert (
         client.post(
-            f"{A}/entries/{spent.id}/void",
+            f"{A}/catatan/{spent.id}/batalkan",
             data={"reason": "salah ketik nama Dewi", "form_key": uuid.uuid4().hex},
         ).status_code
         == 303
     )
-    client.post("/logout")
+    client.post("/keluar")
     assert count() >= 2 + 5
     stored = log_text()
     assert [s for s in SECRETS if s in stored] == []
@@ -447,7 +447,7 @@ def test_no_childs_data_in_the_log_or_its_pages(client, world):
         page = client.get(url).text
         assert "Data penerima diubah" in page and "Transaksi dibatalkan" in page
         assert [s for s in SECRETS if s in page] == [], reader
-        client.post("/logout")
+        client.post("/keluar")
 
 
 # --- filters and paging --------------------------------------------------------------------------

@@ -25,8 +25,10 @@ def member(app):
 def test_committee_lands_on_their_dashboard(client, member):
     response = login(client, "komite")
     assert response.status_code == 303
-    assert client.get(response.headers["Location"]).headers["Location"] == "/schools/20525555"
-    page = client.get("/schools/20525555")
+    assert (
+        client.get(response.headers["Location"]).headers["Location"] == "/sekolah/20525555/beranda"
+    )
+    page = client.get("/sekolah/20525555/beranda")
     assert page.status_code == 200
     assert "Saldo sekarang" in page.text
 
@@ -34,8 +36,8 @@ def test_committee_lands_on_their_dashboard(client, member):
 def test_district_and_admin_reach_a_home(client, app):
     make_user("dinas", Role.DISTRICT)
     login(client, "dinas")
-    assert client.get("/").headers["Location"] == "/home"
-    assert "Laporan kabupaten" in client.get("/home").text
+    assert client.get("/").headers["Location"] == "/beranda"
+    assert "Laporan kabupaten" in client.get("/beranda").text
 
 
 @pytest.mark.parametrize(
@@ -46,7 +48,7 @@ def test_a_failed_login_never_says_which_part_was_wrong(client, member, username
     assert response.status_code == 422
     assert WRONG in response.text or "Wajib diisi." in response.text
     assert "Saldo" not in response.text
-    assert client.get("/schools/20525555").status_code == 302
+    assert client.get("/sekolah/20525555/beranda").status_code == 302
 
 
 def test_unknown_user_and_wrong_password_look_the_same(client, member):
@@ -71,7 +73,7 @@ def test_deactivating_ends_an_open_session(client, member):
     login(client, "komite")
     member.active = False
     db.session.commit()
-    assert client.get("/schools/20525555").status_code == 302
+    assert client.get("/sekolah/20525555/beranda").status_code == 302
 
 
 def test_passwords_are_hashed_with_scrypt(app):
@@ -84,7 +86,7 @@ def test_passwords_are_hashed_with_scrypt(app):
 
 
 def test_the_session_cookie_changes_at_login(client, member):
-    client.get("/login")
+    client.get("/masuk")
     before = client.get_cookie("session")
     login(client, "komite")
     after = client.get_cookie("session")
@@ -95,37 +97,37 @@ def test_the_session_cookie_changes_at_login(client, member):
 def test_logout_ends_the_session_for_good(client, member):
     login(client, "komite")
     stolen = client.get_cookie("session").value
-    assert client.post("/logout").status_code == 303
-    assert client.get("/schools/20525555").status_code == 302
+    assert client.post("/keluar").status_code == 303
+    assert client.get("/sekolah/20525555/beranda").status_code == 302
     # Replaying the cookie captured before logout does not log anyone in.
     client.set_cookie("session", stolen)
-    response = client.get("/schools/20525555")
+    response = client.get("/sekolah/20525555/beranda")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login")
+    assert response.headers["Location"].startswith("/masuk")
 
 
 def test_logging_in_again_after_logout_works(client, member):
     login(client, "komite")
-    client.post("/logout")
+    client.post("/keluar")
     assert login(client, "komite").status_code == 303
-    assert client.get("/schools/20525555").status_code == 200
+    assert client.get("/sekolah/20525555/beranda").status_code == 200
 
 
 def test_login_remembers_where_you_were_going(client, member):
-    response = client.get("/schools/20525555/ledger?kind=contribution")
+    response = client.get("/sekolah/20525555/buku-kas?kind=contribution")
     assert response.status_code == 302
     assert "next=" in response.headers["Location"]
     page = client.get(response.headers["Location"])
-    assert 'value="/schools/20525555/ledger?kind=contribution"' in page.text
+    assert 'value="/sekolah/20525555/buku-kas?kind=contribution"' in page.text
     back = client.post(
-        "/login",
+        "/masuk",
         data={
             "username": "komite",
             "password": PASSWORD,
-            "next": "/schools/20525555/ledger?kind=contribution",
+            "next": "/sekolah/20525555/buku-kas?kind=contribution",
         },
     )
-    assert back.headers["Location"] == "/schools/20525555/ledger?kind=contribution"
+    assert back.headers["Location"] == "/sekolah/20525555/buku-kas?kind=contribution"
 
 
 @pytest.mark.parametrize(
@@ -140,7 +142,7 @@ def test_login_remembers_where_you_were_going(client, member):
 )
 def test_next_only_goes_to_local_paths(client, member, target):
     response = client.post(
-        "/login", data={"username": "komite", "password": PASSWORD, "next": target}
+        "/masuk", data={"username": "komite", "password": PASSWORD, "next": target}
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
@@ -155,20 +157,20 @@ def test_login_records_the_time(client, member):
 
 def test_csrf_is_refused_when_enabled(client, app, member):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/login", data={"username": "komite", "password": PASSWORD})
+    response = client.post("/masuk", data={"username": "komite", "password": PASSWORD})
     assert response.status_code == 400
     assert "Formulir kedaluwarsa" in response.text
-    page = client.get("/login")
+    page = client.get("/masuk")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
     response = client.post(
-        "/login", data={"username": "komite", "password": PASSWORD, "csrf_token": token}
+        "/masuk", data={"username": "komite", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 303
     # A state change without the token is refused, and nothing is recorded.
     form = {"amount": "5000", "occurred_on": "2025-08-01", "source": "class", "form_key": "k"}
-    assert client.post("/schools/20525555/contributions/new", data=form).status_code == 400
-    assert client.post("/logout").status_code == 400
-    assert client.get("/schools/20525555").status_code == 200
+    assert client.post("/sekolah/20525555/sumbangan/baru", data=form).status_code == 400
+    assert client.post("/keluar").status_code == 400
+    assert client.get("/sekolah/20525555/beranda").status_code == 200
 
 
 def test_create_user_command(app):
@@ -213,7 +215,7 @@ def test_a_teachers_write_is_403_even_without_a_csrf_token(client, app):
     login(client, "guru")
     app.config["WTF_CSRF_ENABLED"] = True
     form = {"amount": "5000", "occurred_on": "2025-08-01", "source": "class", "form_key": "k"}
-    assert client.post("/schools/20525555/contributions/new", data=form).status_code == 403
+    assert client.post("/sekolah/20525555/sumbangan/baru", data=form).status_code == 403
 
 
 def test_usernames_differing_only_in_case_cannot_both_exist(app):
@@ -239,7 +241,7 @@ def test_usernames_differing_only_in_case_cannot_both_exist(app):
 
 
 def test_a_nul_in_the_username_is_just_a_failed_login(client, member):
-    response = client.post("/login", data={"username": "kom\x00ite_x", "password": PASSWORD})
+    response = client.post("/masuk", data={"username": "kom\x00ite_x", "password": PASSWORD})
     assert response.status_code == 422
 
 
@@ -283,12 +285,12 @@ def test_a_one_time_password_logs_in_once_and_leads_to_choosing_a_password(clien
     give_one_time_password(member)
     response = login(client, "komite", ONE_TIME)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account/set-password"
+    assert response.headers["Location"] == "/akun/sandi-baru"
     db.session.refresh(member)
     # Used up at once: the stored hash no longer matches it (nor anything else).
     assert member.must_change_password
     assert not member.check_password(ONE_TIME)
-    page = client.get("/account/set-password")
+    page = client.get("/akun/sandi-baru")
     assert page.status_code == 200
     assert "Pilih kata sandi Anda" in page.text
     # A second browser cannot use it again.
@@ -301,12 +303,12 @@ def test_a_one_time_password_logs_in_once_and_leads_to_choosing_a_password(clien
     ("method", "url"),
     [
         ("GET", "/"),
-        ("GET", "/schools/20525555"),
-        ("GET", "/schools/20525555/ledger"),
-        ("GET", "/account"),
-        ("GET", "/account/password"),
-        ("GET", "/home"),
-        ("POST", "/schools/20525555/contributions/new"),
+        ("GET", "/sekolah/20525555/beranda"),
+        ("GET", "/sekolah/20525555/buku-kas"),
+        ("GET", "/akun"),
+        ("GET", "/akun/sandi"),
+        ("GET", "/beranda"),
+        ("POST", "/sekolah/20525555/sumbangan/baru"),
     ],
 )
 def test_until_a_password_is_chosen_every_page_leads_there(client, member, method, url):
@@ -314,17 +316,17 @@ def test_until_a_password_is_chosen_every_page_leads_there(client, member, metho
     login(client, "komite", ONE_TIME)
     response = client.open(url, method=method, data={"amount": "5000"})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/account/set-password"
+    assert response.headers["Location"] == "/akun/sandi-baru"
 
 
 def test_before_choosing_a_password_one_can_still_log_out_and_switch_language(client, member):
     give_one_time_password(member)
     login(client, "komite", ONE_TIME)
-    switched = client.post("/lang", data={"lang": "en", "next": "/account/set-password"})
-    assert switched.headers["Location"] == "/account/set-password"
+    switched = client.post("/bahasa", data={"lang": "en", "next": "/akun/sandi-baru"})
+    assert switched.headers["Location"] == "/akun/sandi-baru"
     assert client.get("/static/app.css").status_code == 200
-    assert client.post("/logout").headers["Location"] == "/login"
-    assert client.get("/account/set-password").headers["Location"].startswith("/login")
+    assert client.post("/keluar").headers["Location"] == "/masuk"
+    assert client.get("/akun/sandi-baru").headers["Location"].startswith("/masuk")
 
 
 def test_the_api_refuses_a_session_that_has_not_chosen_its_password(client, member):
@@ -341,12 +343,12 @@ def test_choosing_the_password_ends_the_one_time_session_and_keeps_this_browser(
     before = client.get_cookie("session").value
     version = member.session_version
     refused = client.post(
-        "/account/set-password", data={"new_password": "komite12345", "confirm": "komite12345"}
+        "/akun/sandi-baru", data={"new_password": "komite12345", "confirm": "komite12345"}
     )
     assert refused.status_code == 422
     assert "nama pengguna" in refused.text
     response = client.post(
-        "/account/set-password", data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        "/akun/sandi-baru", data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert response.status_code == 303
     db.session.refresh(member)
@@ -354,9 +356,9 @@ def test_choosing_the_password_ends_the_one_time_session_and_keeps_this_browser(
     assert member.password_expires_at is None
     assert member.session_version == version + 1
     assert member.check_password(NEW_PASSWORD)
-    assert client.get("/schools/20525555").status_code == 200  # logged in again
+    assert client.get("/sekolah/20525555/beranda").status_code == 200  # logged in again
     client.set_cookie("session", before)  # the one-time session's cookie is dead
-    assert client.get("/schools/20525555").status_code == 302
+    assert client.get("/sekolah/20525555/beranda").status_code == 302
     fresh = client.application.test_client()
     assert login(fresh, "komite", NEW_PASSWORD).status_code == 303
     [changed] = audit_rows("password.changed")
@@ -365,9 +367,9 @@ def test_choosing_the_password_ends_the_one_time_session_and_keeps_this_browser(
 
 def test_the_set_password_page_is_only_for_one_time_sessions(client, member):
     login(client, "komite")
-    assert client.get("/account/set-password").headers["Location"] == "/account/password"
+    assert client.get("/akun/sandi-baru").headers["Location"] == "/akun/sandi"
     response = client.post(
-        "/account/set-password", data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        "/akun/sandi-baru", data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert response.status_code == 302
     db.session.refresh(member)
@@ -391,7 +393,7 @@ def test_an_expired_one_time_password_fails_like_a_wrong_one(client, member):
 
 def change(client, current=PASSWORD, new=NEW_PASSWORD, confirm=None):
     return client.post(
-        "/account/password",
+        "/akun/sandi",
         data={"current_password": current, "new_password": new, "confirm": confirm or new},
     )
 
@@ -407,10 +409,10 @@ def test_every_role_can_open_the_change_password_page(client, app):
         make_user(name, role, school if role in (Role.COMMITTEE, Role.TEACHER) else None)
         browser = app.test_client()
         login(browser, name)
-        page = browser.get("/account/password")
+        page = browser.get("/akun/sandi")
         assert page.status_code == 200, name
         assert 'name="current_password"' in page.text
-        assert 'href="/account"' in browser.get("/account").text
+        assert 'href="/akun"' in browser.get("/akun").text
 
 
 def test_changing_the_password_needs_the_current_one(client, member):
@@ -450,12 +452,12 @@ def test_changing_the_password_ends_other_sessions_but_not_this_one(client, app,
     old_cookie = client.get_cookie("session").value
     response = change(client)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account"
-    assert "Kata sandi sudah diganti" in client.get("/account").text
-    assert client.get("/schools/20525555").status_code == 200
-    assert other.get("/schools/20525555").status_code == 302  # the other browser is out
+    assert response.headers["Location"] == "/akun"
+    assert "Kata sandi sudah diganti" in client.get("/akun").text
+    assert client.get("/sekolah/20525555/beranda").status_code == 200
+    assert other.get("/sekolah/20525555/beranda").status_code == 302  # the other browser is out
     client.set_cookie("session", old_cookie)
-    assert client.get("/schools/20525555").status_code == 302
+    assert client.get("/sekolah/20525555/beranda").status_code == 302
     assert login(app.test_client(), "komite", PASSWORD).status_code == 422
     assert login(app.test_client(), "komite", NEW_PASSWORD).status_code == 303
     [row] = audit_rows("password.changed")
@@ -525,11 +527,11 @@ def test_a_short_password_is_refused(app):
 
 def test_users_see_when_they_last_logged_in(client, app, member):
     login(client, "komite")
-    page = client.get("/account").text
+    page = client.get("/akun").text
     assert "Belum pernah" in page
     db.session.refresh(member)
     first = member.last_login_at
-    client.post("/logout")
+    client.post("/keluar")
     response = login(client, "komite")
     db.session.refresh(member)
     assert member.previous_login_at == first
@@ -538,7 +540,7 @@ def test_users_see_when_they_last_logged_in(client, app, member):
     home = client.get(response.headers["Location"]).headers["Location"]  # / -> dashboard
     landing = client.get(home).text
     assert f"Terakhir masuk sebelum ini: {shown}" in landing
-    page = client.get("/account").text
+    page = client.get("/akun").text
     assert shown in page and "Belum pernah" not in page
 
 
@@ -546,7 +548,7 @@ def test_logins_and_logouts_are_audited(client, member):
     login(client, "Komite ", "wrong password!")
     login(client, "nobody", PASSWORD)
     login(client, "komite")
-    client.post("/logout")
+    client.post("/keluar")
     rows = audit_rows()
     assert [r.action for r in rows] == ["login.failed", "login.failed", "login.succeeded", "logout"]
     failed, unknown, ok, out = rows
@@ -563,7 +565,7 @@ def test_a_password_matches_however_its_accents_were_composed(client, world):
     user.set_password("kopi\u00e9 sedap 2026")  # composed
     db.session.commit()
     response = client.post(
-        "/login", data={"username": "komite_a", "password": "kopie\u0301 sedap 2026"}
+        "/masuk", data={"username": "komite_a", "password": "kopie\u0301 sedap 2026"}
     )
     assert response.status_code == 303
     assert not user.check_password("kopie sedap 2026")

@@ -95,10 +95,10 @@ def test_a_changed_entry_is_named(app, book):
         client = app.test_client()
         for who in ("komite_a", "guru_a"):
             login(client, who)
-            page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
+            page = client.get(f"/sekolah/{book['a'].npsn}/beranda").get_data(as_text=True)
             assert "Buku kas rusak" in page and third.number in page
             assert "isinya diubah" in page
-            client.post("/logout")
+            client.post("/keluar")
     finally:
         with tampering("entries"):
             db.session.execute(update(Entry).where(Entry.id == third.id).values(class_label="8B"))
@@ -125,7 +125,7 @@ def test_a_deleted_entry_is_named(app, book, position, seq, problem):
         assert result.exit_code == 1 and f"(seq {seq})" in result.output
         client = app.test_client()
         login(client, "guru_a")
-        page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
+        page = client.get(f"/sekolah/{book['a'].npsn}/beranda").get_data(as_text=True)
         assert "Buku kas rusak" in page
         assert f"transaksi nomor {seq} —" in " ".join(page.split())  # the missing one
     finally:
@@ -152,7 +152,7 @@ def test_reordered_entries_are_named(app, book):
         assert not status.ok and status.broken_seq == 2
         client = app.test_client()
         login(client, "komite_a")
-        page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
+        page = client.get(f"/sekolah/{book['a'].npsn}/beranda").get_data(as_text=True)
         assert "Buku kas rusak" in page and third.number in page  # now at seq 2
     finally:
         with tampering("entries"):
@@ -213,7 +213,7 @@ def test_a_closed_month_keeps_its_chain_head_for_the_paper_copy(client, world):
     assert (closing.chain_head, closing.chain_seq) == (given.hash, given.seq)
     contribute(a, 5_000, komite)  # later entries do not move the closed month's head
     login(client, "guru_a")
-    page = client.get(f"/schools/{a.npsn}/months/2026-10").get_data(as_text=True)
+    page = client.get(f"/sekolah/{a.npsn}/bulan/2026-10").get_data(as_text=True)
     assert chain.fingerprint(given.hash) in page
     assert chain.fingerprint(given.hash) == " ".join(
         (given.hash[:4], given.hash[4:8], given.hash[8:12])
@@ -222,7 +222,7 @@ def test_a_closed_month_keeps_its_chain_head_for_the_paper_copy(client, world):
 
 def test_the_dashboard_says_verified_with_the_head(client, book):
     login(client, "guru_a")
-    page = client.get(f"/schools/{book['a'].npsn}").get_data(as_text=True)
+    page = client.get(f"/sekolah/{book['a'].npsn}/beranda").get_data(as_text=True)
     head = entries_of(book["a"])[-1].hash
     assert "Buku kas aman: tidak ada catatan yang diubah." in page
     assert "5 catatan diperiksa" in page

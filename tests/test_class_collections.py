@@ -16,8 +16,8 @@ from sas.months.services import close_month
 from tests.factories import disburse, make_classes, make_school, make_user
 from tests.web import login
 
-A = "/schools/20525555"
-B = "/schools/20526666"
+A = "/sekolah/20525555"
+B = "/sekolah/20526666"
 TODAY = today_wib()
 
 
@@ -51,7 +51,7 @@ def contributions_of(school) -> list[Entry]:
 
 def test_the_form_has_a_row_per_active_class_in_school_order(komite, world):
     make_classes(world["a"], "10", "9A", "7B")
-    page = komite.get(f"{A}/contributions/classes").text
+    page = komite.get(f"{A}/sumbangan/kelas").text
     labels = [part.split(">")[1].split("<")[0] for part in page.split('<div class="row">')[1:]]
     assert labels == ["Tanggal", "7A", "7B", "8A", "8B", "9A", "10"]
     assert f'value="{TODAY.isoformat()}"' in page  # one date for all, today in WIB
@@ -60,7 +60,7 @@ def test_the_form_has_a_row_per_active_class_in_school_order(komite, world):
 
 def test_filled_rows_are_recorded_each_with_its_own_number_and_kuitansi(komite, world):
     response = komite.post(
-        f"{A}/contributions/classes", data=batch(world, {"7A": "12.000", "8B": "25rb", "8A": ""})
+        f"{A}/sumbangan/kelas", data=batch(world, {"7A": "12.000", "8B": "25rb", "8A": ""})
     )
     assert response.status_code == 200
     saved = response.text.split('id="saved-lines">')[1].split("</ul>")[0]
@@ -76,13 +76,13 @@ def test_filled_rows_are_recorded_each_with_its_own_number_and_kuitansi(komite, 
     assert [e.receipt_no for e in entries] == [2, 3]
     assert len({e.form_key for e in entries}) == 2  # one key per entry, from the form's one key
     for e in entries:
-        assert komite.get(f"{A}/entries/{e.id}/kuitansi").status_code == 200
+        assert komite.get(f"{A}/catatan/{e.id}/kuitansi").status_code == 200
 
 
 def test_sent_twice_it_records_once(komite, world):
     form = batch(world, {"7A": "10.000", "8A": "20.000"})
-    first = komite.post(f"{A}/contributions/classes", data=form)
-    second = komite.post(f"{A}/contributions/classes", data=form)
+    first = komite.post(f"{A}/sumbangan/kelas", data=form)
+    second = komite.post(f"{A}/sumbangan/kelas", data=form)
     assert first.status_code == second.status_code == 200
     assert "tidak dicatat dua kali" in second.text and "BKM-0003" in second.text
     assert len(contributions_of(world["a"])) == 2
@@ -103,16 +103,14 @@ def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
     recorded = select(func.count(AuditEvent.id)).where(AuditEvent.action == "entry.recorded")
     logged = db.session.scalar(recorded)
     response = komite.post(
-        f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8A": "20.000"})
+        f"{A}/sumbangan/kelas", data=batch(world, {"7A": "10.000", "8A": "20.000"})
     )
     assert response.status_code == 422 and "forced between rows" in response.text
     assert contributions_of(world["a"]) == []
     assert ledger.balance(world["a"]) == 100_000
     assert db.session.scalar(recorded) == logged
     monkeypatch.setattr(entries, "append", real)
-    again = komite.post(
-        f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8A": "20.000"})
-    )
+    again = komite.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "10.000", "8A": "20.000"}))
     assert again.status_code == 200
     assert [e.receipt_no for e in contributions_of(world["a"])] == [2, 3]  # no gap
 
@@ -120,7 +118,7 @@ def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
 def test_a_bad_row_is_named_and_nothing_is_saved(komite, world):
     ids = class_ids(world["a"])
     response = komite.post(
-        f"{A}/contributions/classes", data=batch(world, {"7A": "10.000", "8B": "25,5"})
+        f"{A}/sumbangan/kelas", data=batch(world, {"7A": "10.000", "8B": "25,5"})
     )
     assert response.status_code == 422
     summary = response.text.split('<div class="error-summary" role="alert">')[1].split("</div>")[0]
@@ -133,7 +131,7 @@ def test_a_bad_row_is_named_and_nothing_is_saved(komite, world):
 
 
 def test_an_empty_form_records_nothing_and_says_why(komite, world):
-    response = komite.post(f"{A}/contributions/classes", data=batch(world, {}))
+    response = komite.post(f"{A}/sumbangan/kelas", data=batch(world, {}))
     assert response.status_code == 422
     assert "Isi jumlah setidaknya untuk satu kelas." in response.text
     assert contributions_of(world["a"]) == []
@@ -142,7 +140,7 @@ def test_an_empty_form_records_nothing_and_says_why(komite, world):
 def test_the_balance_does_not_matter_for_money_in(komite, world):
     disburse(world["a"], 100_000, world["komite_a"], world["recipient_a"])
     assert ledger.balance(world["a"]) == 0
-    response = komite.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5.000"}))
+    response = komite.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "5.000"}))
     assert response.status_code == 200
     assert ledger.balance(world["a"]) == 5_000
 
@@ -152,7 +150,7 @@ def test_a_closed_month_refuses_the_whole_batch(komite, world):
     close_month(world["a"], last_month, closed_by=world["komite_a"], today=TODAY)
     db.session.commit()
     response = komite.post(
-        f"{A}/contributions/classes",
+        f"{A}/sumbangan/kelas",
         data=batch(world, {"7A": "5.000", "8A": "7.000"}, occurred_on=last_month.isoformat()),
     )
     assert response.status_code == 422
@@ -165,7 +163,7 @@ def test_a_class_retired_since_the_form_was_shown_keeps_its_row_and_is_refused(k
     item = db.session.get(SchoolClass, class_ids(world["a"])["8A"])
     classes.set_active(world["a"], item, False, changed_by=world["komite_a"])
     db.session.commit()
-    response = komite.post(f"{A}/contributions/classes", data=form)
+    response = komite.post(f"{A}/sumbangan/kelas", data=form)
     assert response.status_code == 422
     assert "Kelas ini tidak dipakai lagi." in response.text and 'value="7.000"' in response.text
     assert contributions_of(world["a"]) == []
@@ -173,19 +171,17 @@ def test_a_class_retired_since_the_form_was_shown_keeps_its_row_and_is_refused(k
 
 def test_a_teacher_may_not_and_another_school_is_404(client, world):
     login(client, "guru_a")
-    assert client.get(f"{A}/contributions/classes").status_code == 403
-    assert (
-        client.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5"})).status_code == 403
-    )
-    client.post("/logout")
+    assert client.get(f"{A}/sumbangan/kelas").status_code == 403
+    assert client.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "5"})).status_code == 403
+    client.post("/keluar")
     login(client, "komite_b")
-    assert client.get(f"{A}/contributions/classes").status_code == 404
-    response = client.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5.000"}))
+    assert client.get(f"{A}/sumbangan/kelas").status_code == 404
+    response = client.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "5.000"}))
     assert response.status_code == 404
     # school B's form has school B's rows only: school A's class ids are not rows there
     own = {c.label: c.id for c in classes.active_classes(world["b"])}
     data = batch(world, {"7A": "5.000"}) | {f"class_{own['1A']}": "2.000"}
-    assert client.post(f"{B}/contributions/classes", data=data).status_code == 200
+    assert client.post(f"{B}/sumbangan/kelas", data=data).status_code == 200
     assert contributions_of(world["a"]) == []
     assert ledger.balance(world["b"]) == 52_000
 
@@ -194,8 +190,8 @@ def test_without_classes_the_page_says_how_to_make_the_list(client, app):
     school = make_school("20527777")
     make_user("komite_c", Role.COMMITTEE, school)
     login(client, "komite_c")
-    page = client.get(f"/schools/{school.npsn}/contributions/classes").text
-    assert 'id="no-classes"' in page and f"/schools/{school.npsn}/classes" in page
+    page = client.get(f"/sekolah/{school.npsn}/sumbangan/kelas").text
+    assert 'id="no-classes"' in page and f"/sekolah/{school.npsn}/kelas" in page
 
 
 def record(world, rows, key=None, school="a"):  # type: ignore[no-untyped-def]
@@ -241,26 +237,26 @@ def test_the_service_takes_only_the_schools_active_classes(world):
 def test_a_key_another_school_used_is_a_404_and_records_nothing(client, world):
     form = batch(world, {"7A": "5.000"})
     login(client, "komite_a")
-    assert client.post(f"{A}/contributions/classes", data=form).status_code == 200
-    client.post("/logout")
+    assert client.post(f"{A}/sumbangan/kelas", data=form).status_code == 200
+    client.post("/keluar")
     login(client, "komite_b")
     own = class_ids(world["b"])["1A"]
     data = {"occurred_on": form["occurred_on"], "form_key": form["form_key"], f"class_{own}": "1"}
-    assert client.post(f"{B}/contributions/classes", data=data).status_code == 404
+    assert client.post(f"{B}/sumbangan/kelas", data=data).status_code == 404
     assert ledger.balance(world["b"]) == 50_000
 
 
 def test_a_crafted_form_key_is_refused(komite, world):
     for key in ("k", "A" * 32, uuid.uuid4().hex + ":02", ""):
-        response = komite.post(f"{A}/contributions/classes", data=batch(world, {"7A": "5"}) | {
+        response = komite.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "5"}) | {
             "form_key": key})  # fmt: skip
         assert response.status_code == 422 and "Formulir tidak sah" in response.text, key
     assert contributions_of(world["a"]) == []
 
 
 def test_what_a_class_already_gave_that_day_is_shown_to_the_next_recorder(komite, world):
-    komite.post(f"{A}/contributions/classes", data=batch(world, {"7A": "15.000"}))
-    page = komite.get(f"{A}/contributions/classes").text
+    komite.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "15.000"}))
+    page = komite.get(f"{A}/sumbangan/kelas").text
     row = page.split(f'id="class_{class_ids(world["a"])["7A"]}"')[1].split("</div>")[0]
     assert "Sudah tercatat Rp15.000 pada tanggal ini" in row
     assert "Sudah tercatat Rp100.000" in page  # the world's own 8A of today
@@ -274,12 +270,9 @@ def test_what_a_class_already_gave_that_day_is_shown_to_the_next_recorder(komite
         today=TODAY,
     )
     db.session.commit()
-    assert "Sudah tercatat Rp100.000" not in komite.get(f"{A}/contributions/classes").text
+    assert "Sudah tercatat Rp100.000" not in komite.get(f"{A}/sumbangan/kelas").text
     yesterday = (TODAY - timedelta(days=1)).isoformat()
-    assert (
-        "Sudah tercatat"
-        not in komite.get(f"{A}/contributions/classes?occurred_on={yesterday}").text
-    )
+    assert "Sudah tercatat" not in komite.get(f"{A}/sumbangan/kelas?occurred_on={yesterday}").text
 
 
 # --- the class list ----------------------------------------------------------------------------
@@ -293,12 +286,12 @@ def test_school_order():
 
 
 def test_the_committee_adds_several_classes_at_once_tidied(komite, world):
-    response = komite.post(f"{A}/classes", data={"labels": "9a, 9 b\n x  tkj 1 ;9A"})
+    response = komite.post(f"{A}/kelas", data={"labels": "9a, 9 b\n x  tkj 1 ;9A"})
     assert response.status_code == 303
     assert [c.label for c in classes.active_classes(world["a"])] == [
         "7A", "8A", "8B", "9A", "9B", "X TKJ 1",
     ]  # fmt: skip
-    page = komite.get(f"{A}/classes").text
+    page = komite.get(f"{A}/kelas").text
     assert "Kelas ditambahkan: 9A, 9B, X TKJ 1." in page
 
 
@@ -312,7 +305,7 @@ def test_the_committee_adds_several_classes_at_once_tidied(komite, world):
     ],
 )
 def test_a_bad_class_is_refused_and_nothing_added(komite, world, labels, message):
-    response = komite.post(f"{A}/classes", data={"labels": f"9A, {labels}" if labels else ""})
+    response = komite.post(f"{A}/kelas", data={"labels": f"9A, {labels}" if labels else ""})
     assert response.status_code == 422
     assert message in response.text
     assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8B"]
@@ -334,23 +327,23 @@ def test_rename_retire_and_bring_back(komite, world):
     db.session.commit()
     item = class_ids(world["a"])["8B"]
     assert (
-        komite.post(f"{A}/classes/{item}/rename", data={f"c{item}-label": "8 bahari"}).status_code
+        komite.post(f"{A}/kelas/{item}/ubah-nama", data={f"c{item}-label": "8 bahari"}).status_code
         == 303
     )
     assert db.session.get(Entry, contribution.id).class_label == "8B"  # entries keep their label
-    taken = komite.post(f"{A}/classes/{item}/rename", data={f"c{item}-label": "8a"})
+    taken = komite.post(f"{A}/kelas/{item}/ubah-nama", data={f"c{item}-label": "8a"})
     assert taken.status_code == 422 and "Kelas 8A sudah ada di daftar." in taken.text
-    assert komite.post(f"{A}/classes/{item}/retire").status_code == 303
-    assert "Kelas 8 BAHARI tidak dipakai lagi." in komite.get(f"{A}/classes").text
-    assert "8 BAHARI" not in komite.get(f"{A}/contributions/classes").text
-    assert "8 BAHARI" not in komite.get(f"{A}/contributions/new").text
-    assert "8 BAHARI" in komite.get(f"{A}/classes").text  # listed as retired
+    assert komite.post(f"{A}/kelas/{item}/nonaktifkan").status_code == 303
+    assert "Kelas 8 BAHARI tidak dipakai lagi." in komite.get(f"{A}/kelas").text
+    assert "8 BAHARI" not in komite.get(f"{A}/sumbangan/kelas").text
+    assert "8 BAHARI" not in komite.get(f"{A}/sumbangan/baru").text
+    assert "8 BAHARI" in komite.get(f"{A}/kelas").text  # listed as retired
     eight_a = class_ids(world["a"])["8A"]
     to_retired = komite.post(
-        f"{A}/classes/{eight_a}/rename", data={f"c{eight_a}-label": "8 Bahari"}
+        f"{A}/kelas/{eight_a}/ubah-nama", data={f"c{eight_a}-label": "8 Bahari"}
     )
     assert to_retired.status_code == 422 and "pakai lagi dari sana" in to_retired.text
-    assert komite.post(f"{A}/classes", data={"labels": "8 Bahari"}).status_code == 303
+    assert komite.post(f"{A}/kelas", data={"labels": "8 Bahari"}).status_code == 303
     assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8 BAHARI"]
     actions = db.session.scalars(
         select(AuditEvent.action)
@@ -362,21 +355,21 @@ def test_rename_retire_and_bring_back(komite, world):
 
 def test_the_teacher_reads_the_list_and_changes_nothing(client, world):
     login(client, "guru_a")
-    page = client.get(f"{A}/classes").text
-    assert "8B" in page and "<textarea" not in page and "/retire" not in page
+    page = client.get(f"{A}/kelas").text
+    assert "8B" in page and "<textarea" not in page and "/nonaktifkan" not in page
     item = class_ids(world["a"])["8B"]
-    assert client.post(f"{A}/classes", data={"labels": "9A"}).status_code == 403
-    assert client.post(f"{A}/classes/{item}/retire").status_code == 403
+    assert client.post(f"{A}/kelas", data={"labels": "9A"}).status_code == 403
+    assert client.post(f"{A}/kelas/{item}/nonaktifkan").status_code == 403
 
 
 def test_another_schools_class_is_404(client, world):
     login(client, "komite_b")
     item = class_ids(world["a"])["8B"]
-    assert client.post(f"{B}/classes/{item}/retire").status_code == 404
+    assert client.post(f"{B}/kelas/{item}/nonaktifkan").status_code == 404
     assert (
-        client.post(f"{B}/classes/{item}/rename", data={f"c{item}-label": "X"}).status_code == 404
+        client.post(f"{B}/kelas/{item}/ubah-nama", data={f"c{item}-label": "X"}).status_code == 404
     )
-    assert client.get(f"{A}/classes").status_code == 404
+    assert client.get(f"{A}/kelas").status_code == 404
     assert [c.label for c in classes.active_classes(world["a"])] == ["7A", "8A", "8B"]
 
 
@@ -384,5 +377,5 @@ def test_without_classes_the_single_gift_form_leads_to_the_list(client, app):
     school = make_school("20527778")
     make_user("komite_d", Role.COMMITTEE, school)
     login(client, "komite_d")
-    page = client.get(f"/schools/{school.npsn}/contributions/new").text
-    assert f'href="/schools/{school.npsn}/classes">Isi daftar kelas dulu' in page
+    page = client.get(f"/sekolah/{school.npsn}/sumbangan/baru").text
+    assert f'href="/sekolah/{school.npsn}/kelas">Isi daftar kelas dulu' in page

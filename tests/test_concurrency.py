@@ -93,7 +93,7 @@ def test_a_form_posted_many_times_at_once_records_once(app, world):
         assert login(c, "komite_a").status_code == 303
 
     def post(i: int) -> int:
-        return clients[i].post("/schools/20525555/contributions/new", data=form).status_code
+        return clients[i].post("/sekolah/20525555/sumbangan/baru", data=form).status_code
 
     statuses = run_at_once(app, post)
     assert statuses == [200] * THREADS, statuses  # each answered with the confirmation
@@ -134,13 +134,13 @@ def test_a_really_busy_database_answers_try_again_and_saves_nothing(app, world):
             other.exec_driver_sql("SELECT 1")  # our engine begins with BEGIN IMMEDIATE
         else:
             other.execute(select(Fund).where(Fund.school_id == world["a"].id).with_for_update())
-        response = client.post("/schools/20525555/contributions/new", data=form)
+        response = client.post("/sekolah/20525555/sumbangan/baru", data=form)
         assert response.status_code == 503
         assert "coba lagi" in response.text
         other.rollback()
     assert ledger.balance(world["a"]) == 100_000
     # The same form sent again once the lock is gone goes through, once.
-    assert client.post("/schools/20525555/contributions/new", data=form).status_code == 200
+    assert client.post("/sekolah/20525555/sumbangan/baru", data=form).status_code == 200
     db.session.expire_all()
     assert ledger.balance(world["a"]) == 105_000
     with impatient.app_context():

@@ -154,7 +154,7 @@ def test_cli_loads_the_demo_once_and_its_logins_work(app: Flask, client: FlaskCl
     loaded = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "demo.loaded"))
     assert loaded is not None and loaded.actor == "cli" and loaded.detail == "seed=2011"
 
-    response = client.post("/login", data={"username": "komite1", "password": DEMO_PASSWORD})
+    response = client.post("/masuk", data={"username": "komite1", "password": DEMO_PASSWORD})
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
 

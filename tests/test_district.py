@@ -64,7 +64,7 @@ def dinas_light(client, places):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("params", FILTERS)
 def test_the_district_page_agrees_with_the_ledger(dinas, params):
     months, jenjang = period_of(params)
-    page = dinas.get("/district/35.10" + query(**params))
+    page = dinas.get("/kabupaten/35.10" + query(**params))
     assert page.status_code == 200
     html = page.text
     total = Sum()
@@ -112,7 +112,7 @@ def test_the_district_page_agrees_with_the_ledger(dinas, params):
 @pytest.mark.parametrize("params", FILTERS)
 def test_the_kecamatan_page_agrees_with_the_ledger(dinas, params):
     months, jenjang = period_of(params)
-    html = dinas.get("/district/kecamatan/35.10.16" + query(**params)).text
+    html = dinas.get("/kecamatan/35.10.16" + query(**params)).text
     total = Sum()
     for school in schools_in("35.10.16", jenjang):
         want = Sum().add(school, months)
@@ -137,7 +137,7 @@ def test_the_school_summary_agrees_with_the_ledger(client, district, viewer, par
     months, _ = period_of(params)
     a = district.schools["a"]
     login(client, viewer)
-    html = client.get(f"/schools/{a.npsn}/summary" + query(**params)).text
+    html = client.get(f"/sekolah/{a.npsn}/ringkasan" + query(**params)).text
     want = expected_for(a, months)
     assert stat(html, "collected") == format_rupiah(want.collected)
     assert stat(html, "disbursed") == format_rupiah(want.disbursed)
@@ -176,7 +176,7 @@ def test_the_figures_by_hand(dinas, district):
     # 25.000 + 30.000 (voided in October) + 50.000, and the June pulsa voided on 2 July
     assert year_2025.disbursed == 25_000 + 50_000 - 10_000
     assert year_2025.balance == 300_000 - 50_000 + 200_000 - 65_000
-    html = dinas.get(f"/schools/{a.npsn}/summary?school_year=2025/2026").text
+    html = dinas.get(f"/sekolah/{a.npsn}/ringkasan?school_year=2025/2026").text
     assert stat(html, "collected") == "Rp200.000"
     assert stat(html, "disbursed") == "Rp65.000"
     assert stat(html, "balance") == "Rp385.000"
@@ -185,47 +185,47 @@ def test_the_figures_by_hand(dinas, district):
 
 
 def test_closed_months_show_on_time_late_and_open(dinas, district):
-    html = dinas.get("/district/kecamatan/35.10.16?school_year=2025/2026").text
+    html = dinas.get("/kecamatan/35.10.16?school_year=2025/2026").text
     strip = row(html, "closings", "SMP Negeri 1 Banyuwangi")
     assert strip[1:4] == ["●", "◐", "○"]  # July on time, August late, September not closed
     assert 'title="Ditutup tepat waktu"' in html and 'title="Ditutup terlambat"' in html
-    this_year = dinas.get("/district/kecamatan/35.10.16").text
+    this_year = dinas.get("/kecamatan/35.10.16").text
     assert row(this_year, "closings", "SMP Negeri 1 Banyuwangi")[-1] == "·"  # June: not yet due
-    summary = dinas.get("/schools/20525555/summary?school_year=2025/2026").text
+    summary = dinas.get("/sekolah/20525555/ringkasan?school_year=2025/2026").text
     assert row(summary, "months", "Jul 2025")[4].endswith("Ditutup tepat waktu")
     assert row(summary, "months", "Agu 2025")[4].endswith("Ditutup terlambat")
     assert row(summary, "months", "Sep 2025")[4].endswith("Belum ditutup")
 
 
 def test_the_district_links_down_to_kecamatan_and_schools_with_the_filter(dinas):
-    html = dinas.get("/district/35.10?school_year=2025/2026&jenjang=SMP").text
-    assert 'href="/district/kecamatan/35.10.16?school_year=2025/2026&amp;jenjang=SMP"' in html
-    kecamatan = dinas.get("/district/kecamatan/35.10.16?school_year=2025/2026&jenjang=SMP").text
-    assert 'href="/schools/20525555/summary?school_year=2025/2026"' in kecamatan
-    assert 'href="/district/35.10?school_year=2025/2026&amp;jenjang=SMP"' in kecamatan  # back
+    html = dinas.get("/kabupaten/35.10?school_year=2025/2026&jenjang=SMP").text
+    assert 'href="/kecamatan/35.10.16?school_year=2025/2026&amp;jenjang=SMP"' in html
+    kecamatan = dinas.get("/kecamatan/35.10.16?school_year=2025/2026&jenjang=SMP").text
+    assert 'href="/sekolah/20525555/ringkasan?school_year=2025/2026"' in kecamatan
+    assert 'href="/kabupaten/35.10?school_year=2025/2026&amp;jenjang=SMP"' in kecamatan  # back
     assert "SD Negeri 5 Penganjuran" not in kecamatan  # not SMP
 
 
 def test_district_goes_to_the_officers_own_kabupaten(client, district):
     login(client, "dinas")
-    assert client.get("/district").headers["Location"] == "/district/35.10"
+    assert client.get("/dinas").headers["Location"] == "/kabupaten/35.10"
 
 
 def test_district_takes_an_admin_to_the_first_kabupaten(client, district):
     login(client, "admin")
-    assert client.get("/district").headers["Location"] == "/district/35.09"
+    assert client.get("/dinas").headers["Location"] == "/kabupaten/35.09"
 
 
 def test_an_admin_without_any_kabupaten_gets_a_friendly_page(client, app):
     make_user("admin", Role.ADMIN)
     login(client, "admin")
-    response = client.get("/district")
+    response = client.get("/dinas")
     assert response.status_code == 404
     assert "Belum ada kabupaten" in response.text
 
 
 def test_the_home_page_of_the_district_links_to_the_report(dinas):
-    assert 'href="/district"' in dinas.get("/home").text
+    assert 'href="/dinas"' in dinas.get("/beranda").text
 
 
 # --- sorting -----------------------------------------------------------------------------------
@@ -236,8 +236,8 @@ def kecamatan_order(html: str) -> list[str]:
 
 
 def test_the_table_sorts_by_a_column_both_ways(dinas):
-    up = dinas.get("/district/35.10?school_year=2025/2026&sort=collected&dir=asc").text
-    down = dinas.get("/district/35.10?school_year=2025/2026&sort=collected&dir=desc").text
+    up = dinas.get("/kabupaten/35.10?school_year=2025/2026&sort=collected&dir=asc").text
+    down = dinas.get("/kabupaten/35.10?school_year=2025/2026&sort=collected&dir=desc").text
     money = {
         name: expected_kecamatan(code, months_of(2025)).collected
         for code, name in KECAMATAN.items()
@@ -253,11 +253,11 @@ def test_the_table_sorts_by_a_column_both_ways(dinas):
 
 def test_sorting_by_students_does_not_tell_one_from_two(dinas, district):
     """Genteng (1) and a kecamatan with 2 must tie: sorted by name, whatever the direction."""
-    html = dinas.get("/district/kecamatan/35.10.16?school_year=2025/2026&sort=helped&dir=desc")
+    html = dinas.get("/kecamatan/35.10.16?school_year=2025/2026&sort=helped&dir=desc")
     order = [r[0] for r in tables(html.text)["rows"][1:-1]]
     # A has 2 helped and C has 1: both "<3", so they tie and keep the order of their names
     assert order == sorted(order)
-    ascending = dinas.get("/district/kecamatan/35.10.16?school_year=2025/2026&sort=helped&dir=asc")
+    ascending = dinas.get("/kecamatan/35.10.16?school_year=2025/2026&sort=helped&dir=asc")
     assert [r[0] for r in tables(ascending.text)["rows"][1:-1]] == order
 
 
@@ -275,18 +275,18 @@ def bodies_for(client, urls: list[str]) -> dict[str, str]:
 
 def test_no_name_nisn_note_or_description_on_any_district_page(dinas, district):
     urls = [
-        "/district/35.10",
-        "/district/35.10?school_year=2025/2026",
-        "/district/35.10?school_year=2024/2025&sort=helped",
-        "/district/kecamatan/35.10.16?school_year=2025/2026",
-        "/district/kecamatan/35.10.16",
-        "/district/kecamatan/35.10.09?school_year=2025/2026",
-        "/district/kecamatan/35.10.01?school_year=2025/2026",
-        "/schools/20525555/summary?school_year=2025/2026",
-        "/schools/20525555/summary?school_year=2024/2025",
-        "/schools/20526666/summary?school_year=2025/2026",
-        "/schools/20527777/summary?school_year=2025/2026",
-        "/schools/20528888/summary",
+        "/kabupaten/35.10",
+        "/kabupaten/35.10?school_year=2025/2026",
+        "/kabupaten/35.10?school_year=2024/2025&sort=helped",
+        "/kecamatan/35.10.16?school_year=2025/2026",
+        "/kecamatan/35.10.16",
+        "/kecamatan/35.10.09?school_year=2025/2026",
+        "/kecamatan/35.10.01?school_year=2025/2026",
+        "/sekolah/20525555/ringkasan?school_year=2025/2026",
+        "/sekolah/20525555/ringkasan?school_year=2024/2025",
+        "/sekolah/20526666/ringkasan?school_year=2025/2026",
+        "/sekolah/20527777/ringkasan?school_year=2025/2026",
+        "/sekolah/20528888/ringkasan",
     ]
     for url, body in bodies_for(dinas, urls).items():
         for secret in SECRETS:
@@ -296,7 +296,7 @@ def test_no_name_nisn_note_or_description_on_any_district_page(dinas, district):
 def test_the_schools_own_summary_has_no_names_either(client, district):
     login(client, "komite_a")
     for params in ("", "?school_year=2025/2026", "?school_year=2024/2025"):
-        body = client.get(f"/schools/20525555/summary{params}").text
+        body = client.get(f"/sekolah/20525555/ringkasan{params}").text
         for secret in SECRETS:
             assert secret not in body, secret
 
@@ -305,32 +305,34 @@ def test_the_schools_own_summary_has_no_names_either(client, district):
 
 
 def test_one_or_two_students_show_as_less_than_three(dinas, district):
-    html = dinas.get("/district/35.10?school_year=2025/2026").text
+    html = dinas.get("/kabupaten/35.10?school_year=2025/2026").text
     assert row(html, "rows", "Genteng")[4] == "<3"  # 1 student
     assert row(html, "rows", "Pesanggaran")[4] == "3"  # 4 helped, 1 voided
     assert row(html, "rows", "Banyuwangi")[4] == "3"  # A 2 + C 1
     assert row(html, "rows", "Muncar")[4] == "0"  # nobody: 0 is not hidden
     assert "&lt;3" in html  # escaped, shown as "<3"
-    kecamatan = dinas.get("/district/kecamatan/35.10.16?school_year=2025/2026").text
+    kecamatan = dinas.get("/kecamatan/35.10.16?school_year=2025/2026").text
     assert row(kecamatan, "rows", "SMP Negeri 1 Banyuwangi")[5] == "<3"  # 2
     assert row(kecamatan, "rows", "SD Negeri 5 Penganjuran")[5] == "<3"  # 1
     assert row(kecamatan, "rows", "Jumlah")[5] == "3"
-    smp = dinas.get("/district/35.10?school_year=2025/2026&jenjang=SMP").text
+    smp = dinas.get("/kabupaten/35.10?school_year=2025/2026&jenjang=SMP").text
     assert row(smp, "rows", "Banyuwangi")[4] == "<3"
-    assert stat(dinas.get("/schools/20525555/summary?school_year=2025/2026").text, "helped") == "<3"
+    assert (
+        stat(dinas.get("/sekolah/20525555/ringkasan?school_year=2025/2026").text, "helped") == "<3"
+    )
 
 
 @pytest.mark.parametrize("viewer", ["komite_a", "guru_a"])
 def test_the_school_itself_sees_its_real_count(client, district, viewer):
     login(client, viewer)
-    html = client.get("/schools/20525555/summary?school_year=2025/2026").text
+    html = client.get("/sekolah/20525555/ringkasan?school_year=2025/2026").text
     assert stat(html, "helped") == "2"
     assert "&lt;3" not in html
 
 
 def test_admin_sees_suppressed_counts_too(client, district):
     login(client, "admin")
-    html = client.get("/schools/20525555/summary?school_year=2025/2026").text
+    html = client.get("/sekolah/20525555/ringkasan?school_year=2025/2026").text
     assert stat(html, "helped") == "<3"
 
 
@@ -344,29 +346,29 @@ SUMMARY_A = [302, 200, 200, 404, 200, 200]  # school A's summary
 SUMMARY_E = [302, 404, 404, 404, 404, 200]  # a school of another kabupaten
 
 MATRIX = [
-    ("/district", [302, 403, 403, 403, 302, 302]),
-    ("/district/35.10", REPORT),
-    ("/district/35.10?school_year=2025/2026&jenjang=SMP&sort=helped&dir=desc", REPORT),
-    ("/district/35.10/export.csv", REPORT),
-    ("/district/35.10/export.xlsx?school_year=2025/2026", REPORT),
-    ("/district/kecamatan/35.10.16", REPORT),
-    ("/district/kecamatan/35.10.16/export.csv", REPORT),
-    ("/district/kecamatan/35.10.16/export.xlsx", REPORT),
-    ("/district/35.09", OTHER_KABUPATEN),
-    ("/district/35.09/export.csv", OTHER_KABUPATEN),
-    ("/district/kecamatan/35.09.01", OTHER_KABUPATEN),
-    ("/district/kecamatan/35.09.01/export.csv", OTHER_KABUPATEN),
-    ("/district/99.99", [302, 403, 403, 403, 404, 404]),
-    ("/district/35.10.16", [302, 403, 403, 403, 404, 404]),  # a kecamatan is not a kabupaten
-    ("/district/kecamatan/35.10", [302, 403, 403, 403, 404, 404]),
-    ("/district/35.10/export.pdf", [404, 404, 404, 404, 404, 404]),
-    ("/schools/{a}/summary", SUMMARY_A),
-    ("/schools/{a}/summary.csv", SUMMARY_A),
-    ("/schools/{a}/summary.csv?table=categories", SUMMARY_A),
-    ("/schools/{a}/summary.xlsx", SUMMARY_A),
-    ("/schools/{e}/summary", SUMMARY_E),
-    ("/schools/{e}/summary.csv", SUMMARY_E),
-    ("/schools/99999999/summary", [302, 404, 404, 404, 404, 404]),
+    ("/dinas", [302, 403, 403, 403, 302, 302]),
+    ("/kabupaten/35.10", REPORT),
+    ("/kabupaten/35.10?school_year=2025/2026&jenjang=SMP&sort=helped&dir=desc", REPORT),
+    ("/kabupaten/35.10/unduh.csv", REPORT),
+    ("/kabupaten/35.10/unduh.xlsx?school_year=2025/2026", REPORT),
+    ("/kecamatan/35.10.16", REPORT),
+    ("/kecamatan/35.10.16/unduh.csv", REPORT),
+    ("/kecamatan/35.10.16/unduh.xlsx", REPORT),
+    ("/kabupaten/35.09", OTHER_KABUPATEN),
+    ("/kabupaten/35.09/unduh.csv", OTHER_KABUPATEN),
+    ("/kecamatan/35.09.01", OTHER_KABUPATEN),
+    ("/kecamatan/35.09.01/unduh.csv", OTHER_KABUPATEN),
+    ("/kabupaten/99.99", [302, 403, 403, 403, 404, 404]),
+    ("/kabupaten/35.10.16", [302, 403, 403, 403, 404, 404]),  # a kecamatan is not a kabupaten
+    ("/kecamatan/35.10", [302, 403, 403, 403, 404, 404]),
+    ("/kabupaten/35.10/unduh.pdf", [404, 404, 404, 404, 404, 404]),
+    ("/sekolah/{a}/ringkasan", SUMMARY_A),
+    ("/sekolah/{a}/ringkasan.csv", SUMMARY_A),
+    ("/sekolah/{a}/ringkasan.csv?table=categories", SUMMARY_A),
+    ("/sekolah/{a}/ringkasan.xlsx", SUMMARY_A),
+    ("/sekolah/{e}/ringkasan", SUMMARY_E),
+    ("/sekolah/{e}/ringkasan.csv", SUMMARY_E),
+    ("/sekolah/99999999/ringkasan", [302, 404, 404, 404, 404, 404]),
 ]
 
 CASES = [
@@ -384,10 +386,10 @@ def test_role_route_matrix(client, places, url, actor, expected):
     response = client.get(url)
     assert response.status_code == expected, response.data[:300]
     if expected == 302 and actor == "anon":
-        assert response.headers["Location"].startswith("/login?next=")
+        assert response.headers["Location"].startswith("/masuk?next=")
 
 
-@pytest.mark.parametrize("url", ["/district/35.10", "/schools/20525555/summary"])
+@pytest.mark.parametrize("url", ["/kabupaten/35.10", "/sekolah/20525555/ringkasan"])
 def test_reports_change_nothing_and_take_no_post(client, places, url):
     login(client, "admin")
     assert client.post(url).status_code == 405
@@ -414,14 +416,14 @@ BAD = [
 
 @pytest.mark.parametrize(("params", "field"), BAD)
 @pytest.mark.parametrize(
-    "url", ["/district/35.10", "/district/kecamatan/35.10.16", "/schools/20525555/summary"]
+    "url", ["/kabupaten/35.10", "/kecamatan/35.10.16", "/sekolah/20525555/ringkasan"]
 )
 def test_a_bad_parameter_shows_an_error_and_the_default_report(dinas_light, params, field, url):
     dinas = dinas_light
     response = dinas.get(f"{url}?{params}")
     assert response.status_code == 200
     html = response.text
-    is_summary = "summary" in url
+    is_summary = "ringkasan" in url
     if not (is_summary and field in ("Jenjang", "Urutan", "Arah urutan")):
         assert f'<p class="error" role="alert">{field}: ' in html
     default = dinas.get(url).text
@@ -435,9 +437,9 @@ def test_a_bad_parameter_shows_an_error_and_the_default_report(dinas_light, para
 @pytest.mark.parametrize(
     "url",
     [
-        "/district/35.10/export.csv",
-        "/district/kecamatan/35.10.16/export.xlsx",
-        "/schools/20525555/summary.csv",
+        "/kabupaten/35.10/unduh.csv",
+        "/kecamatan/35.10.16/unduh.xlsx",
+        "/sekolah/20525555/ringkasan.csv",
     ],
 )
 def test_a_bad_parameter_exports_the_default(dinas_light, params, field, url):
@@ -447,7 +449,7 @@ def test_a_bad_parameter_exports_the_default(dinas_light, params, field, url):
 
 
 def test_an_end_before_the_start_is_dropped(dinas):
-    html = dinas.get("/district/35.10?school_year=2025/2026&from=2026-03&to=2025-08").text
+    html = dinas.get("/kabupaten/35.10?school_year=2025/2026&from=2026-03&to=2025-08").text
     assert "Sampai bulan: Bulan akhir harus sesudah bulan awal." in html
     want = sum(
         expected_kecamatan(c, months_of(2025, date(2026, 3, 1))).collected for c in KECAMATAN
@@ -456,7 +458,7 @@ def test_an_end_before_the_start_is_dropped(dinas):
 
 
 def test_the_year_select_offers_years_with_data_and_this_one(dinas):
-    html = dinas.get("/district/35.10").text
+    html = dinas.get("/kabupaten/35.10").text
     years = re.findall(r'<option (?:selected )?value="(\d{4}/\d{4})"', html)
     assert years == [f"{CURRENT}/{CURRENT + 1}", "2025/2026", "2024/2025"]
 
@@ -467,9 +469,9 @@ def test_the_year_select_offers_years_with_data_and_this_one(dinas):
 @pytest.mark.parametrize(
     "url",
     [
-        "/district/35.10?school_year=2025/2026",
-        "/district/kecamatan/35.10.16?school_year=2025/2026",
-        "/schools/20525555/summary?school_year=2025/2026",
+        "/kabupaten/35.10?school_year=2025/2026",
+        "/kecamatan/35.10.16?school_year=2025/2026",
+        "/sekolah/20525555/ringkasan?school_year=2025/2026",
     ],
 )
 def test_charts_are_inline_svg_with_a_text_alternative_and_the_page_is_light(dinas, url):
@@ -488,14 +490,14 @@ def test_charts_are_inline_svg_with_a_text_alternative_and_the_page_is_light(din
 
 
 def test_an_empty_kecamatan_and_period_still_render(dinas):
-    html = dinas.get("/district/kecamatan/35.10.05?school_year=2025/2026").text
+    html = dinas.get("/kecamatan/35.10.05?school_year=2025/2026").text
     assert "Tidak ada sekolah yang cocok." in html
     assert "Belum ada uang keluar pada periode ini." in html
     assert stat(html, "collected") == "Rp0"
 
 
 def test_the_english_page(dinas):
-    dinas.post("/lang", data={"lang": "en", "next": "/"})
-    response = dinas.get("/district/35.10?school_year=2025/2026")
+    dinas.post("/bahasa", data={"lang": "en", "next": "/"})
+    response = dinas.get("/kabupaten/35.10?school_year=2025/2026")
     assert response.status_code == 200
     assert '<html lang="en">' in response.text

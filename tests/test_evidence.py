@@ -25,8 +25,8 @@ from sas.models import Attachment, AuditEvent, Category, Entry, PendingDisbursem
 from tests.factories import disburse, make_school, make_user
 from tests.web import login
 
-A = "/schools/20525555"
-B = "/schools/20526666"
+A = "/sekolah/20525555"
+B = "/sekolah/20526666"
 TODAY = today_wib()
 PAYLOAD = b"<script>alert('sas')</script>"
 GPS = {1: "S", 2: (8.0, 13.0, 7.0), 3: "E", 4: (114.0, 22.0, 3.0)}  # near Banyuwangi
@@ -111,7 +111,7 @@ def add(client, entry: Entry, *files: tuple):  # type: ignore[no-untyped-def]
     a large one to a temporary file that it never closes)."""
     boundary, body = encode_multipart(MultiDict([("files", f) for f in files]))
     return client.post(
-        f"{A}/entries/{entry.id}/evidence",
+        f"{A}/catatan/{entry.id}/bukti",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
@@ -291,12 +291,12 @@ def test_the_default_folder_is_in_the_instance_folder_outside_static(app, monkey
 
 
 def test_evidence_is_attached_when_the_disbursement_is_recorded(komite, world, folder):
-    form = komite.get(f"{A}/disbursements/new").text
+    form = komite.get(f"{A}/penyaluran/baru").text
     assert 'enctype="multipart/form-data"' in form
     assert 'type="file"' in form and "multiple" in form
 
     data = disbursement_form(world, evidence=[upload(jpeg(), "nota.jpg"), upload(pdf(), "n.pdf")])
-    response = komite.post(f"{A}/disbursements/new", data=data, content_type="multipart/form-data")
+    response = komite.post(f"{A}/penyaluran/baru", data=data, content_type="multipart/form-data")
     assert response.status_code == 200  # the confirmation
     entry = db.session.scalar(select(Entry).where(Entry.seq == 2, Entry.school_id == world["a"].id))
     assert entry is not None and entry.number == "BKK-0002"
@@ -304,13 +304,13 @@ def test_evidence_is_attached_when_the_disbursement_is_recorded(komite, world, f
         (entry.id, "image/jpeg"),
         (entry.id, "application/pdf"),
     ]
-    page = komite.get(f"{A}/entries/{entry.id}").text
-    assert page.count('href="/schools/20525555/evidence/') == 2
+    page = komite.get(f"{A}/catatan/{entry.id}").text
+    assert page.count('href="/sekolah/20525555/bukti/') == 2
 
 
 def test_a_refused_file_records_nothing_at_all(komite, world, folder):
     data = disbursement_form(world, evidence=[upload(b"<html>", "nota.jpg")])
-    response = komite.post(f"{A}/disbursements/new", data=data, content_type="multipart/form-data")
+    response = komite.post(f"{A}/penyaluran/baru", data=data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Hanya foto JPEG" in response.text
     assert db.session.scalar(select(func.count(Entry.id))) == 2  # the world's contributions
@@ -318,7 +318,7 @@ def test_a_refused_file_records_nothing_at_all(komite, world, folder):
 
 
 def test_a_disbursement_without_evidence_is_still_recorded(komite, world):
-    response = komite.post(f"{A}/disbursements/new", data=disbursement_form(world))
+    response = komite.post(f"{A}/penyaluran/baru", data=disbursement_form(world))
     assert response.status_code == 200
     assert attachments() == []
 
@@ -326,7 +326,7 @@ def test_a_disbursement_without_evidence_is_still_recorded(komite, world):
 def test_evidence_is_only_for_disbursements(komite, world):
     contribution = world["entry_a"]
     assert add_one(komite, contribution, jpeg()).status_code == 404
-    assert "Tambah bukti" not in komite.get(f"{A}/entries/{contribution.id}").text
+    assert "Tambah bukti" not in komite.get(f"{A}/catatan/{contribution.id}").text
 
 
 def test_attaching_is_audited_with_the_no_bukti_and_the_sha256(komite, paid, folder):
@@ -371,8 +371,8 @@ def test_a_pending_disbursement_can_hold_evidence(app, world, folder):
         evidence.attach(a, [], entry=None, pending=None, added_by=world["komite_a"])
     client = app.test_client()  # the approver sees it on the pending page, and can open it
     login(client, "guru_a")
-    page = client.get(f"/schools/{a.npsn}/pending/{pending.id}").get_data(as_text=True)
-    link = f"/schools/{a.npsn}/evidence/{attachment.id}"
+    page = client.get(f"/sekolah/{a.npsn}/menunggu/{pending.id}").get_data(as_text=True)
+    link = f"/sekolah/{a.npsn}/bukti/{attachment.id}"
     assert link in page and attachment.sha256[:12] in page
     assert client.get(link).status_code == 200
 
@@ -391,7 +391,7 @@ def test_attach_refuses_another_schools_disbursement(app, world, paid, folder):
 def test_a_pdf_is_served_as_a_download_with_nosniff(komite, paid, folder):
     assert add_one(komite, paid, pdf(), "nota.pdf", "application/pdf").status_code == 303
     (attachment,) = attachments()
-    response = komite.get(f"{A}/evidence/{attachment.id}")
+    response = komite.get(f"{A}/bukti/{attachment.id}")
     assert response.status_code == 200
     assert response.data == pdf()
     assert response.headers["Content-Type"] == "application/pdf"
@@ -406,14 +406,14 @@ def test_a_pdf_is_served_as_a_download_with_nosniff(komite, paid, folder):
 def test_the_teacher_may_read_and_download_but_not_act(client, world, paid, folder):
     attachment = attach_directly(world, paid, jpeg())
     login(client, "guru_a")
-    page = client.get(f"{A}/entries/{paid.id}").text
-    assert f'href="/schools/20525555/evidence/{attachment.id}"' in page
+    page = client.get(f"{A}/catatan/{paid.id}").text
+    assert f'href="/sekolah/20525555/bukti/{attachment.id}"' in page
     assert "Tambah bukti" not in page and "Tandai diganti" not in page
-    response = client.get(f"{A}/evidence/{attachment.id}")
+    response = client.get(f"{A}/bukti/{attachment.id}")
     assert response.status_code == 200 and response.data == stored_bytes(folder, attachment)
     assert add_one(client, paid, jpeg()).status_code == 403
     refused = client.post(
-        f"{A}/evidence/{attachment.id}/supersede", data={f"s{attachment.id}-reason": "x"}
+        f"{A}/bukti/{attachment.id}/ganti", data={f"s{attachment.id}-reason": "x"}
     )
     assert refused.status_code == 403
     assert len(attachments()) == 1 and attachments()[0].superseded_at is None
@@ -428,13 +428,13 @@ def test_nobody_outside_the_school_gets_a_file(
 ):  # type: ignore[no-untyped-def]
     attachment = attach_directly(world, paid, jpeg())
     login(client, user)
-    assert client.get(f"{A}/evidence/{attachment.id}").status_code == status
+    assert client.get(f"{A}/bukti/{attachment.id}").status_code == status
     # nor through their own school's address
     own = B if user in ("komite_b", "guru_b") else A
-    assert client.get(f"{own}/evidence/{attachment.id}").status_code == status
+    assert client.get(f"{own}/bukti/{attachment.id}").status_code == status
     assert add_one(client, paid, jpeg()).status_code == write_status  # a teacher: role first
     response = client.post(
-        f"{own}/evidence/{attachment.id}/supersede", data={f"s{attachment.id}-reason": "salah"}
+        f"{own}/bukti/{attachment.id}/ganti", data={f"s{attachment.id}-reason": "salah"}
     )
     assert response.status_code == write_status
     assert attachments()[0].superseded_at is None and len(attachments()) == 1
@@ -442,8 +442,8 @@ def test_nobody_outside_the_school_gets_a_file(
 
 def test_a_visitor_must_log_in(client, world, paid, folder):
     attachment = attach_directly(world, paid, jpeg())
-    response = client.get(f"{A}/evidence/{attachment.id}")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    response = client.get(f"{A}/bukti/{attachment.id}")
+    assert response.status_code == 302 and "/masuk" in response.headers["Location"]
 
 
 # --- superseding ---------------------------------------------------------------------------
@@ -452,7 +452,7 @@ def test_a_visitor_must_log_in(client, world, paid, folder):
 def test_a_wrong_file_is_superseded_with_a_reason_and_stays_listed(komite, world, paid, folder):
     attachment = attach_directly(world, paid, jpeg())
     stored = stored_bytes(folder, attachment)
-    url = f"{A}/evidence/{attachment.id}/supersede"
+    url = f"{A}/bukti/{attachment.id}/ganti"
     field = f"s{attachment.id}-reason"
 
     refused = komite.post(url, data={field: "   "})
@@ -467,10 +467,10 @@ def test_a_wrong_file_is_superseded_with_a_reason_and_stays_listed(komite, world
     assert attachment.superseded_by_id == world["komite_a"].id
     assert attachment.superseded_at is not None
     assert stored_bytes(folder, attachment) == stored  # kept, unchanged
-    assert komite.get(f"{A}/evidence/{attachment.id}").status_code == 200
+    assert komite.get(f"{A}/bukti/{attachment.id}").status_code == 200
 
-    page = komite.get(f"{A}/entries/{paid.id}").text
-    assert re.search(rf'<del><a href="/schools/20525555/evidence/{attachment.id}">', page)
+    page = komite.get(f"{A}/catatan/{paid.id}").text
+    assert re.search(rf'<del><a href="/sekolah/20525555/bukti/{attachment.id}">', page)
     assert "Foto nota yang salah" in page
     assert f'action="{url}"' not in page  # no second supersede offered
 
@@ -492,7 +492,7 @@ def test_an_attachment_is_never_replaced_or_removed(komite, world, paid, folder)
     assert add_one(komite, paid, jpeg((100, 100))).status_code == 303
     assert [a.id for a in attachments()] == [first.id, first.id + 1]
     for method in ("put", "delete"):
-        assert getattr(komite, method)(f"{A}/evidence/{first.id}").status_code == 405
+        assert getattr(komite, method)(f"{A}/bukti/{first.id}").status_code == 405
     assert len(list(folder.iterdir())) == 2
 
 
@@ -532,7 +532,7 @@ def test_evidence_shares_count_undone_disbursements_of_the_period(shares, world)
 
 def test_the_kecamatan_report_shows_the_share_per_school(client, shares):
     login(client, "dinas")
-    html = client.get("/district/kecamatan/35.10.16").text
+    html = client.get("/kecamatan/35.10.16").text
     assert ">Bukti</th>" in html
     a_row = re.search(r"SMP Negeri 1 Banyuwangi</a></th>(.*?)</tr>", html, re.S).group(1)
     c_row = re.search(r"SD Negeri 5 Penganjuran</a></th>(.*?)</tr>", html, re.S).group(1)
@@ -540,12 +540,12 @@ def test_the_kecamatan_report_shows_the_share_per_school(client, shares):
     assert a_row.endswith('<td class="num">1/3 (33%)</td>')
     assert c_row.endswith('<td class="num">0/0</td>')
     assert total.rstrip().endswith('<td class="num">1/3 (33%)</td></tr>')
-    assert "/evidence/" not in html and "Siti Aminah" not in html
+    assert "/bukti/" not in html and "Siti Aminah" not in html
 
 
 def test_the_kecamatan_export_has_the_same_numbers(client, shares):
     login(client, "dinas")
-    body = client.get("/district/kecamatan/35.10.16/export.csv").data.decode("utf-8-sig")
+    body = client.get("/kecamatan/35.10.16/unduh.csv").data.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(body)))
     assert lines[0][-2:] == ["Catatan uang keluar dengan bukti", "Catatan uang keluar"]
     by_npsn = {line[0]: line[-2:] for line in lines[1:]}

@@ -96,7 +96,7 @@ def expected_line(want: Sum) -> list:
 @pytest.mark.parametrize("params", FILTERS)
 def test_the_district_export_agrees_with_the_ledger(dinas, params, fmt):
     months, jenjang = period_of(params)
-    lines, _ = download(dinas, f"/district/35.10/export.{fmt}" + query(**params))
+    lines, _ = download(dinas, f"/kabupaten/35.10/unduh.{fmt}" + query(**params))
     assert lines[0] == [
         "Kode",
         "Kecamatan",
@@ -129,7 +129,7 @@ def test_the_district_export_agrees_with_the_ledger(dinas, params, fmt):
 @pytest.mark.parametrize("params", FILTERS)
 def test_the_kecamatan_export_agrees_with_the_ledger(dinas, params, fmt):
     months, jenjang = period_of(params)
-    lines, _ = download(dinas, f"/district/kecamatan/35.10.16/export.{fmt}" + query(**params))
+    lines, _ = download(dinas, f"/kecamatan/35.10.16/unduh.{fmt}" + query(**params))
     assert lines[0][:9] == [
         "NPSN",
         "Sekolah",
@@ -168,7 +168,7 @@ def test_the_school_export_agrees_with_the_ledger(client, district, viewer, para
     months, _ = period_of(params)
     a = district.schools["a"]
     login(client, viewer)
-    lines, name = download(client, f"/schools/{a.npsn}/summary.{fmt}" + query(**params))
+    lines, name = download(client, f"/sekolah/{a.npsn}/ringkasan.{fmt}" + query(**params))
     want = expected_for(a, months)
     assert lines[0] == [
         "Bulan",
@@ -189,11 +189,11 @@ def test_the_school_export_agrees_with_the_ledger(client, district, viewer, para
 
     if fmt == "csv":
         categories, name = download(
-            client, f"/schools/{a.npsn}/summary.csv" + query(**params, table="categories")
+            client, f"/sekolah/{a.npsn}/ringkasan.csv" + query(**params, table="categories")
         )
         assert name.endswith("-categories.csv")
     else:
-        book = sheets(client.get(f"/schools/{a.npsn}/summary.xlsx" + query(**params)).data)
+        book = sheets(client.get(f"/sekolah/{a.npsn}/ringkasan.xlsx" + query(**params)).data)
         assert list(book) == ["Per bulan", "Kebutuhan"]
         categories = table_of(book["Kebutuhan"])
     assert categories[0] == ["Kebutuhan", "Jumlah (Rp)", "Barang (Rp)", "Tunai (Rp)"]
@@ -211,9 +211,9 @@ def test_the_school_export_agrees_with_the_ledger(client, district, viewer, para
 
 def test_the_export_has_the_numbers_of_the_page(dinas):
     """Row by row, the page and its file say the same (formatted vs integer)."""
-    url = "/district/35.10?school_year=2025/2026&jenjang=SMP"
+    url = "/kabupaten/35.10?school_year=2025/2026&jenjang=SMP"
     page = dinas.get(url).text
-    lines, _ = download(dinas, url.replace("35.10?", "35.10/export.csv?"))
+    lines, _ = download(dinas, url.replace("35.10?", "35.10/unduh.csv?"))
     for line in lines[1:-1]:
         shown = row(page, "rows", line[1])
         assert shown[1:5] == [*map(format_rupiah, line[2:5]), str(line[5])]
@@ -231,7 +231,7 @@ def test_the_region_months_and_categories_tables(dinas):
             for c, (amount, kind) in x.categories.items():
                 per_category[c][0] += amount
                 per_category[c][1] += kind
-    lines, name = download(dinas, "/district/35.10/export.csv?school_year=2025/2026&table=months")
+    lines, name = download(dinas, "/kabupaten/35.10/unduh.csv?school_year=2025/2026&table=months")
     assert name == "sas-35.10-2025-2026-months.csv"
     # then money moved between schools (none here)
     assert lines[1:-1] == [[m.strftime("%Y-%m"), i, o, 0, 0] for m, (i, o) in per_month.items()]
@@ -242,11 +242,11 @@ def test_the_region_months_and_categories_tables(dinas):
         0,
         0,
     ]
-    lines, _ = download(dinas, "/district/35.10/export.csv?school_year=2025/2026&table=categories")
+    lines, _ = download(dinas, "/kabupaten/35.10/unduh.csv?school_year=2025/2026&table=categories")
     assert {line[0]: line[1:3] for line in lines[1:-1]} == {
         str(CATEGORY_LABELS[c]): v for c, v in per_category.items()
     }
-    book = sheets(dinas.get("/district/35.10/export.xlsx?school_year=2025/2026").data)
+    book = sheets(dinas.get("/kabupaten/35.10/unduh.xlsx?school_year=2025/2026").data)
     assert list(book) == ["Kecamatan", "Per bulan", "Kebutuhan", "Antar sekolah"]
     assert table_of(book["Per bulan"])[1:-1] == [
         [m.strftime("%Y-%m"), i, o, 0, 0] for m, (i, o) in per_month.items()
@@ -254,7 +254,7 @@ def test_the_region_months_and_categories_tables(dinas):
 
 
 def test_the_kecamatan_export_has_each_months_report(dinas):
-    lines, _ = download(dinas, "/district/kecamatan/35.10.16/export.csv?school_year=2025/2026")
+    lines, _ = download(dinas, "/kecamatan/35.10.16/unduh.csv?school_year=2025/2026")
     a = next(line for line in lines if line[0] == "20525555")
     assert a[9:12] == ["Ditutup tepat waktu", "Ditutup terlambat", "Belum ditutup"]
 
@@ -265,30 +265,30 @@ def test_the_kecamatan_export_has_each_months_report(dinas):
 @pytest.mark.parametrize(
     ("url", "name"),
     [
-        ("/district/35.10/export.xlsx?school_year=2025/2026", "sas-35.10-2025-2026.xlsx"),
+        ("/kabupaten/35.10/unduh.xlsx?school_year=2025/2026", "sas-35.10-2025-2026.xlsx"),
         (
-            "/district/35.10/export.csv?school_year=2025/2026&jenjang=SMP",
+            "/kabupaten/35.10/unduh.csv?school_year=2025/2026&jenjang=SMP",
             "sas-35.10-2025-2026_SMP.csv",
         ),
         (
-            "/district/35.10/export.xlsx?school_year=2025/2026&from=2025-07&to=2026-06",
+            "/kabupaten/35.10/unduh.xlsx?school_year=2025/2026&from=2025-07&to=2026-06",
             "sas-35.10-2025-2026.xlsx",
         ),
-        ("/district/35.10/export.csv", f"sas-35.10-{CURRENT}-{CURRENT + 1}.csv"),
+        ("/kabupaten/35.10/unduh.csv", f"sas-35.10-{CURRENT}-{CURRENT + 1}.csv"),
         (
-            "/district/kecamatan/35.10.16/export.xlsx?school_year=2024/2025&jenjang=MTs",
+            "/kecamatan/35.10.16/unduh.xlsx?school_year=2024/2025&jenjang=MTs",
             "sas-35.10.16-2024-2025_MTs.xlsx",
         ),
         (
-            "/schools/20525555/summary.csv?school_year=2025/2026&table=categories",
+            "/sekolah/20525555/ringkasan.csv?school_year=2025/2026&table=categories",
             "sas-20525555-2025-2026-categories.csv",
         ),
         (
-            "/schools/20525555/summary.xlsx?table=nonsense",
+            "/sekolah/20525555/ringkasan.xlsx?table=nonsense",
             f"sas-20525555-{CURRENT}-{CURRENT + 1}.xlsx",
         ),
         (
-            "/district/35.10/export.xlsx?school_year=2025/2026&from=2025-08&to=2026-03&jenjang=SMP",
+            "/kabupaten/35.10/unduh.xlsx?school_year=2025/2026&from=2025-08&to=2026-03&jenjang=SMP",
             "sas-35.10-2025-2026_2025-08_2026-03_SMP.xlsx",
         ),
     ],
@@ -300,7 +300,7 @@ def test_the_file_name_carries_the_filter(dinas, url, name):
 
 def test_the_sheet_says_which_school_year_and_when_in_wib(dinas):
     before = datetime.now(WIB).replace(second=0, microsecond=0)
-    data = dinas.get("/district/35.10/export.xlsx?school_year=2025/2026&jenjang=SMP").data
+    data = dinas.get("/kabupaten/35.10/unduh.xlsx?school_year=2025/2026&jenjang=SMP").data
     book = load_workbook(io.BytesIO(data))
     for sheet in book:
         assert sheet["A1"].value == "SAS · Kabupaten Banyuwangi (35.10)"
@@ -317,28 +317,28 @@ def test_the_sheet_says_which_school_year_and_when_in_wib(dinas):
 
 
 def test_a_suppressed_count_is_the_text_less_than_three(dinas):
-    lines, _ = download(dinas, "/district/35.10/export.xlsx?school_year=2025/2026")
+    lines, _ = download(dinas, "/kabupaten/35.10/unduh.xlsx?school_year=2025/2026")
     genteng = next(line for line in lines if line[0] == "35.10.09")
     pesanggaran = next(line for line in lines if line[0] == "35.10.01")
     assert genteng[5] == "<3" and pesanggaran[5] == 3
     muncar = next(line for line in lines if line[0] == "35.10.05")
     assert muncar[5] == 0
-    lines, _ = download(dinas, "/district/kecamatan/35.10.16/export.csv?school_year=2025/2026")
+    lines, _ = download(dinas, "/kecamatan/35.10.16/unduh.csv?school_year=2025/2026")
     assert [line[6] for line in lines[1:]] == ["<3", "<3", 3]  # C (1), A (2), the total
 
 
 def test_the_school_itself_exports_no_counts_to_hide(client, district):
     """The months and categories tables carry money only; the page shows the count."""
     login(client, "komite_a")
-    lines, _ = download(client, "/schools/20525555/summary.csv?school_year=2025/2026")
+    lines, _ = download(client, "/sekolah/20525555/ringkasan.csv?school_year=2025/2026")
     assert "Siswa dibantu" not in lines[0]
 
 
 def test_a_formula_in_a_name_is_neutralised(dinas):
     make_school("20524444", "35.10.16", name="=HYPERLINK(1)", jenjang=Jenjang.SMP)
-    response = dinas.get("/district/kecamatan/35.10.16/export.csv?school_year=2025/2026")
+    response = dinas.get("/kecamatan/35.10.16/unduh.csv?school_year=2025/2026")
     assert "'=HYPERLINK(1)" in response.data.decode("utf-8-sig")
-    data = dinas.get("/district/kecamatan/35.10.16/export.xlsx?school_year=2025/2026").data
+    data = dinas.get("/kecamatan/35.10.16/unduh.xlsx?school_year=2025/2026").data
     cells = [c for r in load_workbook(io.BytesIO(data))["Sekolah"].iter_rows() for c in r]
     named = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert [(c.value, c.data_type) for c in named] == [("'=HYPERLINK(1)", "s")]
@@ -355,9 +355,9 @@ def xlsx_text(data: bytes) -> str:
 @pytest.mark.parametrize("viewer", ["dinas", "admin", "komite_a"])
 def test_no_name_nisn_note_or_description_in_any_export(client, district, viewer):
     login(client, viewer)
-    urls = [f"/schools/{s.npsn}/summary" for s in district.schools.values()]
+    urls = [f"/sekolah/{s.npsn}/ringkasan" for s in district.schools.values()]
     if viewer != "komite_a":
-        urls += ["/district/35.10/export", *(f"/district/kecamatan/{c}/export" for c in KECAMATAN)]
+        urls += ["/kabupaten/35.10/unduh", *(f"/kecamatan/{c}/unduh" for c in KECAMATAN)]
     checked = 0
     for base in urls:
         for year in ("2024/2025", SY, f"{CURRENT}/{CURRENT + 1}"):
@@ -379,9 +379,9 @@ def test_no_name_nisn_note_or_description_in_any_export(client, district, viewer
 
 
 def test_the_export_links_on_the_pages(dinas):
-    html = dinas.get("/district/35.10?school_year=2025/2026&jenjang=SMP&sort=helped").text
+    html = dinas.get("/kabupaten/35.10?school_year=2025/2026&jenjang=SMP&sort=helped").text
     assert (
-        'href="/district/35.10/export.xlsx?school_year=2025/2026&amp;jenjang=SMP&amp;sort=helped'
+        'href="/kabupaten/35.10/unduh.xlsx?school_year=2025/2026&amp;jenjang=SMP&amp;sort=helped'
         '&amp;dir=desc"' in html
     )
     assert "table=categories" in html
@@ -396,12 +396,12 @@ CSV = "text/csv; charset=utf-8"
 @pytest.mark.parametrize(
     ("viewer", "url", "content_type"),
     [
-        ("dinas", "/district/35.10/export.csv", CSV),
-        ("dinas", "/district/35.10/export.xlsx", XLSX),
-        ("dinas", "/district/kecamatan/35.10.16/export.csv", CSV),
-        ("dinas", "/schools/20525555/summary.csv", CSV),
-        ("komite_a", "/schools/20525555/summary.xlsx", XLSX),
-        ("komite_a", "/schools/20525555/ledger.csv", CSV),
+        ("dinas", "/kabupaten/35.10/unduh.csv", CSV),
+        ("dinas", "/kabupaten/35.10/unduh.xlsx", XLSX),
+        ("dinas", "/kecamatan/35.10.16/unduh.csv", CSV),
+        ("dinas", "/sekolah/20525555/ringkasan.csv", CSV),
+        ("komite_a", "/sekolah/20525555/ringkasan.xlsx", XLSX),
+        ("komite_a", "/sekolah/20525555/buku-kas.csv", CSV),
         ("dinas", "/api/v1/summary", "application/json"),
         (None, "/manifest.webmanifest", "application/manifest+json"),
         (None, "/sw.js", "text/javascript; charset=utf-8"),

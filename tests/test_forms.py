@@ -64,11 +64,11 @@ def test_a_write_is_committed_once_then_reported_and_redirected(posted):
         posted,
         add_region,
         message=lambda region: f"Wilayah {region.code} ditambahkan.",
-        to=lambda region: f"/admin/regions/{region.code}",
+        to=lambda region: f"/admin/wilayah/{region.code}",
     )
     db.session.rollback()  # what the commit kept stays
     assert answer is not None
-    assert (answer.status_code, answer.location) == (303, "/admin/regions/35.98")
+    assert (answer.status_code, answer.location) == (303, "/admin/wilayah/35.98")
     assert get_flashed_messages(with_categories=True) == [("success", "Wilayah 35.98 ditambahkan.")]
     assert regions() == 1
 
@@ -109,8 +109,8 @@ def test_a_row_saved_meanwhile_by_someone_else_is_a_conflict_on_the_form(posted)
 
 
 def test_a_button_reports_its_write_and_goes_back(posted):
-    answer = commit_action(add_region, message="Wilayah ditambahkan.", back="/admin/regions")
-    assert (answer.status_code, answer.location) == (303, "/admin/regions")
+    answer = commit_action(add_region, message="Wilayah ditambahkan.", back="/admin/wilayah")
+    assert (answer.status_code, answer.location) == (303, "/admin/wilayah")
     assert get_flashed_messages(with_categories=True) == [("success", "Wilayah ditambahkan.")]
     assert regions() == 1
 
@@ -133,7 +133,7 @@ def test_an_admin_form_that_meets_a_row_saved_meanwhile_says_so(app, client, mon
         return add_region("35.10")
 
     monkeypatch.setattr(admin, "create_region", create_region)
-    response = client.post("/admin/regions/new", data={"code": "35.11", "name": "Jember"})
+    response = client.post("/admin/wilayah/baru", data={"code": "35.11", "name": "Jember"})
     assert response.status_code == 422
     assert "Data yang sama baru saja disimpan orang lain; periksa lalu coba lagi." in response.text
     assert regions() == 1

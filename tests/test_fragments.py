@@ -18,7 +18,7 @@ from sas.models import Recipient
 from tests.factories import contribute, disburse
 from tests.web import login
 
-A = "/schools/20525555"
+A = "/sekolah/20525555"
 
 
 def main_part(page: str) -> str:
@@ -59,9 +59,9 @@ def clock(app: Flask) -> Iterator[Clock]:
 
 def test_an_unchanged_dashboard_is_not_drawn_again(client, world):
     login(client, "komite_a")
-    client.get(A)  # the chain check's first walk
-    first_reads, first = statements(client, A)
-    again_reads, again = statements(client, A)
+    client.get(f"{A}/beranda")  # the chain check's first walk
+    first_reads, first = statements(client, f"{A}/beranda")
+    again_reads, again = statements(client, f"{A}/beranda")
     assert first_reads == 0  # kept from the view before
     assert again_reads == 0 and main_part(again) == main_part(first)
     assert 'id="balance">Rp100.000' in again
@@ -69,15 +69,15 @@ def test_an_unchanged_dashboard_is_not_drawn_again(client, world):
 
 def test_a_new_entry_shows_at_once(client, world):
     login(client, "komite_a")
-    assert 'id="balance">Rp100.000' in client.get(A).text
+    assert 'id="balance">Rp100.000' in client.get(f"{A}/beranda").text
     contribute(world["a"], 7_000, world["komite_a"])  # as another worker would: no hook here
-    page = client.get(A).text
+    page = client.get(f"{A}/beranda").text
     assert 'id="balance">Rp107.000' in page and "BKM-0002" in page
 
 
 def test_a_void_shows_at_once(client, world):
     login(client, "komite_a")
-    client.get(A)
+    client.get(f"{A}/beranda")
     entries.void_entry(
         world["a"],
         world["entry_a"],
@@ -87,42 +87,42 @@ def test_a_void_shows_at_once(client, world):
         today=today_wib(),
     )
     db.session.commit()
-    page = client.get(A).text
+    page = client.get(f"{A}/beranda").text
     assert 'id="balance">Rp0' in page and "Koreksi atas BKM-0001: Salah hitung" in page
 
 
 def test_a_teacher_never_gets_the_committee_body_nor_the_reverse(client, world):
     login(client, "komite_a")
-    assert "Catat uang masuk" in client.get(A).text
-    client.post("/logout")
+    assert "Catat uang masuk" in client.get(f"{A}/beranda").text
+    client.post("/keluar")
     login(client, "guru_a")
-    page = client.get(A).text
-    assert "Catat uang masuk" not in page and "/contributions/" not in page
-    client.post("/logout")
+    page = client.get(f"{A}/beranda").text
+    assert "Catat uang masuk" not in page and "/sumbangan/" not in page
+    client.post("/keluar")
     login(client, "komite_a")
-    assert "Catat uang masuk" in client.get(A).text
+    assert "Catat uang masuk" in client.get(f"{A}/beranda").text
 
 
 def test_each_language_has_its_own_body(client, world):
     login(client, "komite_a")
-    assert "Saldo sekarang" in client.get(A).text
-    client.post("/lang", data={"lang": "en", "next": A})
-    page = client.get(A).text
+    assert "Saldo sekarang" in client.get(f"{A}/beranda").text
+    client.post("/bahasa", data={"lang": "en", "next": A})
+    page = client.get(f"{A}/beranda").text
     assert "Saldo sekarang" not in page and "Current balance" in page
-    client.post("/lang", data={"lang": "id", "next": A})
-    assert "Saldo sekarang" in client.get(A).text
+    client.post("/bahasa", data={"lang": "id", "next": A})
+    assert "Saldo sekarang" in client.get(f"{A}/beranda").text
 
 
 def test_a_corrected_name_shows_when_the_kept_body_expires(client, world, clock):
     disburse(world["a"], 10_000, world["komite_a"], world["recipient_a"])
     login(client, "komite_a")
-    assert "Siti Aminah" in client.get(A).text
+    assert "Siti Aminah" in client.get(f"{A}/beranda").text
     recipient = db.session.get(Recipient, world["recipient_a"].id)
     recipient.name = "Siti Aminah Putri"
     db.session.commit()
-    assert "Siti Aminah Putri" not in client.get(A).text  # no new entry: the kept body
+    assert "Siti Aminah Putri" not in client.get(f"{A}/beranda").text  # no new entry: the kept body
     clock.now += 61
-    assert "Siti Aminah Putri" in client.get(A).text
+    assert "Siti Aminah Putri" in client.get(f"{A}/beranda").text
 
 
 def test_the_kept_bodies_are_bounded_and_a_key_of_none_is_never_kept():

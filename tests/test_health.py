@@ -52,7 +52,7 @@ def test_a_page_answers_try_again_when_the_database_is_unreachable(broken_app):
     assert "coba lagi" in response.text.lower()
     with client.session_transaction() as session:
         session["_user_id"] = "1:0"  # a signed-in browser: its user is loaded first
-    response = client.get("/schools/20525555")
+    response = client.get("/sekolah/20525555/beranda")
     assert response.status_code == 503
     assert "coba lagi" in response.text.lower()
 

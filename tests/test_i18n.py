@@ -15,7 +15,7 @@ from tests.web import login
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "sas" / "translations" / "en" / "LC_MESSAGES"
-A = "/schools/20525555"
+A = "/sekolah/20525555"
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
@@ -65,27 +65,27 @@ def test_the_compiled_catalog_is_up_to_date():
     assert mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime, "run `make translations`"
 
 
-def choose(client, lang: str, next_: str = "/login"):  # type: ignore[no-untyped-def]
-    return client.post("/lang", data={"lang": lang, "next": next_})
+def choose(client, lang: str, next_: str = "/masuk"):  # type: ignore[no-untyped-def]
+    return client.post("/bahasa", data={"lang": lang, "next": next_})
 
 
 @pytest.fixture
 def english(client, world):
     response = choose(client, "en")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/login"
+    assert response.headers["Location"] == "/masuk"
     return client
 
 
 def test_indonesian_is_the_default(client, world):
-    page = client.get("/login").text
+    page = client.get("/masuk").text
     assert '<html lang="id">' in page
     assert "<h1>Masuk</h1>" in page
     assert "Kata sandi" in page
 
 
 def test_the_login_page_in_english(english):
-    page = english.get("/login").text
+    page = english.get("/masuk").text
     assert '<html lang="en">' in page
     assert "<h1>Log in</h1>" in page
     assert "Password" in page and "Username" in page
@@ -104,7 +104,7 @@ def test_the_language_survives_login(english):
 def test_the_school_pages_in_english(english, world):
     login(english, "komite_a")
 
-    dashboard = english.get(A).text
+    dashboard = english.get(f"{A}/beranda").text
     assert '<html lang="en">' in dashboard
     for shown in [
         "Dashboard",
@@ -140,7 +140,7 @@ def test_the_school_pages_in_english(english, world):
         assert hidden not in dashboard, hidden
     assert "Rp100.000" in dashboard
 
-    book = english.get(f"{A}/ledger").text
+    book = english.get(f"{A}/buku-kas").text
     for shown in [
         "Cash book",
         "Receipt no.",
@@ -166,7 +166,7 @@ def test_the_school_pages_in_english(english, world):
         assert hidden not in book, hidden
     assert "Rp100.000" in book
 
-    form = english.get(f"{A}/contributions/new").text
+    form = english.get(f"{A}/sumbangan/baru").text
     for shown in [
         "<h1>Record money in</h1>",
         "Class collections",
@@ -194,7 +194,7 @@ def test_the_school_pages_in_english(english, world):
     ]:
         assert hidden not in form, hidden
 
-    out = english.get(f"{A}/disbursements/new").text
+    out = english.get(f"{A}/penyaluran/baru").text
     for shown in [
         "<h1>Record money out</h1>",
         "Money available",
@@ -209,7 +209,7 @@ def test_the_school_pages_in_english(english, world):
     for hidden in ["Catat uang keluar", "Uang keluar", "Penerima", "Kebutuhan", "Kembali"]:
         assert hidden not in out, hidden
 
-    recipients = english.get(f"{A}/recipients").text
+    recipients = english.get(f"{A}/penerima").text
     for shown in [
         "Aid recipients",
         "Add recipient",
@@ -224,18 +224,18 @@ def test_the_school_pages_in_english(english, world):
         assert hidden not in recipients, hidden
     assert "Siti Aminah" in recipients
 
-    new_recipient = english.get(f"{A}/recipients/new").text
+    new_recipient = english.get(f"{A}/penerima/baru").text
     assert ">Back</a>" in new_recipient and "Cancel" not in new_recipient
     assert "Kembali" not in new_recipient and "Batal" not in new_recipient
 
 
 def test_switching_back_to_indonesian(english, world):
     login(english, "komite_a")
-    assert "Current balance" in english.get(A).text
+    assert "Current balance" in english.get(f"{A}/beranda").text
     response = choose(english, "id", A)
     assert response.status_code == 303
     assert response.headers["Location"] == A
-    page = english.get(A).text
+    page = english.get(f"{A}/beranda").text
     assert '<html lang="id">' in page
     assert "Saldo sekarang" in page and "Current balance" not in page
     assert "Rp100.000" in page
@@ -252,7 +252,7 @@ def test_a_form_error_in_english(english, world):
         "note": "",
         "form_key": uuid.uuid4().hex,
     }
-    response = english.post(f"{A}/contributions/new", data=data)
+    response = english.post(f"{A}/sumbangan/baru", data=data)
     assert response.status_code == 422
     error = response.text.split('id="amount-error">')[1].split("</p>")[0]
     assert error == "Write the amount in rupiah without decimals, e.g. 50000 or 50.000."
@@ -270,7 +270,7 @@ def test_the_switch_only_redirects_to_this_site(client, world, next_):
 def test_an_unknown_language_changes_nothing(english):
     response = choose(english, "fr")
     assert response.status_code == 303
-    page = english.get("/login").text
+    page = english.get("/masuk").text
     assert '<html lang="en">' in page and "Log in" in page
     choose(english, "xx")
-    assert '<html lang="en">' in english.get("/login").text
+    assert '<html lang="en">' in english.get("/masuk").text

@@ -54,7 +54,7 @@ def png(client, url: str) -> Image.Image:  # type: ignore[no-untyped-def]
 
 
 def english(client) -> None:  # type: ignore[no-untyped-def]
-    assert client.post("/lang", data={"lang": "en", "next": "/"}).status_code == 303
+    assert client.post("/bahasa", data={"lang": "en", "next": "/"}).status_code == 303
 
 
 # --- the manifest and its icons ------------------------------------------------------------
@@ -67,7 +67,7 @@ def test_the_manifest_describes_the_app(client, world):
     manifest = response.get_json(force=True)
     assert manifest["name"] == "SAS Ledger"
     assert manifest["short_name"] == "SAS"
-    assert manifest["start_url"] == "/login"
+    assert manifest["start_url"] == "/masuk"
     assert manifest["scope"] == "/"
     assert manifest["display"] == "standalone"
     assert manifest["theme_color"] == "#0b6e4f"
@@ -120,7 +120,7 @@ def test_the_icons_are_maskable(size):
 def test_every_page_names_the_manifest_theme_colour_and_touch_icon(client, world, who):
     if who:
         login(client, who)
-    page = client.get("/schools/20525555" if who else "/login")
+    page = client.get("/sekolah/20525555/beranda" if who else "/masuk")
     assert page.status_code == 200
     head = HeadTags(page.text)
     manifest = head.link("manifest")
@@ -131,23 +131,23 @@ def test_every_page_names_the_manifest_theme_colour_and_touch_icon(client, world
     assert touch is not None and png(client, touch["href"]).size == (192, 192)
 
 
-# --- the start page: the installed app opens on /login ---------------------------------------
+# --- the start page: the installed app opens on /masuk ---------------------------------------
 
 
 @pytest.mark.parametrize(
     ("who", "start"),
     [
-        ("komite_a", "/schools/20525555"),
-        ("guru_b", "/schools/20526666"),
-        ("dinas", "/home"),
-        ("admin", "/home"),
+        ("komite_a", "/sekolah/20525555/beranda"),
+        ("guru_b", "/sekolah/20526666/beranda"),
+        ("dinas", "/beranda"),
+        ("admin", "/beranda"),
     ],
 )
 def test_login_sends_a_signed_in_user_to_their_start_page_in_one_redirect(
     client, world, who, start
 ):
     login(client, who)
-    response = client.get("/login")
+    response = client.get("/masuk")
     assert response.status_code == 302
     assert response.headers["Location"] == start
     assert client.get(start).status_code == 200
@@ -155,7 +155,7 @@ def test_login_sends_a_signed_in_user_to_their_start_page_in_one_redirect(
 
 
 def test_login_still_shows_the_form_to_a_visitor(client, world):
-    response = client.get("/login")
+    response = client.get("/masuk")
     assert response.status_code == 200
     assert 'name="password"' in response.text
 
@@ -208,10 +208,10 @@ def test_the_public_page_has_a_preview_before_there_is_any_data(client, app):
 @pytest.mark.parametrize(
     ("who", "url"),
     [
-        ("komite_a", "/schools/20525555"),
-        ("guru_a", "/schools/20525555/ledger"),
-        ("dinas", "/home"),
-        ("admin", "/home"),
+        ("komite_a", "/sekolah/20525555/beranda"),
+        ("guru_a", "/sekolah/20525555/buku-kas"),
+        ("dinas", "/beranda"),
+        ("admin", "/beranda"),
     ],
 )
 def test_signed_in_pages_have_no_link_previews(client, world, who, url):

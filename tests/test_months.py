@@ -26,7 +26,7 @@ from sas.months.services import close_month
 from tests.factories import contribute, make_user
 from tests.web import login
 
-A = "/schools/20525555"
+A = "/sekolah/20525555"
 TODAY = today_wib()
 
 
@@ -193,7 +193,7 @@ def test_the_list_shows_this_and_last_school_year_newest_first(komite, world):
     give(world, 40_000, M1.replace(day=2))
     long_ago = date(school_year_start(TODAY) - 3, 9, 15)  # an earlier month with entries
     give(world, 7_000, long_ago)
-    page = komite.get(f"{A}/months")
+    page = komite.get(f"{A}/bulan")
     assert page.status_code == 200
     rows = list_rows(page.text)
     shown, month = [], M0
@@ -208,31 +208,31 @@ def test_the_list_shows_this_and_last_school_year_newest_first(komite, world):
     assert "Bulan belum berakhir" in rows[name(M0)][3]
     assert "Belum ditutup" in rows[name(M1)][3]
     for month in shown:  # every month links to its report
-        assert f'href="{A}/months/{key(month)}"' in page.text
+        assert f'href="{A}/bulan/{key(month)}"' in page.text
     # closing buttons only for the two school years shown; a long history stays a light page
-    assert f'action="{A}/months/{key(M1)}/close"' in page.text
-    assert f'action="{A}/months/{key(long_ago)}/close"' not in page.text
+    assert f'action="{A}/bulan/{key(M1)}/tutup"' in page.text
+    assert f'action="{A}/bulan/{key(long_ago)}/tutup"' not in page.text
     assert len(page.data) < 30_000
 
 
 def test_a_committee_member_closes_a_month_through_the_page(komite, world):
     give(world, 40_000, M1.replace(day=2))
-    page = komite.get(f"{A}/months")
-    assert f'action="{A}/months/{key(M1)}/close"' in page.text
-    assert f'action="{A}/months/{key(M0)}/close"' not in page.text  # not ended
+    page = komite.get(f"{A}/bulan")
+    assert f'action="{A}/bulan/{key(M1)}/tutup"' in page.text
+    assert f'action="{A}/bulan/{key(M0)}/tutup"' not in page.text  # not ended
     # above the table, whose last column a phone shows only when scrolled sideways
     to_close = page.text.split('id="to-close"')[1].split("</section>")[0]
-    assert f'action="{A}/months/{key(M1)}/close"' in to_close
+    assert f'action="{A}/bulan/{key(M1)}/tutup"' in to_close
     assert (
-        f'action="{A}/months/{key(M1)}/close"'
+        f'action="{A}/bulan/{key(M1)}/tutup"'
         not in page.text.split('id="to-close"')[1].split("</section>")[1]
     )
     explained = f"tidak ada transaksi yang dapat dicatat dengan tanggal di bulan {name(M1)} atau"
     assert explained in page.text
 
-    response = komite.post(f"{A}/months/{key(M1)}/close")
+    response = komite.post(f"{A}/bulan/{key(M1)}/tutup")
     assert response.status_code == 303
-    assert response.headers["Location"] == f"{A}/months"
+    assert response.headers["Location"] == f"{A}/bulan"
 
     closing = db.session.get(MonthClosing, (world["a"].id, M1))
     assert closing.closed_by_id == world["komite_a"].id
@@ -241,29 +241,29 @@ def test_a_committee_member_closes_a_month_through_the_page(komite, world):
     assert closing.on_time == (report_deadline(M1) >= TODAY)
     assert db.session.get(Fund, world["a"].id).closed_through == month_bounds(M1)[1]
 
-    listing = komite.get(f"{A}/months")
+    listing = komite.get(f"{A}/bulan")
     assert f"Buku bulan {name(M1)} sudah ditutup." in listing.text
     status = list_rows(listing.text)[name(M1)][3]
     assert status.startswith("Ditutup ") and "WIB oleh Komite_A" in status
     assert ("tepat waktu" if closing.on_time else "terlambat") in status
-    assert f'action="{A}/months/{key(M1)}/close"' not in listing.text
-    assert f'action="{A}/months/{key(M2)}/close"' in listing.text  # ended, still open
+    assert f'action="{A}/bulan/{key(M1)}/tutup"' not in listing.text
+    assert f'action="{A}/bulan/{key(M2)}/tutup"' in listing.text  # ended, still open
 
 
 def test_a_teacher_sees_no_button_and_cannot_close(guru, world):
-    page = guru.get(f"{A}/months")
+    page = guru.get(f"{A}/bulan")
     assert page.status_code == 200
     assert "Belum ditutup" in list_rows(page.text)[name(M1)][3]
-    assert "/close" not in page.text and "Ya, tutup buku" not in page.text
-    assert guru.post(f"{A}/months/{key(M1)}/close").status_code == 403
+    assert "/tutup" not in page.text and "Ya, tutup buku" not in page.text
+    assert guru.post(f"{A}/bulan/{key(M1)}/tutup").status_code == 403
     assert closings(world["a"]) == 0
 
 
 @pytest.mark.parametrize("month", [M0, next_month(M0)], ids=["this month", "next month"])
 def test_a_month_that_has_not_ended_cannot_be_closed(komite, world, month):
-    response = komite.post(f"{A}/months/{key(month)}/close")
+    response = komite.post(f"{A}/bulan/{key(month)}/tutup")
     assert response.status_code == 303
-    assert "Bulan ini belum berakhir" in komite.get(f"{A}/months").text
+    assert "Bulan ini belum berakhir" in komite.get(f"{A}/bulan").text
     assert closings(world["a"]) == 0
     assert db.session.get(Fund, world["a"].id).closed_through is None
 
@@ -277,12 +277,12 @@ def test_a_month_can_be_closed_from_the_day_after_its_last_day(world):
 
 
 def test_closing_a_month_twice_is_refused(komite, world):
-    assert komite.post(f"{A}/months/{key(M1)}/close").status_code == 303
+    assert komite.post(f"{A}/bulan/{key(M1)}/tutup").status_code == 303
     first = db.session.get(MonthClosing, (world["a"].id, M1))
     first_at = first.closed_at
-    response = komite.post(f"{A}/months/{key(M1)}/close")
+    response = komite.post(f"{A}/bulan/{key(M1)}/tutup")
     assert response.status_code == 303
-    assert "Bulan ini sudah ditutup." in komite.get(f"{A}/months").text
+    assert "Bulan ini sudah ditutup." in komite.get(f"{A}/bulan").text
     assert closings(world["a"]) == 1
     db.session.refresh(first)
     assert first.closed_at == first_at
@@ -296,11 +296,11 @@ def test_closing_a_month_twice_is_refused(komite, world):
 
 def test_the_close_button_carries_the_csrf_token(komite, world, app):
     app.config["WTF_CSRF_ENABLED"] = True
-    assert komite.post(f"{A}/months/{key(M1)}/close").status_code == 400
+    assert komite.post(f"{A}/bulan/{key(M1)}/tutup").status_code == 400
     assert closings(world["a"]) == 0
-    page = komite.get(f"{A}/months")
+    page = komite.get(f"{A}/bulan")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    response = komite.post(f"{A}/months/{key(M1)}/close", data={"csrf_token": token})
+    response = komite.post(f"{A}/bulan/{key(M1)}/tutup", data={"csrf_token": token})
     assert response.status_code == 303
     assert closings(world["a"]) == 1
 
@@ -308,13 +308,13 @@ def test_the_close_button_carries_the_csrf_token(komite, world, app):
 # --- what closing freezes ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("form", ["contributions", "disbursements"])
+@pytest.mark.parametrize("form", ["sumbangan", "penyaluran"])
 def test_after_closing_the_forms_refuse_the_closed_month_and_any_earlier_date(komite, world, form):
     close(world["a"], M1, world["komite_a"])
-    url = f"{A}/{form}/new"
+    url = f"{A}/{form}/baru"
 
     def data(day):
-        return contribution(day) if form == "contributions" else disbursement(world, day)
+        return contribution(day) if form == "sumbangan" else disbursement(world, day)
 
     for day in (month_bounds(M1)[1], M1, M2.replace(day=15), M2.replace(year=M2.year - 3)):
         response = komite.post(url, data=data(day))
@@ -331,14 +331,14 @@ def test_after_closing_the_forms_refuse_the_closed_month_and_any_earlier_date(ko
 def test_a_closed_months_report_never_changes(komite, world):
     gift = give(world, 60_000, M1.replace(day=4))
     aid = spend(world, 25_000, M1.replace(day=9))
-    assert komite.post(f"{A}/months/{key(M1)}/close").status_code == 303
-    url = f"{A}/months/{key(M1)}"
+    assert komite.post(f"{A}/bulan/{key(M1)}/tutup").status_code == 303
+    url = f"{A}/bulan/{key(M1)}"
     before = komite.get(url)
     assert before.status_code == 200
 
     for entry in (gift, aid):  # entries of the closed month can still be voided ...
         response = komite.post(
-            f"{A}/entries/{entry.id}/void",
+            f"{A}/catatan/{entry.id}/batalkan",
             data={"reason": "Salah catat", "form_key": uuid.uuid4().hex},
         )
         assert response.status_code == 303
@@ -346,12 +346,12 @@ def test_a_closed_months_report_never_changes(komite, world):
         assert reversal.occurred_on == TODAY  # ... and the void lands in the open month
     after_voids = komite.get(url)
 
-    assert komite.post(f"{A}/contributions/new", data=contribution(TODAY)).status_code == 200
-    assert komite.post(f"{A}/disbursements/new", data=disbursement(world, TODAY)).status_code == 200
+    assert komite.post(f"{A}/sumbangan/baru", data=contribution(TODAY)).status_code == 200
+    assert komite.post(f"{A}/penyaluran/baru", data=disbursement(world, TODAY)).status_code == 200
     after_new_entries = komite.get(url)
 
     assert before.data == after_voids.data == after_new_entries.data
-    current = komite.get(f"{A}/months/{key(M0)}").text
+    current = komite.get(f"{A}/bulan/{key(M0)}").text
     assert "Koreksi: uang masuk yang dibatalkan" in current  # shown where it happened
 
 
@@ -363,11 +363,11 @@ def test_closing_by_the_tenth_of_the_next_month_is_on_time(komite, world):
     december = close(world["a"], date(2025, 12, 1), world["komite_a"], today=date(2026, 1, 10))
     assert december.on_time is True  # the deadline crosses the year
 
-    status = list_rows(komite.get(f"{A}/months").text)[name(M1)][3]
+    status = list_rows(komite.get(f"{A}/bulan").text)[name(M1)][3]
     assert "tepat waktu" in status and "terlambat" not in status
-    komite.post("/logout")
+    komite.post("/keluar")
     login(komite, "komite_b")
-    status = list_rows(komite.get("/schools/20526666/months").text)[name(M1)][3]
+    status = list_rows(komite.get("/sekolah/20526666/bulan").text)[name(M1)][3]
     assert "terlambat" in status and "tepat waktu" not in status
 
 
@@ -457,7 +457,7 @@ def test_the_report_agrees_with_the_ledger(guru, world):
 
     orders = {}
     for month in (M2, M1, M0):
-        page = guru.get(f"{A}/months/{key(month)}")
+        page = guru.get(f"{A}/bulan/{key(month)}")
         assert page.status_code == 200
         shown, orders[month] = shown_report(page.text)
         want = expected_report(world["a"], month)
@@ -466,7 +466,7 @@ def test_the_report_agrees_with_the_ledger(guru, world):
         assert sum(a for a, _ in shown["spending"].values()) == shown["disbursed"]
         assert shown["opening"] + shown["collected"] - shown["disbursed"] == shown["closing"]
         # the months list reads the same numbers
-        row = list_rows(guru.get(f"{A}/months").text)[name(month)]
+        row = list_rows(guru.get(f"{A}/bulan").text)[name(month)]
         assert [rupiah(v) for v in row[:3]] == [
             want["collected"],
             want["disbursed"],
@@ -481,13 +481,13 @@ def test_the_report_agrees_with_the_ledger(guru, world):
         "Tanpa nama",
     ]
     assert orders[M0] == ["Iuran kelas 8A", "Iuran kelas 9A", CORRECTION]
-    assert shown_report(guru.get(f"{A}/months/{key(M0)}").text)[0]["spending"] == {
+    assert shown_report(guru.get(f"{A}/bulan/{key(M0)}").text)[0]["spending"] == {
         "Seragam": (-30_000, -30_000)
     }
 
 
 def test_the_report_is_a_printable_page_with_signature_lines(guru, world):
-    page = guru.get(f"{A}/months/{key(M0)}")
+    page = guru.get(f"{A}/bulan/{key(M0)}")
     assert page.status_code == 200
     text = page.text
     assert "<form" not in text and "Ctrl+P" not in text
@@ -531,7 +531,7 @@ def test_the_report_shares_the_schools_public_page_not_itself(client, world, who
     give(world, 15_000, M0, source=Source.INDIVIDUAL, class_label=None, donor="Ratna Wulandari")
     spend(world, 10_000, M0)
     login(client, who)
-    html = client.get(f"{A}/months/{key(M0)}").text
+    html = client.get(f"{A}/bulan/{key(M0)}").text
     assert "Ratna Wulandari" not in html  # the report itself has totals (by source) only
     link = share_link(html)
     assert link is not None and link["target"] == "_blank" and link["rel"] == "noopener"
@@ -542,7 +542,7 @@ def test_the_report_shares_the_schools_public_page_not_itself(client, world, who
     assert "SMP Negeri 1 Banyuwangi" in link["data-text"]
     assert "Bagikan halaman publik" in html
     # what is shared is public and names nobody
-    client.post("/logout")
+    client.post("/keluar")
     public = client.get("/sekolah/20525555")
     assert public.status_code == 200
     for secret in ("Ratna Wulandari", "Siti Aminah", "Orang tua buruh tani"):
@@ -551,14 +551,14 @@ def test_the_report_shares_the_schools_public_page_not_itself(client, world, who
 
 def test_the_report_shares_nothing_while_the_public_page_is_off(guru, world, app):
     app.config["PUBLIC_PAGE"] = False
-    html = guru.get(f"{A}/months/{key(M0)}").text
+    html = guru.get(f"{A}/bulan/{key(M0)}").text
     assert share_link(html) is None and WHATSAPP not in html
     assert "data-print hidden" in html  # printing stays
 
 
 def test_the_report_of_a_closed_month_says_who_closed_it(guru, world):
     close(world["a"], M1, world["komite_a"], today=M0.replace(day=12))
-    text = guru.get(f"{A}/months/{key(M1)}").text
+    text = guru.get(f"{A}/bulan/{key(M1)}").text
     assert "oleh Komite_A" in text and "(terlambat)" in text and "belum ditutup" not in text
 
 
@@ -571,21 +571,21 @@ NOT_FOUND = [302, 404, 404, 404, 404, 403, 403]
 NOT_FOUND_WRITE = [302, 404, 404, 403, 403, 403, 403]
 
 MATRIX = [
-    ("GET", "/schools/{a}/months", READ),
-    ("GET", "/schools/{a}/months/{last}", READ),
-    ("GET", "/schools/{a}/months/{this}", READ),
-    ("GET", "/schools/{a}/months/2011-01", READ),
-    ("POST", "/schools/{a}/months/{last}/close", WRITE),
-    ("POST", "/schools/{a}/months/{this}/close", WRITE),  # refused with a message, no change
-    ("GET", "/schools/{a}/months/{next}", NOT_FOUND),  # not begun
-    ("GET", "/schools/{a}/months/2010-12", NOT_FOUND),  # before the programme
-    ("GET", "/schools/{a}/months/2026-13", NOT_FOUND),
-    ("GET", "/schools/{a}/months/november", NOT_FOUND),
-    ("POST", "/schools/{a}/months/2026-1/close", NOT_FOUND_WRITE),
-    ("POST", "/schools/{a}/months/2026-00/close", NOT_FOUND_WRITE),
-    ("GET", "/schools/99999999/months", NOT_FOUND),
-    ("GET", "/schools/99999999/months/{last}", NOT_FOUND),
-    ("POST", "/schools/99999999/months/{last}/close", NOT_FOUND_WRITE),
+    ("GET", "/sekolah/{a}/bulan", READ),
+    ("GET", "/sekolah/{a}/bulan/{last}", READ),
+    ("GET", "/sekolah/{a}/bulan/{this}", READ),
+    ("GET", "/sekolah/{a}/bulan/2011-01", READ),
+    ("POST", "/sekolah/{a}/bulan/{last}/tutup", WRITE),
+    ("POST", "/sekolah/{a}/bulan/{this}/tutup", WRITE),  # refused with a message, no change
+    ("GET", "/sekolah/{a}/bulan/{next}", NOT_FOUND),  # not begun
+    ("GET", "/sekolah/{a}/bulan/2010-12", NOT_FOUND),  # before the programme
+    ("GET", "/sekolah/{a}/bulan/2026-13", NOT_FOUND),
+    ("GET", "/sekolah/{a}/bulan/november", NOT_FOUND),
+    ("POST", "/sekolah/{a}/bulan/2026-1/tutup", NOT_FOUND_WRITE),
+    ("POST", "/sekolah/{a}/bulan/2026-00/tutup", NOT_FOUND_WRITE),
+    ("GET", "/sekolah/99999999/bulan", NOT_FOUND),
+    ("GET", "/sekolah/99999999/bulan/{last}", NOT_FOUND),
+    ("POST", "/sekolah/99999999/bulan/{last}/tutup", NOT_FOUND_WRITE),
 ]
 
 CASES = [
@@ -613,10 +613,10 @@ def test_role_route_matrix(client, world, method, url, actor, expected):
 @pytest.mark.parametrize(
     "url",
     [
-        "/schools/{a}/months/{last}/close",
-        "/schools/{a}/months/{this}/close",
-        "/schools/{a}/months/garbage/close",
-        "/schools/20526666/months/{last}/close",
+        "/sekolah/{a}/bulan/{last}/tutup",
+        "/sekolah/{a}/bulan/{this}/tutup",
+        "/sekolah/{a}/bulan/garbage/tutup",
+        "/sekolah/20526666/bulan/{last}/tutup",
     ],
 )
 @pytest.mark.parametrize("payload", [{}, {"csrf_token": "x", "month": "=1+1", "y": "z" * 5000}])

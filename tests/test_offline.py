@@ -15,7 +15,7 @@ from sas.models import Entry
 from tests.factories import PASSWORD
 from tests.web import login
 
-FORMS = ("contributions/classes", "contributions/new", "disbursements/new")
+FORMS = ("sumbangan/kelas", "sumbangan/baru", "penyaluran/baru")
 
 
 def kept_pages(html: str) -> list[str]:
@@ -43,13 +43,13 @@ def test_the_worker_script_is_served_at_the_root_with_what_it_keeps(client, worl
 
 def test_a_committee_member_keeps_the_entry_forms_and_nothing_with_names(client, world):
     login(client, "komite_a")
-    page = client.get("/schools/20525555").text
+    page = client.get("/sekolah/20525555/beranda").text
     pages = kept_pages(page)
-    assert pages == ["/offline", *(f"/schools/20525555/{form}" for form in FORMS)]
+    assert pages == ["/offline", *(f"/sekolah/20525555/{form}" for form in FORMS)]
     for path in pages:
         assert client.get(path).status_code == 200
     for form in FORMS:
-        html = client.get(f"/schools/20525555/{form}").text
+        html = client.get(f"/sekolah/20525555/{form}").text
         assert re.search(r"<form [^>]*data-offline data-drawn=\"\d+\"", html), form
     assert 'id="outbox"' in page
     assert "offline" in re.findall(r"/static/(\w+)\.[0-9a-f]{10}\.js", page)
@@ -58,11 +58,11 @@ def test_a_committee_member_keeps_the_entry_forms_and_nothing_with_names(client,
 def test_others_keep_only_the_no_signal_page(client, world):
     for username in ("guru_a", "dinas", "admin"):
         login(client, username)
-        assert kept_pages(client.get("/account").text) == ["/offline"], username
+        assert kept_pages(client.get("/akun").text) == ["/offline"], username
         page = client.get("/offline").text
         assert "Tidak ada sinyal" in page
-        assert "contributions/new" not in page
-        client.post("/logout")
+        assert "sumbangan/baru" not in page
+        client.post("/keluar")
 
 
 def test_the_no_signal_page_lists_the_forms_that_open_without_one(client, world):
@@ -70,7 +70,7 @@ def test_the_no_signal_page_lists_the_forms_that_open_without_one(client, world)
     login(client, "komite_a")
     page = client.get("/offline").text
     for form in FORMS:
-        assert f'href="/schools/20525555/{form}"' in page
+        assert f'href="/sekolah/20525555/{form}"' in page
     assert "Siti Aminah" not in page
 
 
@@ -78,16 +78,16 @@ def test_public_pages_carry_no_worker_and_no_outbox(client, world):
     page = client.get("/").text
     assert "offline" not in re.findall(r"/static/(\w+)\.[0-9a-f]{10}\.js", page)
     assert 'id="outbox"' not in page
-    login_page = client.get("/login").text  # the outbox of a session that ended shows here
+    login_page = client.get("/masuk").text  # the outbox of a session that ended shows here
     assert 'id="outbox"' in login_page and "data-offline-pages" not in login_page
 
 
 def test_the_send_token_names_the_user_and_is_a_csrf_token_of_this_session(client, app, world):
     assert client.get("/offline/token").status_code == 302  # no session: the login page
     app.config["WTF_CSRF_ENABLED"] = True
-    page = client.get("/login").text
+    page = client.get("/masuk").text
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    client.post("/login", data={"username": "komite_a", "password": PASSWORD, "csrf_token": token})
+    client.post("/masuk", data={"username": "komite_a", "password": PASSWORD, "csrf_token": token})
     answer = client.get("/offline/token")
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     assert answer.json["user"] == str(world["komite_a"].id)
@@ -99,7 +99,7 @@ def test_the_send_token_names_the_user_and_is_a_csrf_token_of_this_session(clien
         "form_key": uuid.uuid4().hex,
         "csrf_token": answer.json["csrf_token"],
     }
-    response = client.post("/schools/20525555/contributions/new", data=form)
+    response = client.post("/sekolah/20525555/sumbangan/baru", data=form)
     assert response.status_code == 200, response.text
     assert db.session.execute(select(func.count()).select_from(Entry)).scalar_one() == before + 1
 
@@ -117,17 +117,17 @@ def test_a_form_sent_again_answers_with_what_it_recorded_before_it_is_checked(cl
         "description": "Sepatu sekolah",
         "form_key": key,
     }
-    assert client.post("/schools/20525555/disbursements/new", data=form).status_code == 200
+    assert client.post("/sekolah/20525555/penyaluran/baru", data=form).status_code == 200
     count = db.session.execute(select(func.count()).select_from(Entry)).scalar_one()
     world["recipient_a"].active = False
     db.session.commit()
-    again = client.post("/schools/20525555/disbursements/new", data=form)
+    again = client.post("/sekolah/20525555/penyaluran/baru", data=form)
     assert again.status_code == 200
     assert "tidak dicatat dua kali" in again.text
     assert db.session.execute(select(func.count()).select_from(Entry)).scalar_one() == count
     # the key of another school's form is no way into that school's entries
     login(client, "komite_b")
-    other = client.post("/schools/20526666/disbursements/new", data=form)
+    other = client.post("/sekolah/20526666/penyaluran/baru", data=form)
     assert other.status_code == 404 and "tidak dicatat dua kali" not in other.text
 
 
@@ -147,11 +147,11 @@ def test_a_disbursement_that_waits_sent_again_after_the_threshold_rose_is_not_re
         "description": "Sepatu sekolah",
         "form_key": uuid.uuid4().hex,
     }
-    first = client.post("/schools/20525555/disbursements/new", data=form)
-    assert first.status_code == 303 and "/pending/" in first.location
+    first = client.post("/sekolah/20525555/penyaluran/baru", data=form)
+    assert first.status_code == 303 and "/menunggu/" in first.location
     count = db.session.execute(select(func.count()).select_from(Entry)).scalar_one()
     world["a"].approval_threshold = 500_000
     db.session.commit()
-    again = client.post("/schools/20525555/disbursements/new", data=form)
+    again = client.post("/sekolah/20525555/penyaluran/baru", data=form)
     assert again.status_code == 303 and again.location == first.location
     assert db.session.execute(select(func.count()).select_from(Entry)).scalar_one() == count

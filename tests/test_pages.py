@@ -10,13 +10,13 @@ from tests.web import login
 ROOT = Path(__file__).resolve().parent.parent
 
 PAGES = [
-    "/schools/20525555",
-    "/schools/20525555/ledger",
-    "/schools/20525555/contributions/new",
-    "/schools/20525555/disbursements/new",
-    "/schools/20525555/recipients",
-    "/schools/20525555/recipients/new",
-    "/schools/20525555/months",
+    "/sekolah/20525555/beranda",
+    "/sekolah/20525555/buku-kas",
+    "/sekolah/20525555/sumbangan/baru",
+    "/sekolah/20525555/penyaluran/baru",
+    "/sekolah/20525555/penerima",
+    "/sekolah/20525555/penerima/baru",
+    "/sekolah/20525555/bulan",
 ]
 
 
@@ -36,7 +36,7 @@ def test_templates_have_no_inline_script_style_or_external_asset():
 
 
 def test_a_strict_content_security_policy_is_sent(komite):
-    response = komite.get("/schools/20525555")
+    response = komite.get("/sekolah/20525555/beranda")
     csp = response.headers["Content-Security-Policy"]
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -101,7 +101,7 @@ def member(app):
 
 def fail(client, username: str = "komite", address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
     return client.post(
-        "/login",
+        "/masuk",
         data={"username": username, "password": "wrong password!"},
         environ_base={"REMOTE_ADDR": address},
     )
@@ -109,7 +109,7 @@ def fail(client, username: str = "komite", address: str = "127.0.0.1"):  # type:
 
 def sign_in(client, username: str = "komite", address: str = "127.0.0.1"):  # type: ignore[no-untyped-def]
     return client.post(
-        "/login",
+        "/masuk",
         data={"username": username, "password": PASSWORD},
         environ_base={"REMOTE_ADDR": address},
     )
@@ -119,7 +119,7 @@ def let_the_wait_pass(app: Flask, username: str = "komite", address: str = "127.
     """As if the seconds of the current wait had gone by: its key is gone, the count stays."""
     form = {"username": username}
     environ = {"REMOTE_ADDR": address}
-    with app.test_request_context("/login", method="POST", data=form, environ_base=environ):
+    with app.test_request_context("/masuk", method="POST", data=form, environ_base=environ):
         app.extensions["sas_limiter"].storage.clear(limits.wait_key(limits.pair_ids()))
 
 
@@ -183,7 +183,7 @@ def test_a_success_clears_the_count_at_that_address(limited, member):
     for _ in range(3):
         assert fail(client).status_code == 422
     assert sign_in(client).status_code == 303
-    assert client.post("/logout").status_code == 303
+    assert client.post("/keluar").status_code == 303
     for _ in range(4):  # free again: without the clearing the first of these earns a wait
         assert fail(client).status_code == 422
     assert fail(client).status_code == 429
@@ -214,7 +214,7 @@ def test_failures_elsewhere_never_lock_the_committee_out(limited, member):
         phone = app.test_client()
         assert fail(phone, user.username, HOME).status_code == 422  # a typo on the way
         assert sign_in(phone, user.username, HOME).status_code == 303
-        assert phone.get("/account").status_code == 200
+        assert phone.get("/akun").status_code == 200
 
 
 def test_someone_behind_the_same_address_cannot_lock_a_member_out_of_their_own_phone(
@@ -226,7 +226,7 @@ def test_someone_behind_the_same_address_cannot_lock_a_member_out_of_their_own_p
     app = limited()
     phone = app.test_client()
     assert sign_in(phone, address=HOME).status_code == 303  # the phone is known from now on
-    phone.post("/logout")
+    phone.post("/keluar")
     classmate = app.test_client()
     answers = {fail(classmate, "komite", HOME).status_code for _ in range(12)}
     assert answers == {422, 429}
@@ -268,11 +268,11 @@ def test_a_distributed_brute_force_is_bounded(limited, member):
     app = limited(LOGIN_CEILING_PER_USERNAME="12 per hour")
     phone = app.test_client()  # the member's phone, where they logged in before
     assert sign_in(phone, address=HOME).status_code == 303
-    assert phone.post("/logout").status_code == 303
+    assert phone.post("/keluar").status_code == 303
     shared = app.test_client()  # a school computer where another account logged in
     make_user("guru", Role.TEACHER, member.school)
     assert sign_in(shared, "guru").status_code == 303
-    assert shared.post("/logout").status_code == 303
+    assert shared.post("/keluar").status_code == 303
 
     bot = app.test_client()
     for n in range(12):
@@ -282,7 +282,7 @@ def test_a_distributed_brute_force_is_bounded(limited, member):
     assert sign_in(app.test_client(), address="10.0.99.2").status_code == 429
     assert sign_in(shared, address="10.0.99.3").status_code == 429
     forged = app.test_client()
-    forged.set_cookie(limits.DEVICE_COOKIE, "W10.forged", path="/login")
+    forged.set_cookie(limits.DEVICE_COOKIE, "W10.forged", path="/masuk")
     assert sign_in(forged, address="10.0.99.4").status_code == 429
     # the member's own phone, even on another network, is not held up
     assert sign_in(phone, address="10.0.99.5").status_code == 303
@@ -308,7 +308,7 @@ def test_the_device_cookie_names_no_one_and_stays_on_the_login_page(limited, mem
     response = sign_in(limited().test_client())
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("sas_device=")]
     assert "komite" not in cookie.lower()
-    assert "Path=/login" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/masuk" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Max-Age=15552000" in cookie  # 180 days, renewed by every login
 
 
@@ -317,7 +317,7 @@ def test_the_device_cookie_names_no_one_and_stays_on_the_login_page(limited, mem
 
 def test_the_429_page_is_in_english_when_chosen(build, member):
     client = build(LOGIN_DELAY_FREE_FAILURES=0).test_client()
-    client.post("/lang", data={"lang": "en"})
+    client.post("/bahasa", data={"lang": "en"})
     fail(client)
     response = fail(client)
     assert response.status_code == 429
@@ -329,7 +329,7 @@ def test_the_login_page_itself_is_never_limited(build, member):
     fail(client)
     fail(client)
     for _ in range(5):
-        assert client.get("/login").status_code == 200
+        assert client.get("/masuk").status_code == 200
 
 
 def test_failures_and_refusals_are_audited_without_flooding_the_log(limited, member):
@@ -353,12 +353,12 @@ def test_guessing_the_current_password_on_the_change_page_is_limited(build, memb
     def change(current: str):  # type: ignore[no-untyped-def]
         new = "kopi tubruk di banyuwangi"
         data = {"current_password": current, "new_password": new, "confirm": new}
-        return client.post("/account/password", data=data)
+        return client.post("/akun/sandi", data=data)
 
     assert change("tebakan satu").status_code == 422
     assert change("tebakan dua").status_code == 422
     assert change(PASSWORD).status_code == 429
-    assert client.get("/account/password").status_code == 200
+    assert client.get("/akun/sandi").status_code == 200
 
 
 def test_the_suites_app_has_no_limit(client, member):

@@ -156,7 +156,7 @@ def test_words_read_back_to_the_amount():
 
 
 def kuitansi_url(entry: Entry) -> str:
-    return f"/schools/{entry.school.npsn}/entries/{entry.id}/kuitansi"
+    return f"/sekolah/{entry.school.npsn}/catatan/{entry.id}/kuitansi"
 
 
 def qr_path(url: str) -> str:
@@ -247,9 +247,9 @@ def test_entry_page_links_to_its_kuitansi(client, world):
     entry = world["entry_a"]
     for who in ("komite_a", "guru_a"):
         login(client, who)
-        html = client.get(f"/schools/20525555/entries/{entry.id}").get_data(as_text=True)
+        html = client.get(f"/sekolah/20525555/catatan/{entry.id}").get_data(as_text=True)
         assert f'href="{kuitansi_url(entry)}"' in html
-        client.post("/logout")
+        client.post("/keluar")
 
 
 def test_receipt_numbers_run_per_school_and_school_year(world):
@@ -314,7 +314,7 @@ def test_who_sees_what_on_the_check(client, world, i, actor):
     if OWN_SCHOOL[i]:
         for part in ("number", "amount", "date", "hash", "chain"):
             assert text_of(html, f"check-{part}") == "cocok"
-        assert f'href="/schools/20525555/entries/{entry.id}"' in html
+        assert f'href="/sekolah/20525555/catatan/{entry.id}"' in html
 
 
 def test_a_district_officer_of_another_kabupaten_sees_no_details(client, world):
@@ -468,7 +468,7 @@ def answer(client, path: str) -> str:
 
 
 def answers(client, who: str, paths: list[str]) -> list[str]:
-    client.post("/logout")
+    client.post("/keluar")
     if who != "anon":
         login(client, who)
     return [answer(client, path) for path in paths]
@@ -552,7 +552,7 @@ def test_a_voided_receipt_checks_valid_but_cancelled_for_everyone(client, world,
 
 def test_a_voided_receipt_in_english(client, world):
     void = void_of(world["entry_a"], world["komite_a"])
-    client.post("/lang", data={"lang": "en"})
+    client.post("/bahasa", data={"lang": "en"})
     html = client.get(verify_path(world["entry_a"])).get_data(as_text=True)
     assert text_of(html, "verdict") == f"⚠ Valid receipt, but cancelled by {void.number}"
 
@@ -640,7 +640,7 @@ def test_a_voided_entrys_kuitansi_is_stamped_dibatalkan(app, client, world):
     assert "print-color-adjust: exact" in rule and "var(--err)" in rule
     assert any(m == "@media print" and s == ".stamp" for m, s, _d in css_rules(css))
     # in English too
-    client.post("/lang", data={"lang": "en"})
+    client.post("/bahasa", data={"lang": "en"})
     assert Stamp(client.get(kuitansi_url(entry)).get_data(as_text=True)).text == "CANCELLED"
 
 
@@ -718,7 +718,7 @@ def test_checks_are_limited_per_address(limited, world):
     # another address is not held up, nor are sign-ins from this one; no sign-in is audited
     assert client.get(paths[0], environ_base={"REMOTE_ADDR": "203.0.113.8"}).status_code == 200
     signed_in = client.post(
-        "/login", data={"username": "komite_a", "password": PASSWORD}, environ_base=here
+        "/masuk", data={"username": "komite_a", "password": PASSWORD}, environ_base=here
     )
     assert signed_in.status_code == 303
     limited_rows = select(AuditEvent).where(AuditEvent.action == "login.limited")
@@ -776,7 +776,7 @@ def test_anonymous_visitors_never_see_names_or_purposes(client, world):
             html = re.sub(r'name="csrf_token" value="[^"]*"', "", html)
             for secret in secrets:
                 assert secret not in html, (who, path, secret)
-        client.post("/logout")
+        client.post("/keluar")
     # the school's own committee may see the entry, but the check page itself names nobody
     login(client, "komite_a")
     html = client.get(paths[1]).get_data(as_text=True)
@@ -785,7 +785,7 @@ def test_anonymous_visitors_never_see_names_or_purposes(client, world):
 
 def test_words_stay_indonesian_in_english(client, world):
     login(client, "komite_a")
-    client.post("/lang", data={"lang": "en"})
+    client.post("/bahasa", data={"lang": "en"})
     html = client.get(kuitansi_url(world["entry_a"])).get_data(as_text=True)
     assert '<html lang="en">' in html
     assert text_of(html, "words") == "Seratus ribu rupiah"
@@ -795,12 +795,12 @@ def test_teacher_of_the_school_prints_but_another_school_cannot(client, world):
     spent = disburse(world["a"], 10_000, world["komite_a"], world["recipient_a"])
     login(client, "guru_a")
     assert client.get(kuitansi_url(spent)).status_code == 200
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "komite_b")
     assert client.get(kuitansi_url(spent)).status_code == 404
     # school B's own entry under school A's URL is missing too
-    wrong = f"/schools/20525555/entries/{world['entry_b'].id}/kuitansi"
-    client.post("/logout")
+    wrong = f"/sekolah/20525555/catatan/{world['entry_b'].id}/kuitansi"
+    client.post("/keluar")
     login(client, "komite_a")
     assert client.get(wrong).status_code == 404
 
@@ -885,7 +885,7 @@ def test_the_kuitansi_shares_its_public_check_and_never_a_name(client, world, wh
             for shared in (text, link["data-text"], link["data-title"]):
                 assert secret not in shared, (entry.number, secret)  # ... the share never
     # and what is shared opens a page that names nobody, for anyone
-    client.post("/logout")
+    client.post("/keluar")
     for entry in entries:
         html = client.get(verify_path(entry)).get_data(as_text=True)
         assert "Kuitansi sah" in html
@@ -898,7 +898,7 @@ def test_the_kuitansi_shares_its_public_check_and_never_a_name(client, world, wh
 def test_the_kuitansi_shares_in_the_users_language(client, world):
     entry = world["entry_a"]
     login(client, "komite_a")
-    client.post("/lang", data={"lang": "en"})
+    client.post("/bahasa", data={"lang": "en"})
     html = client.get(kuitansi_url(entry)).get_data(as_text=True)
     link = Controls(html).share
     assert text_of(html, "share") == "Share"
@@ -914,4 +914,4 @@ def test_another_school_gets_no_kuitansi_to_share(client, world):
             response = client.get(kuitansi_url(entry))
             assert response.status_code == 404
             assert WHATSAPP not in response.get_data(as_text=True)
-        client.post("/logout")
+        client.post("/keluar")

@@ -8,7 +8,7 @@ from sas.models import Recipient
 from tests.factories import disburse
 from tests.web import login
 
-A = "/schools/20525555"
+A = "/sekolah/20525555"
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def komite(client, world):
 
 def test_adding_a_recipient(komite, world):
     response = komite.post(
-        f"{A}/recipients/new",
+        f"{A}/penerima/baru",
         data={
             "name": "Dewi Lestari",
             "class_label": "7B",
@@ -38,7 +38,7 @@ def test_adding_a_recipient(komite, world):
 
 def test_the_school_comes_from_the_url_not_the_form(komite, world):
     komite.post(
-        f"{A}/recipients/new", data={"name": "Rudi", "school_id": world["b"].id, "active": "y"}
+        f"{A}/penerima/baru", data={"name": "Rudi", "school_id": world["b"].id, "active": "y"}
     )
     assert db.session.scalar(select(Recipient.school_id).where(Recipient.name == "Rudi")) == (
         world["a"].id
@@ -55,7 +55,7 @@ def test_the_school_comes_from_the_url_not_the_form(komite, world):
     ],
 )
 def test_bad_recipient_data_is_refused(komite, world, data, message):
-    response = komite.post(f"{A}/recipients/new", data=data)
+    response = komite.post(f"{A}/penerima/baru", data=data)
     assert response.status_code == 422
     assert message in response.text
     assert db.session.scalar(select(func.count(Recipient.id))) == 2
@@ -63,40 +63,40 @@ def test_bad_recipient_data_is_refused(komite, world, data, message):
 
 def test_editing_and_deactivating(komite, world):
     rid = world["recipient_a"].id
-    form = komite.get(f"{A}/recipients/{rid}/edit").text
+    form = komite.get(f"{A}/penerima/{rid}/ubah").text
     assert 'value="Siti Aminah"' in form
     response = komite.post(
-        f"{A}/recipients/{rid}/edit",
+        f"{A}/penerima/{rid}/ubah",
         data={"name": "Siti Aminah", "class_label": "9A", "reason": "Yatim"},
     )
     assert response.status_code == 303
     db.session.refresh(world["recipient_a"])
     assert world["recipient_a"].class_label == "9A"
     assert world["recipient_a"].active is False  # the box was not ticked
-    page = komite.get(f"{A}/recipients").text
+    page = komite.get(f"{A}/penerima").text
     assert "Tidak aktif" in page
-    assert "Siti Aminah" not in komite.get(f"{A}/disbursements/new").text
+    assert "Siti Aminah" not in komite.get(f"{A}/penyaluran/baru").text
 
 
 def test_a_recipient_with_history_stays_and_keeps_its_history(komite, world):
     out = disburse(world["a"], 10_000, world["komite_a"], world["recipient_a"])
-    komite.post(f"{A}/recipients/{world['recipient_a'].id}/edit", data={"name": "Siti Aminah"})
-    assert "Siti Aminah" in komite.get(f"{A}/entries/{out.id}").text
+    komite.post(f"{A}/penerima/{world['recipient_a'].id}/ubah", data={"name": "Siti Aminah"})
+    assert "Siti Aminah" in komite.get(f"{A}/catatan/{out.id}").text
     assert db.session.get(Recipient, world["recipient_a"].id) is not None
 
 
 def test_there_is_no_way_to_delete(komite, world):
     rid = world["recipient_a"].id
-    assert komite.delete(f"{A}/recipients/{rid}/edit").status_code == 405
-    assert komite.post(f"{A}/recipients/{rid}/delete").status_code == 404
+    assert komite.delete(f"{A}/penerima/{rid}/ubah").status_code == 405
+    assert komite.post(f"{A}/penerima/{rid}/delete").status_code == 404
     assert db.session.get(Recipient, rid) is not None
 
 
 def test_other_schools_never_see_the_names(client, world):
     login(client, "komite_b")
-    assert client.get(f"{A}/recipients").status_code == 404
-    page = client.get("/schools/20526666/recipients").text
+    assert client.get(f"{A}/penerima").status_code == 404
+    page = client.get("/sekolah/20526666/penerima").text
     assert "Budi Santoso" in page and "Siti Aminah" not in page
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "dinas")
-    assert client.get(f"{A}/recipients").status_code == 403
+    assert client.get(f"{A}/penerima").status_code == 403

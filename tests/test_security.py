@@ -20,7 +20,7 @@ from sas.models import AuditEvent
 from tests.web import IsolatedClient, assert_security_headers, login
 
 ROOT = Path(__file__).resolve().parent.parent
-A = "/schools/20525555"
+A = "/sekolah/20525555"
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_every_get_route_carries_the_security_headers(client, app, world, actor)
         login(client, actor)
     urls = get_urls(app, world)
     assert len(urls) > 30  # the map was really walked
-    assert f"{A}/ledger" in urls and "/account/password" in urls and "/api/v1/summary" in urls
+    assert f"{A}/buku-kas" in urls and "/akun/sandi" in urls and "/api/v1/summary" in urls
     seen = set()
     for url in urls:
         response = client.get(url)
@@ -96,10 +96,10 @@ def test_every_get_route_carries_the_security_headers(client, app, world, actor)
     ("method", "url", "status"),
     [
         ("GET", "/no/such/page", 404),
-        ("GET", "/logout", 405),
+        ("GET", "/keluar", 405),
         ("GET", "/api/v1/no-such-thing", 404),
         ("POST", "/api/v1/summary", 405),
-        ("POST", f"{A}/contributions/new", 403),
+        ("POST", f"{A}/sumbangan/baru", 403),
         ("GET", "/static/app.css", 200),
         ("GET", "/static/no-such.css", 404),
     ],
@@ -114,13 +114,13 @@ def test_errors_api_and_static_carry_them_too(client, world, method, url, status
 def test_static_files_may_be_cached_but_pages_may_not(client, world):
     assert "no-store" not in client.get("/static/app.css").headers.get("Cache-Control", "")
     login(client, "komite_a")
-    assert client.get(f"{A}/ledger.csv").headers["Cache-Control"] == "no-store"
+    assert client.get(f"{A}/buku-kas.csv").headers["Cache-Control"] == "no-store"
 
 
 def test_hsts_only_in_production(client, build, world):
-    assert "Strict-Transport-Security" not in client.get("/login").headers
+    assert "Strict-Transport-Security" not in client.get("/masuk").headers
     production = build("production", SECRET_KEY="x" * 32).test_client()
-    response = production.get("/login")
+    response = production.get("/masuk")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert int(response.headers["Strict-Transport-Security"].split("=")[1]) >= 15_552_000
 
@@ -177,7 +177,7 @@ def test_no_remember_me_cookie_outlives_two_weeks(name):
 
 def failed_login_address(app: Flask) -> str | None:
     app.test_client().post(
-        "/login",
+        "/masuk",
         data={"username": "komite_a", "password": "wrong password!"},
         headers={"X-Forwarded-For": "203.0.113.7"},
         environ_base={"REMOTE_ADDR": "10.0.0.2"},
@@ -245,8 +245,8 @@ def broken(build, world) -> Flask:
         ("GET", "/test/bad", 400, "Permintaan tidak sah"),
         ("GET", "/test/teapot", 418, "Permintaan tidak bisa dipenuhi"),
         ("GET", "/no/such/page", 404, "Tidak ditemukan"),
-        ("GET", "/logout", 405, "Cara membuka tidak sah"),
-        ("POST", f"{A}/contributions/new", 403, "Tidak diizinkan"),
+        ("GET", "/keluar", 405, "Cara membuka tidak sah"),
+        ("POST", f"{A}/sumbangan/baru", 403, "Tidak diizinkan"),
     ],
 )
 def test_error_pages_are_in_the_layout_without_a_stack_trace(broken, method, url, status, title):
@@ -263,20 +263,20 @@ def test_error_pages_are_in_the_layout_without_a_stack_trace(broken, method, url
 
 def test_a_405_page_says_which_methods_work(client, world):
     login(client, "komite_a")
-    response = client.get("/logout")
+    response = client.get("/keluar")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
 
 
 def test_a_csrf_failure_is_a_400_page(client, app, world):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/login", data={"username": "komite_a", "password": "x"})
+    response = client.post("/masuk", data={"username": "komite_a", "password": "x"})
     assert response.status_code == 400
     assert "Formulir kedaluwarsa" in response.text and in_layout(response.text)
 
 
 def test_error_pages_speak_the_chosen_language(client, world):
-    client.post("/lang", data={"lang": "en"})
+    client.post("/bahasa", data={"lang": "en"})
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Not found" in response.text and '<html lang="en">' in response.text
@@ -319,7 +319,7 @@ def denied_rows() -> list[AuditEvent]:
 @pytest.mark.parametrize("actor", ["guru_a", "dinas", "admin"])
 def test_a_denied_write_is_audited_once(client, world, actor):
     login(client, actor)
-    url = f"{A}/contributions/new"
+    url = f"{A}/sumbangan/baru"
     response = client.post(url, data={"amount": "5000", "occurred_on": "2025-08-01"})
     assert response.status_code == 403
     [row] = denied_rows()
@@ -331,8 +331,8 @@ def test_a_denied_write_is_audited_once(client, world, actor):
 
 def test_a_denied_read_or_an_outsider_write_is_not_a_denied_write(client, world):
     login(client, "guru_a")
-    assert client.get(f"{A}/contributions/new").status_code == 403
-    client.post("/logout")
+    assert client.get(f"{A}/sumbangan/baru").status_code == 403
+    client.post("/keluar")
     login(client, "komite_b")
-    assert client.post(f"{A}/contributions/new", data={"amount": "5000"}).status_code == 404
+    assert client.post(f"{A}/sumbangan/baru", data={"amount": "5000"}).status_code == 404
     assert denied_rows() == []

@@ -43,7 +43,7 @@ from tests.threads import THREADS, run_at_once
 from tests.web import login
 
 TODAY = today_wib()
-A, B = "/schools/20525555", "/schools/20526666"
+A, B = "/sekolah/20525555", "/sekolah/20526666"
 
 
 @pytest.fixture
@@ -517,12 +517,12 @@ def transfer_form(world, **overrides):  # type: ignore[no-untyped-def]
 )
 def test_the_transfer_form_sends_amounts_at_the_threshold_for_approval(client, rich, amount, waits):
     login(client, "komite_a")
-    assert "Transfer mulai Rp500.000 menunggu" in client.get(f"{A}/transfers/new").text
-    response = client.post(f"{A}/transfers/new", data=transfer_form(rich, amount=amount))
+    assert "Transfer mulai Rp500.000 menunggu" in client.get(f"{A}/transfer/baru").text
+    response = client.post(f"{A}/transfer/baru", data=transfer_form(rich, amount=amount))
     assert response.status_code == 303
     pending = db.session.scalar(select(PendingTransfer))
     if waits:
-        assert response.location.endswith(f"/transfers/pending/{pending.id}")
+        assert response.location.endswith(f"/transfer/menunggu/{pending.id}")
         assert (count(Transfer), ledger.balance(rich["b"])) == (0, 50_000)
         assert fund(rich["a"]).reserved == pending.amount
         page = client.get(response.location).text
@@ -535,8 +535,8 @@ def test_the_transfer_form_sends_amounts_at_the_threshold_for_approval(client, r
 def test_a_large_transfer_form_sent_twice_waits_once(client, rich):
     login(client, "komite_a")
     form = transfer_form(rich, amount="600.000")
-    first = client.post(f"{A}/transfers/new", data=form)
-    second = client.post(f"{A}/transfers/new", data=form)
+    first = client.post(f"{A}/transfer/baru", data=form)
+    second = client.post(f"{A}/transfer/baru", data=form)
     assert second.status_code == 303 and second.location == first.location
     assert "sudah tersimpan sebelumnya" in client.get(second.location).text
     assert (count(PendingTransfer), fund(rich["a"]).reserved) == (1, 600_000)
@@ -547,10 +547,10 @@ def test_a_form_that_waits_sent_again_after_the_threshold_rose_still_waits_once(
     recorded at once: it is the waiting transfer's, and nothing is recorded twice."""
     login(client, "komite_a")
     form = transfer_form(rich, amount="600.000")
-    first = client.post(f"{A}/transfers/new", data=form)
+    first = client.post(f"{A}/transfer/baru", data=form)
     rich["a"].approval_threshold = 1_000_000
     db.session.commit()
-    again = client.post(f"{A}/transfers/new", data=form)
+    again = client.post(f"{A}/transfer/baru", data=form)
     assert again.status_code == 303 and again.location == first.location
     assert (count(PendingTransfer), count(Transfer), fund(rich["a"]).reserved) == (1, 0, 600_000)
 
@@ -558,7 +558,7 @@ def test_a_form_that_waits_sent_again_after_the_threshold_rose_still_waits_once(
 def test_a_back_dated_large_transfer_is_refused_on_the_form(client, rich):
     login(client, "komite_a")
     data = transfer_form(rich, occurred_on=(TODAY - timedelta(days=1)).isoformat())
-    response = client.post(f"{A}/transfers/new", data=data)
+    response = client.post(f"{A}/transfer/baru", data=data)
     assert response.status_code == 422 and "tanggal persetujuan" in response.text
     assert count(PendingTransfer) == 0
 
@@ -566,18 +566,18 @@ def test_a_back_dated_large_transfer_is_refused_on_the_form(client, rich):
 def test_the_giving_dashboard_lists_it_with_the_waiting_disbursements(client, rich):
     spend = ask_disbursement(rich, 300_000)
     pending = send(rich, 600_000)
-    approve_url = f"{A}/transfers/pending/{pending.id}/approve"
-    reject_url = f"{A}/transfers/pending/{pending.id}/reject"
+    approve_url = f"{A}/transfer/menunggu/{pending.id}/setujui"
+    reject_url = f"{A}/transfer/menunggu/{pending.id}/tolak"
     seen = {}
     for who in ("komite_a", "komite_a2", "guru_a"):
         login(client, who)
-        page = client.get(A).text
+        page = client.get(f"{A}/beranda").text
         assert f'id="pending-{spend.id}"' in page
         row = page.split(f'id="pending-transfer-{pending.id}"', 1)[1].split("</tr>", 1)[0]
         assert "Transfer keluar ke SD Negeri 2 Genteng" in row and "Rp600.000" in row
         assert "bisa dipakai Rp100.000 · menunggu persetujuan Rp900.000" in page
         seen[who] = (approve_url in page, reject_url in page)
-        client.post("/logout")
+        client.post("/keluar")
     assert seen == {
         "komite_a": (False, True),  # the recorder may withdraw, never approve
         "komite_a2": (True, True),
@@ -590,39 +590,39 @@ def test_the_receiver_sees_nothing_until_it_is_approved(client, rich):
     pending = send(rich, 600_000, request=request)
     for who in ("komite_b", "guru_b"):
         login(client, who)
-        assert "SMP Negeri 1 Banyuwangi" not in client.get(B).text
+        assert "SMP Negeri 1 Banyuwangi" not in client.get(f"{B}/beranda").text
         assert "SMP Negeri 1 Banyuwangi" not in client.get(f"{B}/antar-sekolah").text
-        assert client.get(f"{B}/transfers/pending/{pending.id}").status_code == 404
+        assert client.get(f"{B}/transfer/menunggu/{pending.id}").status_code == 404
         shown = client.get(f"/bantuan/{request.id}").text
         assert "Sudah diterima</dt><dd>Rp0</dd>" in shown
-        client.post("/logout")
+        client.post("/keluar")
     approve(rich, pending, rich["komite_a2"])
     login(client, "guru_b")
-    assert "Transfer masuk dari SMP Negeri 1 Banyuwangi" in client.get(B).text
+    assert "Transfer masuk dari SMP Negeri 1 Banyuwangi" in client.get(f"{B}/beranda").text
 
 
 def test_approving_and_rejecting_through_the_pages(client, rich):
     kept, dropped = send(rich, 600_000), send(rich, 400_000)
     login(client, "komite_a")
-    own = client.post(f"{A}/transfers/pending/{kept.id}/approve", data={"form_key": "a" * 32})
+    own = client.post(f"{A}/transfer/menunggu/{kept.id}/setujui", data={"form_key": "a" * 32})
     assert own.status_code == 403  # the recorder's own
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "komite_a2")
-    response = client.post(f"{A}/transfers/pending/{kept.id}/approve", data={"form_key": "b" * 32})
+    response = client.post(f"{A}/transfer/menunggu/{kept.id}/setujui", data={"form_key": "b" * 32})
     moved = db.session.scalar(select(Transfer))
     assert response.status_code == 303
-    assert response.location.endswith(f"{A}/transfers/{moved.id}")
+    assert response.location.endswith(f"{A}/transfer/{moved.id}")
     assert "Transfer disetujui" in client.get(response.location).text
-    again = client.post(f"{A}/transfers/pending/{kept.id}/approve", data={"form_key": "b" * 32})
+    again = client.post(f"{A}/transfer/menunggu/{kept.id}/setujui", data={"form_key": "b" * 32})
     assert again.status_code == 303 and again.location == response.location
-    late = client.post(f"{A}/transfers/pending/{kept.id}/approve", data={"form_key": "c" * 32})
-    assert late.location.endswith(f"/transfers/pending/{kept.id}")
+    late = client.post(f"{A}/transfer/menunggu/{kept.id}/setujui", data={"form_key": "c" * 32})
+    assert late.location.endswith(f"/transfer/menunggu/{kept.id}")
     assert "Transfer ini sudah disetujui." in client.get(late.location).text
-    empty = client.post(f"{A}/transfers/pending/{dropped.id}/reject", data={"reason": ""})
+    empty = client.post(f"{A}/transfer/menunggu/{dropped.id}/tolak", data={"reason": ""})
     assert empty.status_code == 422 and "Alasan penolakan wajib diisi." in empty.text
-    done = client.post(f"{A}/transfers/pending/{dropped.id}/reject", data={"reason": "Nanti"})
+    done = client.post(f"{A}/transfer/menunggu/{dropped.id}/tolak", data={"reason": "Nanti"})
     assert done.status_code == 303 and "Nanti" in client.get(done.location).text
-    twice = client.post(f"{A}/transfers/pending/{dropped.id}/reject", data={"reason": "Nanti"})
+    twice = client.post(f"{A}/transfer/menunggu/{dropped.id}/tolak", data={"reason": "Nanti"})
     assert "Transfer ini sudah ditolak." in client.get(twice.location).text
     assert (count(Transfer), fund(rich["a"]).reserved, ledger.balance(rich["a"])) == (
         1,
@@ -637,7 +637,7 @@ def test_a_lapsed_approval_says_why_on_the_page_and_releases(client, rich):
     third_school_fills(rich, request, 600_000)
     login(client, "komite_a2")
     response = client.post(
-        f"{A}/transfers/pending/{pending.id}/approve", data={"form_key": uuid.uuid4().hex}
+        f"{A}/transfer/menunggu/{pending.id}/setujui", data={"form_key": uuid.uuid4().hex}
     )
     assert response.status_code == 303
     page = client.get(response.location).text
@@ -653,24 +653,24 @@ def test_a_lapsed_approval_says_why_on_the_page_and_releases(client, rich):
 
 
 @pytest.mark.parametrize("who", ["guru_a", "guru_b", "dinas", "admin"])
-@pytest.mark.parametrize("action", ["approve", "reject"])
+@pytest.mark.parametrize("action", ["setujui", "tolak"])
 def test_teachers_and_outsiders_cannot_decide(client, rich, who, action):
     pending = send(rich, 600_000)
     login(client, who)
     data = {"form_key": uuid.uuid4().hex, "reason": "Tidak"}
-    assert client.post(f"{A}/transfers/pending/{pending.id}/{action}", data=data).status_code == 403
+    assert client.post(f"{A}/transfer/menunggu/{pending.id}/{action}", data=data).status_code == 403
     db.session.refresh(pending)
     assert pending.status == PendingStatus.PENDING and fund(rich["a"]).reserved == 600_000
 
 
-@pytest.mark.parametrize("action", ["approve", "reject"])
+@pytest.mark.parametrize("action", ["setujui", "tolak"])
 def test_another_schools_committee_cannot_decide(client, rich, action):
     """The receiving school's committee finds nothing, under its own URL or the giver's."""
     pending = send(rich, 600_000)
     login(client, "komite_b")
     data = {"form_key": uuid.uuid4().hex, "reason": "Tidak"}
     for school in (A, B):
-        url = f"{school}/transfers/pending/{pending.id}/{action}"
+        url = f"{school}/transfer/menunggu/{pending.id}/{action}"
         assert client.post(url, data=data).status_code == 404
     db.session.refresh(pending)
     assert pending.status == PendingStatus.PENDING and fund(rich["a"]).reserved == 600_000

@@ -301,7 +301,7 @@ def test_a_void_form_sent_twice_voids_once_and_says_so(client, world):
     a, b = world["a"], world["b"]
     moved = send(a, b, 10_000, world["komite_a"])
     login(client, "komite_a")
-    url = f"/schools/{a.npsn}/transfers/{moved.id}/void"
+    url = f"/sekolah/{a.npsn}/transfer/{moved.id}/batalkan"
     void = {"reason": "Salah sekolah", "form_key": uuid.uuid4().hex}
     assert client.post(url, data=void).status_code == 303
     again = client.post(url, data=void)
@@ -478,7 +478,7 @@ def test_a_committee_answers_a_request_from_the_board(client, world):
     assert "Sepatu untuk 4 siswa kelas 1" in page and "Bantu sekolah ini" in page
     # the request is all another school learns of the receiving school's needs
     assert "Budi Santoso" not in page and "Rp50.000" not in page
-    form = client.get(f"/schools/{a.npsn}/transfers/new?request={request.id}")
+    form = client.get(f"/sekolah/{a.npsn}/transfer/baru?request={request.id}")
     assert form.status_code == 200 and "masih dibutuhkan Rp60.000" in form.get_data(as_text=True)
     data = {
         "to_school": b.npsn,
@@ -487,37 +487,37 @@ def test_a_committee_answers_a_request_from_the_board(client, world):
         "request_id": str(request.id),
         "form_key": uuid.uuid4().hex,
     }
-    refused = client.post(f"/schools/{a.npsn}/transfers/new", data=data)
+    refused = client.post(f"/sekolah/{a.npsn}/transfer/baru", data=data)
     assert refused.status_code == 422
     assert "tinggal membutuhkan Rp60.000" in refused.get_data(as_text=True)
-    sent = client.post(f"/schools/{a.npsn}/transfers/new", data={**data, "amount": "60.000"})
+    sent = client.post(f"/sekolah/{a.npsn}/transfer/baru", data={**data, "amount": "60.000"})
     assert sent.status_code == 303
     moved = db.session.scalar(select(Transfer))
-    assert sent.location.endswith(f"/schools/{a.npsn}/transfers/{moved.id}")
+    assert sent.location.endswith(f"/sekolah/{a.npsn}/transfer/{moved.id}")
     assert (ledger.balance(a), ledger.balance(b)) == (40_000, 110_000)
-    again = client.post(f"/schools/{a.npsn}/transfers/new", data={**data, "amount": "60.000"})
+    again = client.post(f"/sekolah/{a.npsn}/transfer/baru", data={**data, "amount": "60.000"})
     assert again.status_code == 303 and db.session.scalar(select(func.count(Transfer.id))) == 1
-    book = client.get(f"/schools/{a.npsn}/ledger").get_data(as_text=True)
+    book = client.get(f"/sekolah/{a.npsn}/buku-kas").get_data(as_text=True)
     assert "Transfer keluar ke SD Negeri 2 Genteng" in book and "TRK-0002" in book
     # the receiving school sees it at once, with its own label, and prints its kuitansi
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "guru_b")
-    board_page = client.get(f"/schools/{b.npsn}").get_data(as_text=True)
+    board_page = client.get(f"/sekolah/{b.npsn}/beranda").get_data(as_text=True)
     assert "Transfer masuk dari SMP Negeri 1 Banyuwangi" in board_page
-    detail = client.get(f"/schools/{b.npsn}/transfers/{moved.id}").get_data(as_text=True)
+    detail = client.get(f"/sekolah/{b.npsn}/transfer/{moved.id}").get_data(as_text=True)
     assert "Batalkan kedua sisi" not in detail and "TRM-0002" in detail
     into = db.session.scalar(select(Entry).where(Entry.kind == EntryKind.TRANSFER_IN))
-    kuitansi = client.get(f"/schools/{b.npsn}/entries/{into.id}/kuitansi")
+    kuitansi = client.get(f"/sekolah/{b.npsn}/catatan/{into.id}/kuitansi")
     assert kuitansi.status_code == 200
     assert "Tim SAS SMP Negeri 1 Banyuwangi" in kuitansi.get_data(as_text=True)
-    entry_page = client.get(f"/schools/{b.npsn}/entries/{into.id}").get_data(as_text=True)
+    entry_page = client.get(f"/sekolah/{b.npsn}/catatan/{into.id}").get_data(as_text=True)
     assert "berpasangan" in entry_page and "Batalkan dengan koreksi" not in entry_page
 
 
 def test_a_request_is_posted_withdrawn_and_fulfilled_by_its_own_committee(client, world):
     b = world["b"]
     login(client, "komite_b")
-    form = client.get(f"/schools/{b.npsn}/bantuan/baru").get_data(as_text=True)
+    form = client.get(f"/sekolah/{b.npsn}/bantuan/baru").get_data(as_text=True)
     assert "Jangan tulis nama" in form
     data = {
         "amount": "250.000",
@@ -525,26 +525,26 @@ def test_a_request_is_posted_withdrawn_and_fulfilled_by_its_own_committee(client
         "description": "Seragam untuk 5 siswa",
         "form_key": uuid.uuid4().hex,
     }
-    posted = client.post(f"/schools/{b.npsn}/bantuan/baru", data=data)
+    posted = client.post(f"/sekolah/{b.npsn}/bantuan/baru", data=data)
     assert posted.status_code == 303
     first = db.session.scalar(select(HelpRequest))
     assert (first.amount, first.status) == (250_000, RequestStatus.OPEN)
     page = client.get(f"/bantuan/{first.id}").get_data(as_text=True)
     assert "Tarik permintaan" in page and "Bantu sekolah ini" not in page
     # another school's committee cannot close it
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "komite_a")
     assert "Tarik permintaan" not in client.get(f"/bantuan/{first.id}").get_data(as_text=True)
-    assert client.post(f"/schools/{b.npsn}/bantuan/{first.id}/tarik").status_code == 404
-    assert client.post(f"/schools/{world['a'].npsn}/bantuan/{first.id}/tarik").status_code == 404
-    client.post("/logout")
+    assert client.post(f"/sekolah/{b.npsn}/bantuan/{first.id}/tarik").status_code == 404
+    assert client.post(f"/sekolah/{world['a'].npsn}/bantuan/{first.id}/tarik").status_code == 404
+    client.post("/keluar")
     login(client, "komite_b")
-    assert client.post(f"/schools/{b.npsn}/bantuan/{first.id}/tarik").status_code == 303
+    assert client.post(f"/sekolah/{b.npsn}/bantuan/{first.id}/tarik").status_code == 303
     db.session.refresh(first)
     assert first.status == RequestStatus.WITHDRAWN
     assert "Rp250.000" not in client.get("/kabupaten/35.10/bantuan").get_data(as_text=True)
     second = ask(b, 10_000, world["komite_b"])
-    assert client.post(f"/schools/{b.npsn}/bantuan/{second.id}/terpenuhi").status_code == 303
+    assert client.post(f"/sekolah/{b.npsn}/bantuan/{second.id}/terpenuhi").status_code == 303
     db.session.refresh(second)
     assert second.status == RequestStatus.FULFILLED
 
@@ -561,30 +561,36 @@ def test_transfer_scope(client, world):
     }
     login(client, "komite_a")
     # only from its own school
-    assert client.post(f"/schools/{b.npsn}/transfers/new", data=data).status_code == 404
+    assert client.post(f"/sekolah/{b.npsn}/transfer/baru", data=data).status_code == 404
     # only to a school of the same kabupaten
-    response = client.post(f"/schools/{a.npsn}/transfers/new", data={**data, "to_school": far.npsn})
+    response = client.post(f"/sekolah/{a.npsn}/transfer/baru", data={**data, "to_school": far.npsn})
     assert response.status_code == 422
-    assert "20530001" not in client.get(f"/schools/{a.npsn}/transfers/new").get_data(as_text=True)
+    assert "20530001" not in client.get(f"/sekolah/{a.npsn}/transfer/baru").get_data(as_text=True)
     assert entry_count() == 2
     moved = send(a, b, 10_000, world["komite_a"])
     # the receiving school's committee sees the pair but cannot void it; nobody else sees it
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "komite_b")
-    assert client.get(f"/schools/{b.npsn}/transfers/{moved.id}").status_code == 200
+    assert client.get(f"/sekolah/{b.npsn}/transfer/{moved.id}").status_code == 200
     void = {"reason": "salah", "form_key": uuid.uuid4().hex}
-    assert client.post(f"/schools/{b.npsn}/transfers/{moved.id}/void", data=void).status_code == 403
-    client.post("/logout")
+    assert (
+        client.post(f"/sekolah/{b.npsn}/transfer/{moved.id}/batalkan", data=void).status_code == 403
+    )
+    client.post("/keluar")
     login(client, "komite_far")
-    assert client.get(f"/schools/{far.npsn}/transfers/{moved.id}").status_code == 404
+    assert client.get(f"/sekolah/{far.npsn}/transfer/{moved.id}").status_code == 404
     assert client.get("/kabupaten/35.10/bantuan").status_code == 404
     assert client.get("/kabupaten/35.09/bantuan").status_code == 200
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "guru_a")
-    assert client.post(f"/schools/{a.npsn}/transfers/{moved.id}/void", data=void).status_code == 403
-    client.post("/logout")
+    assert (
+        client.post(f"/sekolah/{a.npsn}/transfer/{moved.id}/batalkan", data=void).status_code == 403
+    )
+    client.post("/keluar")
     login(client, "komite_a")
-    assert client.post(f"/schools/{a.npsn}/transfers/{moved.id}/void", data=void).status_code == 303
+    assert (
+        client.post(f"/sekolah/{a.npsn}/transfer/{moved.id}/batalkan", data=void).status_code == 303
+    )
     assert (ledger.balance(a), ledger.balance(b)) == (100_000, 50_000)
 
 
@@ -593,15 +599,15 @@ def test_exports_and_the_api_carry_transfers(client, world):
     send(a, b, 30_000, world["komite_a"])
     year = school_year_label(school_year_start(today_wib()))
     login(client, "dinas")
-    page = client.get("/district/35.10").get_data(as_text=True)
+    page = client.get("/kabupaten/35.10").get_data(as_text=True)
     assert 'id="moved">Rp30.000' in page and 'id="flows"' in page
     assert 'id="collected">Rp150.000' in page and 'id="disbursed">Rp0' in page
-    flows = client.get("/district/35.10/export.csv?table=flows").get_data(as_text=True)
+    flows = client.get("/kabupaten/35.10/unduh.csv?table=flows").get_data(as_text=True)
     assert "35.10.16,Banyuwangi,35.10.09" in flows and ",30000,1" in flows
-    kecamatan = client.get("/district/35.10/export.csv").get_data(as_text=True).splitlines()
+    kecamatan = client.get("/kabupaten/35.10/unduh.csv").get_data(as_text=True).splitlines()
     assert kecamatan[0].endswith("Transfer masuk (Rp),Transfer keluar (Rp)")
     assert kecamatan[-1].endswith(",30000,30000")
-    summary = client.get(f"/schools/{b.npsn}/summary").get_data(as_text=True)
+    summary = client.get(f"/sekolah/{b.npsn}/ringkasan").get_data(as_text=True)
     assert 'id="transferred-in">Rp30.000' in summary
     api = client.get(f"/api/v1/transfers?school_year={year}").get_json()
     assert api["total"] == 30_000
@@ -619,7 +625,7 @@ def test_exports_and_the_api_carry_transfers(client, world):
     assert months["figures"]["transferred_out"] == 30_000
     assert sum(m["transferred_out"] for m in months["months"]) == 30_000
     # the public page: aggregates only, and never counts a transfer as collected or given
-    client.post("/logout")
+    client.post("/keluar")
     public = client.get("/").get_data(as_text=True)
     assert "Rp150.000" in public and "Rp180.000" not in public
 
@@ -696,13 +702,13 @@ def test_both_dashboards_show_the_transfer_at_once(client, world):
     a, b = world["a"], world["b"]
     send(a, b, 40_000, world["komite_a"])
     login(client, "komite_a")
-    page = client.get(f"/schools/{a.npsn}").get_data(as_text=True)
+    page = client.get(f"/sekolah/{a.npsn}/beranda").get_data(as_text=True)
     assert 'id="balance">Rp60.000' in page
     assert 'id="transferred-out"' in page and "Rp40.000" in page
     assert "Transfer keluar ke SD Negeri 2 Genteng" in page
-    client.post("/logout")
+    client.post("/keluar")
     login(client, "guru_b")
-    page = client.get(f"/schools/{b.npsn}").get_data(as_text=True)
+    page = client.get(f"/sekolah/{b.npsn}/beranda").get_data(as_text=True)
     assert 'id="balance">Rp90.000' in page
     assert "Transfer masuk dari SMP Negeri 1 Banyuwangi" in page
     stat = page.split('id="transferred-in"', 1)[1].split("</div>", 1)[0]
@@ -718,7 +724,7 @@ def test_the_dashboard_reads_its_lines_in_the_same_statements_whatever_they_are(
     a, b, komite = world["a"], world["b"], world["komite_a"]
 
     def statements_of_a_view() -> int:
-        client.get(f"/schools/{a.npsn}")  # the chain check after the appends
+        client.get(f"/sekolah/{a.npsn}/beranda")  # the chain check after the appends
         seen: list[int] = []
 
         def count(*_args) -> None:  # type: ignore[no-untyped-def]
@@ -726,7 +732,7 @@ def test_the_dashboard_reads_its_lines_in_the_same_statements_whatever_they_are(
 
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            assert client.get(f"/schools/{a.npsn}").status_code == 200
+            assert client.get(f"/sekolah/{a.npsn}/beranda").status_code == 200
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         return len(seen)
@@ -744,7 +750,7 @@ def test_the_dashboard_reads_its_lines_in_the_same_statements_whatever_they_are(
     send(b, a, 3_000, world["komite_b"])
     void_pair(send(a, b, 1_000, komite), komite)
     db.session.commit()
-    page = client.get(f"/schools/{a.npsn}").get_data(as_text=True)
+    page = client.get(f"/sekolah/{a.npsn}/beranda").get_data(as_text=True)
     assert "Transfer masuk dari SD Negeri 2 Genteng" in page and "dibatalkan oleh" in page
     assert statements_of_a_view() == plain
 
@@ -822,7 +828,7 @@ def test_the_request_form_shows_the_refusal_and_saves_nothing(client, world):
         "description": "Seragam untuk Siti Aminah",
         "form_key": uuid.uuid4().hex,
     }
-    response = client.post(f"/schools/{a.npsn}/bantuan/baru", data=data)
+    response = client.post(f"/sekolah/{a.npsn}/bantuan/baru", data=data)
     assert response.status_code == 422
     assert "Tanpa nama siswa" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(HelpRequest.id))) == 0

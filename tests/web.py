@@ -37,7 +37,7 @@ def assert_content_type_once(response) -> None:  # type: ignore[no-untyped-def]
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
-    return client.post("/login", data={"username": username, "password": password})
+    return client.post("/masuk", data={"username": username, "password": password})
 
 
 def assert_security_headers(response, static: bool = False) -> None:  # type: ignore[no-untyped-def]

@@ -117,13 +117,13 @@ def _region(region_id: int) -> Region:
     return region
 
 
-@bp.get("/admin/regions")
+@bp.get("/admin/wilayah")
 @roles(Role.ADMIN)
 def regions() -> str:
     return render_template("admin/regions.html", lines=services.region_lines())
 
 
-@bp.route("/admin/regions/new", methods=["GET", "POST"])
+@bp.route("/admin/wilayah/baru", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def new_region() -> Response | tuple[str, int]:
     form = RegionForm()
@@ -141,7 +141,7 @@ def new_region() -> Response | tuple[str, int]:
     return render_template("admin/region_form.html", form=form), status
 
 
-@bp.route("/admin/regions/<int:region_id>/edit", methods=["GET", "POST"])
+@bp.route("/admin/wilayah/<int:region_id>/ubah", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def edit_region(region_id: int) -> Response | tuple[str, int]:
     region = _region(region_id)
@@ -188,7 +188,7 @@ def _school_data(form: SchoolForm) -> services.SchoolData:
     )
 
 
-@bp.get("/admin/schools")
+@bp.get("/admin/sekolah")
 @roles(Role.ADMIN)
 def schools() -> str:
     form = SchoolFilterForm(request.args)
@@ -212,7 +212,7 @@ def schools() -> str:
     return render_template("admin/schools.html", form=form, page=page, args=args)
 
 
-@bp.route("/admin/schools/new", methods=["GET", "POST"])
+@bp.route("/admin/sekolah/baru", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def new_school() -> Response | tuple[str, int]:
     form = SchoolForm()
@@ -231,7 +231,7 @@ def new_school() -> Response | tuple[str, int]:
     return render_template("admin/school_form.html", form=form), status
 
 
-@bp.get("/admin/schools/<npsn>")
+@bp.get("/admin/sekolah/<npsn>")
 @roles(Role.ADMIN)
 def school(npsn: str) -> str:
     target = _school(npsn)
@@ -244,7 +244,7 @@ def school(npsn: str) -> str:
     )
 
 
-@bp.route("/admin/schools/<npsn>/edit", methods=["GET", "POST"])
+@bp.route("/admin/sekolah/<npsn>/ubah", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def edit_school(npsn: str) -> Response | tuple[str, int]:
     target = _school(npsn)
@@ -264,7 +264,7 @@ def edit_school(npsn: str) -> Response | tuple[str, int]:
     return render_template("admin/school_form.html", form=form, target=target), status
 
 
-@bp.post("/admin/schools/<npsn>/deactivate")
+@bp.post("/admin/sekolah/<npsn>/nonaktifkan")
 @roles(Role.ADMIN)
 def deactivate_school(npsn: str) -> Response:
     target = _school(npsn)
@@ -281,7 +281,7 @@ def deactivate_school(npsn: str) -> Response:
     )
 
 
-@bp.post("/admin/schools/<npsn>/reactivate")
+@bp.post("/admin/sekolah/<npsn>/aktifkan")
 @roles(Role.ADMIN)
 def reactivate_school(npsn: str) -> Response:
     target = _school(npsn)
@@ -312,7 +312,7 @@ def _preview(
     ), status
 
 
-@bp.route("/admin/schools/import", methods=["GET", "POST"])
+@bp.route("/admin/sekolah/impor", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def import_schools() -> tuple[str, int]:
     """Upload a file: the preview shows every row, and nothing is written yet."""
@@ -334,7 +334,7 @@ def import_schools() -> tuple[str, int]:
     ), status
 
 
-@bp.post("/admin/schools/import/confirm")
+@bp.post("/admin/sekolah/impor/konfirmasi")
 @roles(Role.ADMIN)
 def confirm_import() -> Response | tuple[str, int]:
     """Check the kept file again and, if it still does what the preview showed, import it."""
@@ -399,7 +399,7 @@ def _password_page(user: User, password: str, created: bool) -> Response:
     return _no_store(response)
 
 
-@bp.get("/admin/users")
+@bp.get("/admin/pengguna")
 @roles(Role.ADMIN)
 def users() -> str:
     form = UserFilterForm(request.args)
@@ -423,7 +423,7 @@ def users() -> str:
     return render_template("admin/users.html", form=form, page=page, args=args)
 
 
-@bp.route("/admin/users/new", methods=["GET", "POST"])
+@bp.route("/admin/pengguna/baru", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def new_user() -> Response | tuple[str, int]:
     form = UserForm(
@@ -466,7 +466,7 @@ def new_user() -> Response | tuple[str, int]:
     return render_template("admin/user_form.html", form=form), status
 
 
-@bp.get("/admin/users/<int:user_id>")
+@bp.get("/admin/pengguna/<int:user_id>")
 @roles(Role.ADMIN)
 def user(user_id: int) -> str:
     account = _user(user_id)
@@ -479,7 +479,7 @@ def user(user_id: int) -> str:
     )
 
 
-@bp.post("/admin/users/<int:user_id>/name")
+@bp.post("/admin/pengguna/<int:user_id>/nama")
 @roles(Role.ADMIN)
 def rename_user(user_id: int) -> Response | tuple[str, int]:
     account = _user(user_id)
@@ -510,7 +510,7 @@ def _user_action(account: User, act: Callable[[], object], done: str) -> Respons
     return commit_action(act, message=done, back=back)
 
 
-@bp.post("/admin/users/<int:user_id>/deactivate")
+@bp.post("/admin/pengguna/<int:user_id>/nonaktifkan")
 @roles(Role.ADMIN)
 def deactivate_user(user_id: int) -> Response:
     account = _user(user_id)
@@ -521,7 +521,7 @@ def deactivate_user(user_id: int) -> Response:
     )
 
 
-@bp.post("/admin/users/<int:user_id>/reactivate")
+@bp.post("/admin/pengguna/<int:user_id>/aktifkan")
 @roles(Role.ADMIN)
 def reactivate_user(user_id: int) -> Response:
     account = _user(user_id)
@@ -530,7 +530,7 @@ def reactivate_user(user_id: int) -> Response:
     )
 
 
-@bp.post("/admin/users/<int:user_id>/reset-password")
+@bp.post("/admin/pengguna/<int:user_id>/atur-ulang-sandi")
 @roles(Role.ADMIN)
 def reset_password(user_id: int) -> Response:
     account = _user(user_id)
@@ -547,7 +547,7 @@ def reset_password(user_id: int) -> Response:
 # --- committee handover ------------------------------------------------------------------------
 
 
-@bp.route("/admin/schools/<npsn>/end-term", methods=["GET", "POST"])
+@bp.route("/admin/sekolah/<npsn>/akhiri-masa-jabatan", methods=["GET", "POST"])
 @roles(Role.ADMIN)
 def end_term(npsn: str) -> Response | tuple[str, int]:
     """A confirmation page showing what will happen; its POST ends the committee's term."""
@@ -587,7 +587,7 @@ def end_term(npsn: str) -> Response | tuple[str, int]:
     ), status
 
 
-@bp.get("/schools/<npsn>/handovers")
+@bp.get("/sekolah/<npsn>/serah-terima")
 @roles(*HANDOVER_READERS)
 def handovers(npsn: str) -> str:
     target = report_school_for(npsn, current_user)
@@ -596,7 +596,7 @@ def handovers(npsn: str) -> str:
     )
 
 
-@bp.get("/schools/<npsn>/handovers/<int:handover_id>")
+@bp.get("/sekolah/<npsn>/serah-terima/<int:handover_id>")
 @roles(*HANDOVER_READERS)
 def handover(npsn: str, handover_id: int) -> str:
     """The printable handover report (A4), for the admin and the school's own teacher."""

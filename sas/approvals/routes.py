@@ -1,5 +1,5 @@
 """Pages of the second approver: a waiting disbursement, its approval or rejection, and the
-school's threshold (URLs under ``/schools/<npsn>``)."""
+school's threshold (URLs under ``/sekolah/<npsn>``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sas.forms import show_refusal
 from sas.models import PendingDisbursement, PendingTransfer, Role, School, User
 from sas.money import format_rupiah
 
-bp = Blueprint("approvals", __name__, url_prefix="/schools/<npsn>")
+bp = Blueprint("approvals", __name__, url_prefix="/sekolah/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 
@@ -90,13 +90,13 @@ def pending_page(
     ), status
 
 
-@bp.get("/pending/<int:pending_id>")
+@bp.get("/menunggu/<int:pending_id>")
 @school_view(*READERS)
 def pending(school: School, pending_id: int) -> tuple[str, int]:
     return pending_page(PAGE, school, pending_for(school, pending_id))
 
 
-@bp.post("/pending/<int:pending_id>/approve")
+@bp.post("/menunggu/<int:pending_id>/setujui")
 @school_view(Role.COMMITTEE)
 def approve(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_for(school, pending_id)
@@ -131,7 +131,7 @@ def approve(school: School, pending_id: int) -> Response | tuple[str, int]:
     return pending_page(PAGE, school, item, approve_form=form, status=422)
 
 
-@bp.post("/pending/<int:pending_id>/reject")
+@bp.post("/menunggu/<int:pending_id>/tolak")
 @school_view(Role.COMMITTEE)
 def reject(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_for(school, pending_id)
@@ -154,7 +154,7 @@ def reject(school: School, pending_id: int) -> Response | tuple[str, int]:
     return pending_page(PAGE, school, item, reject_form=form, status=422)
 
 
-@bp.route("/settings/approval", methods=["GET", "POST"])
+@bp.route("/pengaturan/persetujuan", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def threshold(school: School) -> Response | tuple[str, int]:
     form = ThresholdForm()

@@ -63,7 +63,7 @@ def index() -> str:
     return _render(AuditFilterForm(request.args), None)
 
 
-@bp.get("/schools/<npsn>/audit")
+@bp.get("/sekolah/<npsn>/audit")
 @roles(Role.TEACHER)
 def school(npsn: str) -> str:
     """What happened at the teacher's own school (404 for any other)."""

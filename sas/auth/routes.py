@@ -37,7 +37,7 @@ def start_session(user: User) -> None:
     login_user(user)
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.route("/masuk", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
     if current_user.is_authenticated:  # the installed app opens here: straight to work
         return redirect(start_page(current_user))
@@ -66,7 +66,7 @@ def login() -> Response | tuple[str, int] | str:
     return render_template("auth/login.html", form=form), 200
 
 
-@bp.post("/logout")
+@bp.post("/keluar")
 def logout() -> Response:
     form = BaseForm()  # an empty form: only the CSRF token
     if form.validate_on_submit():
@@ -78,12 +78,12 @@ def logout() -> Response:
     return redirect(url_for("auth.login"), code=303)
 
 
-@bp.get("/account")
+@bp.get("/akun")
 def account() -> str:
     return render_template("auth/account.html", user=current_user)
 
 
-@bp.route("/account/password", methods=["GET", "POST"])
+@bp.route("/akun/sandi", methods=["GET", "POST"])
 def change_password() -> Response | tuple[str, int]:
     """Every user changes their own password by giving the current one; their other sessions
     end, and this browser stays logged in."""
@@ -113,7 +113,7 @@ def change_password() -> Response | tuple[str, int]:
     ), status
 
 
-@bp.route("/account/set-password", methods=["GET", "POST"])
+@bp.route("/akun/sandi-baru", methods=["GET", "POST"])
 def set_password() -> Response | tuple[str, int]:
     """After logging in with a one-time password: the only page open until a password is
     chosen (``require_login`` sends every other page here)."""

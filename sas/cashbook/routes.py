@@ -22,13 +22,13 @@ from sas.dates import school_year_label_on, today_wib
 from sas.fragments import fragment
 from sas.models import Category, EntryKind, Role, School
 
-bp = Blueprint("cashbook", __name__, url_prefix="/schools/<npsn>")
+bp = Blueprint("cashbook", __name__, url_prefix="/sekolah/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 FILTER_ARGS = ("kind", "from", "to", "category")  # the only query keys passed on to links
 
 
-@bp.get("")
+@bp.get("/beranda")
 @school_view(*READERS)
 def dashboard(school: School) -> str:
     today = today_wib()
@@ -63,7 +63,7 @@ def _filter_from(form: CashBookFilterForm) -> services.CashBookFilter:
     )
 
 
-@bp.get("/ledger")
+@bp.get("/buku-kas")
 @school_view(*READERS)
 def cash_book(school: School) -> str:
     form = CashBookFilterForm(request.args)
@@ -84,7 +84,7 @@ def cash_book(school: School) -> str:
     )
 
 
-@bp.get("/ledger.csv")
+@bp.get("/buku-kas.csv")
 @school_view(*READERS)
 def cash_book_csv(school: School) -> Response:
     flt = _filter_from(CashBookFilterForm(request.args))

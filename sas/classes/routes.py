@@ -13,7 +13,7 @@ from sas.forms import show_refusal
 from sas.ledger import LedgerError
 from sas.models import Role, School, SchoolClass
 
-bp = Blueprint("classes", __name__, url_prefix="/schools/<npsn>/classes")
+bp = Blueprint("classes", __name__, url_prefix="/sekolah/<npsn>/kelas")
 
 
 def rename_form(item: SchoolClass, posted: bool = False) -> RenameClassForm:
@@ -70,7 +70,7 @@ def add(school: School) -> Response | tuple[str, int]:
     return _page(school, add_form=form, status=422)
 
 
-@bp.post("/<int:class_id>/rename")
+@bp.post("/<int:class_id>/ubah-nama")
 @school_view(Role.COMMITTEE)
 def rename(school: School, class_id: int) -> Response | tuple[str, int]:
     item = class_for(school, class_id)
@@ -96,13 +96,13 @@ def _set_active(npsn: str, class_id: int, active: bool) -> Response:
     return _done(school, _("Kelas %(label)s tidak dipakai lagi.", label=item.label))
 
 
-@bp.post("/<int:class_id>/retire")
+@bp.post("/<int:class_id>/nonaktifkan")
 @roles(Role.COMMITTEE)
 def retire(npsn: str, class_id: int) -> Response:
     return _set_active(npsn, class_id, False)
 
 
-@bp.post("/<int:class_id>/reactivate")
+@bp.post("/<int:class_id>/aktifkan")
 @roles(Role.COMMITTEE)
 def reactivate(npsn: str, class_id: int) -> Response:
     return _set_active(npsn, class_id, True)

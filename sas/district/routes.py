@@ -123,7 +123,7 @@ def _download(
 # --- the district ------------------------------------------------------------------------------
 
 
-@bp.get("/district")
+@bp.get("/dinas")
 @roles(*REPORT_READERS)
 def start() -> Response | tuple[str, int]:
     """A district officer's own kabupaten; for an admin, the first one."""
@@ -145,7 +145,7 @@ def start() -> Response | tuple[str, int]:
     return redirect(url_for("district.report", code=kabupaten.code))
 
 
-@bp.get("/district/<code>")
+@bp.get("/kabupaten/<code>")
 @roles(*REPORT_READERS)
 def report(code: str) -> str:
     kabupaten = kabupaten_for(code, current_user)
@@ -156,7 +156,7 @@ def report(code: str) -> str:
     return render_template("district/report.html", report=data, rows=rows, query=query, flows=flows)
 
 
-@bp.get("/district/<code>/export.<any(csv, xlsx):fmt>")
+@bp.get("/kabupaten/<code>/unduh.<any(csv, xlsx):fmt>")
 @roles(*REPORT_READERS)
 def report_export(code: str, fmt: str) -> Response:
     kabupaten = kabupaten_for(code, current_user)
@@ -176,7 +176,7 @@ def report_export(code: str, fmt: str) -> Response:
 # --- a kecamatan -------------------------------------------------------------------------------
 
 
-@bp.get("/district/kecamatan/<code>")
+@bp.get("/kecamatan/<code>")
 @roles(*REPORT_READERS)
 def kecamatan(code: str) -> str:
     region = kecamatan_for(code, current_user)
@@ -190,7 +190,7 @@ def kecamatan(code: str) -> str:
     )
 
 
-@bp.get("/district/kecamatan/<code>/export.<any(csv, xlsx):fmt>")
+@bp.get("/kecamatan/<code>/unduh.<any(csv, xlsx):fmt>")
 @roles(*REPORT_READERS)
 def kecamatan_export(code: str, fmt: str) -> Response:
     region = kecamatan_for(code, current_user)
@@ -217,7 +217,7 @@ def _summary_query(npsn: str) -> tuple[Query, SchoolSummary]:
     return Query(form, flt), school_summary(school, flt, today_wib())
 
 
-@bp.get("/schools/<npsn>/summary")
+@bp.get("/sekolah/<npsn>/ringkasan")
 @roles(*SUMMARY_READERS)
 def summary(npsn: str) -> str:
     query, data = _summary_query(npsn)
@@ -228,7 +228,7 @@ def summary(npsn: str) -> str:
     )
 
 
-@bp.get("/schools/<npsn>/summary.<any(csv, xlsx):fmt>")
+@bp.get("/sekolah/<npsn>/ringkasan.<any(csv, xlsx):fmt>")
 @roles(*SUMMARY_READERS)
 def summary_export(npsn: str, fmt: str) -> Response:
     query, data = _summary_query(npsn)

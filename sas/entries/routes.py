@@ -41,7 +41,7 @@ from sas.forms import show_refusal
 from sas.models import Category, Entry, EntryKind, Role, School, Source
 from sas.recipients.services import active_recipients
 
-bp = Blueprint("entries", __name__, url_prefix="/schools/<npsn>")
+bp = Blueprint("entries", __name__, url_prefix="/sekolah/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 FORM_KEY = re.compile(r"[0-9a-f]{32}")  # as sas.fields.form_key_field makes them
@@ -114,7 +114,7 @@ def _prefill() -> dict[str, object]:
     return data
 
 
-@bp.route("/contributions/new", methods=["GET", "POST"])
+@bp.route("/sumbangan/baru", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def new_contribution(school: School) -> str | Response | tuple[str, int]:
     form = ContributionForm(**_prefill())
@@ -145,7 +145,7 @@ def new_contribution(school: School) -> str | Response | tuple[str, int]:
     return render_template("entries/contribution_form.html", school=school, form=form), status
 
 
-@bp.route("/contributions/classes", methods=["GET", "POST"])
+@bp.route("/sumbangan/kelas", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def class_collections(school: School) -> str | tuple[str, int]:
     """A day's class collections in one form: a row per active class, empty rows skipped."""
@@ -183,7 +183,7 @@ def class_collections(school: School) -> str | tuple[str, int]:
     ), status
 
 
-@bp.route("/disbursements/new", methods=["GET", "POST"])
+@bp.route("/penyaluran/baru", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def new_disbursement(school: School) -> str | Response | tuple[str, int]:
     form = DisbursementForm(**_prefill())
@@ -236,7 +236,7 @@ def new_disbursement(school: School) -> str | Response | tuple[str, int]:
     ), status
 
 
-@bp.get("/entries/<int:entry_id>")
+@bp.get("/catatan/<int:entry_id>")
 @school_view(*READERS)
 def entry(school: School, entry_id: int) -> str:
     item = entry_for(school, entry_id)
@@ -260,7 +260,7 @@ def _redo(school: School, entry: Entry) -> str | None:
     return url_for("entries.new_contribution", npsn=school.npsn, occurred_on=day, source=source)
 
 
-@bp.post("/entries/<int:entry_id>/void")
+@bp.post("/catatan/<int:entry_id>/batalkan")
 @school_view(Role.COMMITTEE)
 def void(school: School, entry_id: int) -> Response | tuple[str, int]:
     original = entry_for(school, entry_id)
@@ -307,7 +307,7 @@ def _entry_page(school: School, entry: Entry, **forms: object) -> tuple[str, int
     return page, 422
 
 
-@bp.post("/entries/<int:entry_id>/evidence")
+@bp.post("/catatan/<int:entry_id>/bukti")
 @school_view(Role.COMMITTEE)
 def add_evidence(school: School, entry_id: int) -> Response | tuple[str, int]:
     entry = _disbursement_for(school, entry_id)
@@ -320,7 +320,7 @@ def add_evidence(school: School, entry_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("entries.entry", npsn=school.npsn, entry_id=entry.id), 303)
 
 
-@bp.post("/evidence/<int:attachment_id>/supersede")
+@bp.post("/bukti/<int:attachment_id>/ganti")
 @school_view(Role.COMMITTEE)
 def supersede_evidence(school: School, attachment_id: int) -> Response | tuple[str, int]:
     attachment = attachment_for(school, attachment_id)

@@ -16,7 +16,7 @@ from sas.authz import attachment_for, school_view
 from sas.evidence import services
 from sas.models import Role, School
 
-bp = Blueprint("evidence", __name__, url_prefix="/schools/<npsn>")
+bp = Blueprint("evidence", __name__, url_prefix="/sekolah/<npsn>")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 # A stored file never runs in the app's origin: downloaded, not shown; sandboxed and unsniffed
@@ -28,7 +28,7 @@ FILE_HEADERS = {
 }
 
 
-@bp.get("/evidence/<int:attachment_id>")
+@bp.get("/bukti/<int:attachment_id>")
 @school_view(*READERS)
 def download(school: School, attachment_id: int) -> Response:
     attachment = attachment_for(school, attachment_id)

@@ -108,13 +108,13 @@ def public_school(npsn: str) -> str:
     )
 
 
-@bp.get("/home")
+@bp.get("/beranda")
 @roles(Role.DISTRICT, Role.ADMIN)
 def home() -> str:
     return render_template("main/home.html")
 
 
-@bp.post("/lang")
+@bp.post("/bahasa")
 def set_language() -> Response:
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:

@@ -30,7 +30,7 @@ from sas.months.services import close_month
 from sas.receipts.services import Share
 from sas.reports.services import monthly_report
 
-bp = Blueprint("months", __name__, url_prefix="/schools/<npsn>/months")
+bp = Blueprint("months", __name__, url_prefix="/sekolah/<npsn>/bulan")
 
 READERS = (Role.COMMITTEE, Role.TEACHER)
 
@@ -86,7 +86,7 @@ def index(school: School) -> str:
     )
 
 
-@bp.post("/<month>/close")
+@bp.post("/<month>/tutup")
 @school_view(Role.COMMITTEE)
 def close(school: School, month: str) -> Response:
     first = _month_or_404(month)

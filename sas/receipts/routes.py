@@ -28,7 +28,7 @@ def receipt_helpers() -> dict[str, object]:
     return {"long_date": lambda day: format_date(day, "d MMMM y")}
 
 
-@bp.get("/schools/<npsn>/entries/<int:entry_id>/kuitansi")
+@bp.get("/sekolah/<npsn>/catatan/<int:entry_id>/kuitansi")
 @school_view(*READERS)
 def kuitansi(school: School, entry_id: int) -> str:
     entry = entry_for(school, entry_id)

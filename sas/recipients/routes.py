@@ -9,7 +9,7 @@ from sas.models import Role, School
 from sas.recipients import services
 from sas.recipients.forms import RecipientForm
 
-bp = Blueprint("recipients", __name__, url_prefix="/schools/<npsn>/recipients")
+bp = Blueprint("recipients", __name__, url_prefix="/sekolah/<npsn>/penerima")
 
 
 @bp.get("")
@@ -20,7 +20,7 @@ def index(school: School) -> str:
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/baru", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def new(school: School) -> Response | tuple[str, int]:
     form = RecipientForm()
@@ -41,7 +41,7 @@ def new(school: School) -> Response | tuple[str, int]:
     return render_template("recipients/form.html", school=school, form=form), status
 
 
-@bp.route("/<int:recipient_id>/edit", methods=["GET", "POST"])
+@bp.route("/<int:recipient_id>/ubah", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def edit(school: School, recipient_id: int) -> Response | tuple[str, int]:
     recipient = recipient_for(school, recipient_id)

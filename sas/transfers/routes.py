@@ -123,7 +123,7 @@ def request_page(request_id: int) -> str:
 # --- a school's requests and transfers -----------------------------------------------------------
 
 
-@bp.get("/schools/<npsn>/antar-sekolah")
+@bp.get("/sekolah/<npsn>/antar-sekolah")
 @school_view(*SCHOOL)
 def school_page(school: School) -> str:
     return render_template(
@@ -136,7 +136,7 @@ def school_page(school: School) -> str:
     )
 
 
-@bp.route("/schools/<npsn>/bantuan/baru", methods=["GET", "POST"])
+@bp.route("/sekolah/<npsn>/bantuan/baru", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def new_request(school: School) -> Response | tuple[str, int]:
     form = RequestForm()
@@ -176,13 +176,13 @@ def _close(npsn: str, request_id: int, status: RequestStatus, message: str) -> R
     return redirect(url_for("transfers.request_page", request_id=request_id), 303)
 
 
-@bp.post("/schools/<npsn>/bantuan/<int:request_id>/tarik")
+@bp.post("/sekolah/<npsn>/bantuan/<int:request_id>/tarik")
 @roles(Role.COMMITTEE)
 def withdraw_request(npsn: str, request_id: int) -> Response:
     return _close(npsn, request_id, RequestStatus.WITHDRAWN, _("Permintaan bantuan ditarik."))
 
 
-@bp.post("/schools/<npsn>/bantuan/<int:request_id>/terpenuhi")
+@bp.post("/sekolah/<npsn>/bantuan/<int:request_id>/terpenuhi")
 @roles(Role.COMMITTEE)
 def fulfil_request(npsn: str, request_id: int) -> Response:
     return _close(
@@ -193,7 +193,7 @@ def fulfil_request(npsn: str, request_id: int) -> Response:
 # --- transfers -----------------------------------------------------------------------------------
 
 
-@bp.route("/schools/<npsn>/transfers/new", methods=["GET", "POST"])
+@bp.route("/sekolah/<npsn>/transfer/baru", methods=["GET", "POST"])
 @school_view(Role.COMMITTEE)
 def new_transfer(school: School) -> Response | tuple[str, int]:
     form = TransferForm()
@@ -292,14 +292,14 @@ def _to_pending(school: School, pending_id: int) -> Response:
 PENDING_PAGE = "transfers/pending.html"
 
 
-@bp.get("/schools/<npsn>/transfers/pending/<int:pending_id>")
+@bp.get("/sekolah/<npsn>/transfer/menunggu/<int:pending_id>")
 @school_view(*SCHOOL)
 def pending_transfer(school: School, pending_id: int) -> tuple[str, int]:
     item = pending_transfer_for(school, pending_id)
     return approval_routes.pending_page(PENDING_PAGE, school, item)
 
 
-@bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/approve")
+@bp.post("/sekolah/<npsn>/transfer/menunggu/<int:pending_id>/setujui")
 @school_view(Role.COMMITTEE)
 def approve_transfer(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_transfer_for(school, pending_id)
@@ -341,7 +341,7 @@ def approve_transfer(school: School, pending_id: int) -> Response | tuple[str, i
     return approval_routes.pending_page(PENDING_PAGE, school, item, approve_form=form, status=422)
 
 
-@bp.post("/schools/<npsn>/transfers/pending/<int:pending_id>/reject")
+@bp.post("/sekolah/<npsn>/transfer/menunggu/<int:pending_id>/tolak")
 @school_view(Role.COMMITTEE)
 def reject_transfer(school: School, pending_id: int) -> Response | tuple[str, int]:
     item = pending_transfer_for(school, pending_id)
@@ -364,7 +364,7 @@ def reject_transfer(school: School, pending_id: int) -> Response | tuple[str, in
     return approval_routes.pending_page(PENDING_PAGE, school, item, reject_form=form, status=422)
 
 
-@bp.get("/schools/<npsn>/transfers/<int:transfer_id>")
+@bp.get("/sekolah/<npsn>/transfer/<int:transfer_id>")
 @school_view(*SCHOOL)
 def transfer(school: School, transfer_id: int) -> str:
     item = transfer_for(school, transfer_id)
@@ -384,7 +384,7 @@ def _transfer_page(school: School, item: Transfer, form: VoidTransferForm) -> st
     )
 
 
-@bp.post("/schools/<npsn>/transfers/<int:transfer_id>/void")
+@bp.post("/sekolah/<npsn>/transfer/<int:transfer_id>/batalkan")
 @school_view(Role.COMMITTEE)
 def void_transfer(school: School, transfer_id: int) -> Response | tuple[str, int]:
     item = transfer_for(school, transfer_id)

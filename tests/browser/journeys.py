@@ -228,7 +228,7 @@ class Journey:
         assert page.locator("html").get_attribute("lang") == "id"
 
     def login(self, username: str, password: str = PASSWORD) -> None:
-        self.goto("/login")
+        self.goto("/masuk")
         self.page.fill("#username", username)
         self.page.fill("#password", password)
         self.page.get_by_role("button", name="Masuk").click()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 # Write routes of a school: no form of the teacher's pages may post to one of these.
 WRITE_ROUTE = re.compile(
-    r"/(contributions|disbursements|recipients)/(new|classes)|/classes|/void|/close|/evidence"
+    r"/(sumbangan|penyaluran|penerima)/(baru|kelas)|/kelas|/batalkan|/tutup|/bukti"
 )
 
 
@@ -45,12 +45,12 @@ def balance(journey) -> int:  # type: ignore[no-untyped-def]
 
 def test_committee_records_and_voids(journey, server) -> None:  # type: ignore[no-untyped-def]
     page, npsn = journey.page, server.world["a"]
-    journey.goto("/login")
+    journey.goto("/masuk")
     journey.step("login")
     journey.switch_language("login", "Masuk", "Log in")
 
     journey.login("komite_a")
-    assert page.url.endswith(f"/schools/{npsn}")
+    assert page.url.endswith(f"/sekolah/{npsn}/beranda")
     journey.step("dashboard")
     journey.switch_language("dashboard", "Dasbor", "Dashboard")
     before = balance(journey)
@@ -105,7 +105,7 @@ def test_committee_records_and_voids(journey, server) -> None:  # type: ignore[n
 def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignore[no-untyped-def]
     page, npsn = journey.page, server.world["a"]
     journey.login("guru_a")
-    assert page.url.endswith(f"/schools/{npsn}")
+    assert page.url.endswith(f"/sekolah/{npsn}/beranda")
     journey.step("dashboard")
     journey.switch_language("dashboard", "Dasbor", "Dashboard")
     assert record_controls(page) == 0
@@ -118,7 +118,7 @@ def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignor
     for form in page.locator("form").all():
         action = form.get_attribute("action") or ""
         method = (form.get_attribute("method") or "get").lower()
-        assert method == "get" or action.endswith(("/logout", "/lang")), action
+        assert method == "get" or action.endswith(("/keluar", "/bahasa")), action
         assert not WRITE_ROUTE.search(action), action
 
     page.locator(".voided", has_text=server.world["void_reason"]).locator("a").first.click()
@@ -137,13 +137,13 @@ def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignor
     entry_path = page.url.removeprefix(server.url)
     token = journey.csrf_token()
     answer = page.request.post(
-        f"{server.url}{entry_path}/void",
+        f"{server.url}{entry_path}/batalkan",
         form={"csrf_token": token, "reason": "guru mencoba", "form_key": "x" * 32},
         max_redirects=0,
     )
     assert answer.status == 403
     answer = page.request.post(
-        f"{server.url}/schools/{npsn}/contributions/new",
+        f"{server.url}/sekolah/{npsn}/sumbangan/baru",
         form={"csrf_token": token, "amount": "5000", "occurred_on": "2025-01-02"},
         max_redirects=0,
     )
@@ -154,7 +154,7 @@ def test_teacher_sees_and_cannot_change(journey, server) -> None:  # type: ignor
 def test_district_reads_and_downloads(journey, server) -> None:  # type: ignore[no-untyped-def]
     page = journey.page
     journey.login("dinas")
-    assert page.url.endswith("/home")
+    assert page.url.endswith("/beranda")
     journey.step("home")
     page.get_by_role("main").get_by_role("link", name="Laporan kabupaten").click()
     journey.step("district")
@@ -212,7 +212,7 @@ def test_admin_creates_committee_member(journey, server) -> None:  # type: ignor
     page = journey.page
     username = f"bendahara_{journey.viewport}"
     journey.login("admin")
-    journey.goto("/admin/users/new")
+    journey.goto("/admin/pengguna/baru")
     journey.step("new-user")
     journey.switch_language("new-user", "Buat akun", "Create account")
     page.fill("#username", username)
@@ -227,24 +227,26 @@ def test_admin_creates_committee_member(journey, server) -> None:  # type: ignor
 
     journey.logout()
     journey.login(username, password)
-    assert page.url.endswith("/account/set-password")
+    assert page.url.endswith("/akun/sandi-baru")
     journey.step("set-password")
     journey.switch_language("set-password", "Pilih kata sandi Anda", "Choose your password")
-    page.goto(f"{server.url}/schools/{server.world['a']}")  # every other page sends back here
-    assert page.url.endswith("/account/set-password")
+    page.goto(
+        f"{server.url}/sekolah/{server.world['a']}/beranda"
+    )  # every other page sends back here
+    assert page.url.endswith("/akun/sandi-baru")
     own = "Kapal layar biru 2025 berlabuh"
     page.fill("#new_password", own)
     page.fill("#confirm", own)
     page.get_by_role("button", name="Simpan kata sandi").click()
-    assert page.url.endswith(f"/schools/{server.world['a']}")
+    assert page.url.endswith(f"/sekolah/{server.world['a']}/beranda")
     assert "Bendahara Baru" in page.locator("header .who").text_content()
     journey.step("first-dashboard")
 
     journey.logout()
     journey.login(username, password)  # the one-time password was used up
-    assert page.url.endswith("/login")
+    assert page.url.endswith("/masuk")
     journey.login(username, own)
-    assert page.url.endswith(f"/schools/{server.world['a']}")
+    assert page.url.endswith(f"/sekolah/{server.world['a']}/beranda")
     journey.finish()
 
 
@@ -271,7 +273,7 @@ def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-un
     journey.logout()
 
     journey.login("komite_a")
-    assert page.url.endswith(f"/schools/{a}")
+    assert page.url.endswith(f"/sekolah/{a}/beranda")
     before_a = balance(journey)
     journey.goto("/kabupaten/35.10/bantuan")
     assert "SD Negeri 2 Genteng" in page.locator("#requests").inner_text()
@@ -305,6 +307,6 @@ def test_schools_help_each_other(journey, server) -> None:  # type: ignore[no-un
     journey.logout()
 
     journey.login("komite_b")
-    assert page.url.endswith(f"/schools/{b}")
+    assert page.url.endswith(f"/sekolah/{b}/beranda")
     assert balance(journey) == before_b  # in, then back out with the void
     journey.finish()

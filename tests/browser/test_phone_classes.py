@@ -15,7 +15,7 @@ def test_the_committee_keeps_the_class_list(journey, server) -> None:  # type: i
     page, npsn = journey.page, server.world["b"]
     journey.login("komite_b")
     journey.menu("Daftar kelas")
-    assert page.url.endswith(f"/schools/{npsn}/classes")
+    assert page.url.endswith(f"/sekolah/{npsn}/kelas")
     journey.step("classes")
     journey.switch_language("classes", "Daftar kelas", "Class list")
     # the two viewports share one server: each keeps its own classes
@@ -46,7 +46,7 @@ def test_the_committee_keeps_the_class_list(journey, server) -> None:  # type: i
     shown = rows(page)
     assert added in shown and renamed not in shown and shown[0] == "1A"
 
-    journey.goto(f"/schools/{npsn}/classes")
+    journey.goto(f"/sekolah/{npsn}/kelas")
     page.locator("#retired li", has_text=renamed).get_by_role("button").click()  # back again
     page.wait_for_load_state("load")
     assert renamed in page.locator("#classes").inner_text()

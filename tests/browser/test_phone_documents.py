@@ -37,7 +37,7 @@ def aid_kuitansi(server) -> str:  # type: ignore[no-untyped-def]
             .where(Entry.school_id == school.id, Entry.kind == EntryKind.DISBURSEMENT)
             .order_by(Entry.occurred_on.desc())
         )
-        return f"/schools/{school.npsn}/entries/{entry.id}/kuitansi"
+        return f"/sekolah/{school.npsn}/catatan/{entry.id}/kuitansi"
 
 
 def fits_and_offers(journey) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def pdf_pages(journey, label: str) -> int:  # type: ignore[no-untyped-def]
 
 def in_english(journey, npsn: str, path: str) -> None:  # type: ignore[no-untyped-def]
     """Choose English on the dashboard (the document pages have no switch) and open ``path``."""
-    journey.goto(f"/schools/{npsn}")
+    journey.goto(f"/sekolah/{npsn}/beranda")
     journey.page.get_by_role("button", name="English").click()
     journey.page.wait_for_load_state("load")
     journey.goto(path)
@@ -98,7 +98,7 @@ def in_english(journey, npsn: str, path: str) -> None:  # type: ignore[no-untype
 
 
 def back_to_indonesian(journey, npsn: str) -> None:  # type: ignore[no-untyped-def]
-    journey.goto(f"/schools/{npsn}")
+    journey.goto(f"/sekolah/{npsn}/beranda")
     journey.page.get_by_role("button", name="Bahasa Indonesia").click()
     journey.page.wait_for_load_state("load")
     assert journey.page.locator("html").get_attribute("lang") == "id"
@@ -146,7 +146,7 @@ def test_kuitansi_on_a_phone(journey, server) -> None:  # type: ignore[no-untype
 
 def test_monthly_report_on_a_phone(journey, server) -> None:  # type: ignore[no-untyped-def]
     page, world = journey.page, server.world
-    path = f"/schools/{world['a']}/months/{today_wib():%Y-%m}"
+    path = f"/sekolah/{world['a']}/bulan/{today_wib():%Y-%m}"
     public = f"{server.url}/sekolah/{world['a']}"
     journey.login("komite_a")
     journey.goto(path)

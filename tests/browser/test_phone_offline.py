@@ -83,13 +83,13 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
     journey, npsn = worker_journey, server.world["a"]
     page, context = journey.page, journey.page.context
     ready(journey)
-    npsn_path = f"/schools/{npsn}"
+    npsn_path = f"/sekolah/{npsn}"
     assert page.evaluate(KEPT_PAGES) == sorted(
         [
             "/offline",
-            f"{npsn_path}/contributions/classes",
-            f"{npsn_path}/contributions/new",
-            f"{npsn_path}/disbursements/new",
+            f"{npsn_path}/sumbangan/kelas",
+            f"{npsn_path}/sumbangan/baru",
+            f"{npsn_path}/penyaluran/baru",
         ]
     )
     before = entries(server, npsn)
@@ -98,7 +98,7 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
 
     context.set_offline(True)
     for amount, day in zip(("7rb", "8.000", "9000"), days, strict=True):
-        journey.goto(f"{npsn_path}/contributions/new")  # from the phone
+        journey.goto(f"{npsn_path}/sumbangan/baru")  # from the phone
         assert "Catat uang masuk" in journey.heading()
         page.get_by_text("Tanpa nama", exact=True).click()
         page.fill("#amount", amount)
@@ -107,7 +107,7 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
         page.wait_for_load_state("load")
         expect(page.locator("#outbox")).to_contain_text("Disimpan di ponsel")
         assert page.input_value("#occurred_on") == day  # the next one starts on the same day
-    journey.goto(f"{npsn_path}/contributions/classes")
+    journey.goto(f"{npsn_path}/sumbangan/kelas")
     rows = page.locator("input[data-row]")
     rows.nth(0).fill("11rb")
     rows.nth(1).fill("12.000")
@@ -126,15 +126,15 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
     expect(page.locator(".waiting-hint")).to_have_count(3)
     assert "Menunggu sinyal: Rp11.000" in page.locator(".waiting-hint").first.inner_text()
     journey.step("outbox-offline")  # axe on the list
-    for path in ("contributions/new", "contributions/classes", "disbursements/new"):
+    for path in ("sumbangan/baru", "sumbangan/kelas", "penyaluran/baru"):
         journey.goto(f"{npsn_path}/{path}")
         page.reload()  # still opens: kept on the phone
         assert page.locator("form[data-offline]").count() == 1, path
-    journey.goto(f"{npsn_path}/ledger")  # the cash book has names: never kept
+    journey.goto(f"{npsn_path}/buku-kas")  # the cash book has names: never kept
     assert "Tidak ada sinyal" in journey.heading()
     assert entries(server, npsn) == before  # nothing reached the server
 
-    journey.goto(f"{npsn_path}/contributions/new")
+    journey.goto(f"{npsn_path}/sumbangan/baru")
     context.set_offline(False)  # the page (or Background Sync) sends what waits
     expect(page.locator("#outbox .sent")).to_have_text("✓ 4 catatan terkirim.")
     assert page.evaluate(OUTBOX) == []
@@ -153,7 +153,7 @@ def test_recorded_offline_and_sent_once_when_back(worker_journey, server) -> Non
     kept = """async (path) => (await (await caches.open('sas-pages')).match(path)).text()"""
     until(
         page,
-        lambda: f'data-drawn="{drawn}"' in page.evaluate(kept, f"{npsn_path}/contributions/new"),
+        lambda: f'data-drawn="{drawn}"' in page.evaluate(kept, f"{npsn_path}/sumbangan/baru"),
         "the kept copy refreshed",
     )
     journey.finish()
@@ -174,8 +174,8 @@ def test_a_send_whose_answer_was_lost_records_once(worker_journey, server) -> No
         else:
             route.continue_()
 
-    context.route("**/contributions/new", answer_lost)
-    journey.goto(f"/schools/{npsn}/contributions/new")
+    context.route("**/sumbangan/baru", answer_lost)
+    journey.goto(f"/sekolah/{npsn}/sumbangan/baru")
     page.get_by_text("Tanpa nama", exact=True).click()
     page.fill("#amount", "6.100")
     page.get_by_role("button", name="Simpan").click()
@@ -196,7 +196,7 @@ def test_a_refused_send_stays_to_be_corrected(worker_journey, server) -> None:  
     ready(journey)
     paid = entries(server, npsn, Direction.OUT)
     context.set_offline(True)
-    journey.goto(f"/schools/{npsn}/disbursements/new")
+    journey.goto(f"/sekolah/{npsn}/penyaluran/baru")
     page.select_option("#recipient_id", index=1)
     page.select_option("#category", "sepatu")
     page.fill("#amount", "90 juta")  # far beyond the balance
@@ -235,7 +235,7 @@ def test_logging_out_asks_then_leaves_nothing_on_the_phone(worker_journey, serve
     ready(journey)
     total = count_entries(server)
     context.set_offline(True)
-    journey.goto(f"/schools/{npsn}/contributions/new")
+    journey.goto(f"/sekolah/{npsn}/sumbangan/baru")
     page.get_by_text("Tanpa nama", exact=True).click()
     page.fill("#amount", "5rb")
     page.get_by_role("button", name="Simpan").click()
@@ -247,7 +247,7 @@ def test_logging_out_asks_then_leaves_nothing_on_the_phone(worker_journey, serve
         tries.append(route.request.method)
         route.abort()
 
-    context.route("**/contributions/new", unreachable)
+    context.route("**/sumbangan/baru", unreachable)
     context.set_offline(False)
     waiting(page, "Menunggu sinyal: 1 catatan")
     send_now = page.get_by_role("button", name="Kirim sekarang")
@@ -263,7 +263,7 @@ def test_logging_out_asks_then_leaves_nothing_on_the_phone(worker_journey, serve
     assert warning.inner_text().startswith("1 catatan belum terkirim")
     journey.step("logout-asks", axe=False)
     page.get_by_role("button", name="Keluar dan buang").click()
-    page.wait_for_url("**/login")
+    page.wait_for_url("**/masuk")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     assert page.evaluate("caches.has('sas-pages')") is False
     assert page.evaluate("SASOutbox.all().then(items => items.length)") == 0
@@ -275,7 +275,7 @@ def test_installable(worker_journey, server) -> None:  # type: ignore[no-untyped
     """Chromium's own check of the manifest and its icons finds nothing missing. A Playwright
     context is incognito, which Chromium always names; `make lighthouse` checks a profile."""
     page = worker_journey.page
-    worker_journey.goto("/login")
+    worker_journey.goto("/masuk")
     cdp = page.context.new_cdp_session(page)
     assert cdp.send("Page.getAppManifest")["url"].endswith("/manifest.webmanifest")
     errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
@@ -295,14 +295,14 @@ def test_a_disbursement_that_waits_for_a_second_approver_is_not_kept(
         db.session.commit()
     try:
         ready(journey)
-        journey.goto(f"/schools/{npsn}/disbursements/new")
+        journey.goto(f"/sekolah/{npsn}/penyaluran/baru")
         page.select_option("#recipient_id", index=1)
         page.select_option("#category", "sepatu")
         page.fill("#amount", "12rb")
         page.get_by_role("button", name="Simpan").click()
         page.wait_for_load_state("load")
-        assert "/pending/" in page.url
-        journey.goto(f"/schools/{npsn}")  # a page load would send anything waiting
+        assert "/menunggu/" in page.url
+        journey.goto(f"/sekolah/{npsn}/beranda")  # a page load would send anything waiting
         page.wait_for_timeout(500)
         assert page.evaluate(OUTBOX) == []
         with server.app.app_context():

@@ -64,7 +64,7 @@ def small_controls(page) -> list[str]:  # type: ignore[no-untyped-def]
 def test_the_first_screen_holds_the_balance_and_the_two_actions(journey, server) -> None:  # type: ignore[no-untyped-def]
     page, npsn = journey.page, server.world["a"]
     journey.login("komite_a")
-    assert page.url.endswith(f"/schools/{npsn}")
+    assert page.url.endswith(f"/sekolah/{npsn}/beranda")
     journey.step("dashboard")
     header = box(page, "header.top")
     assert header["height"] <= 56, header
@@ -240,20 +240,20 @@ def no_script(browser, server):  # type: ignore[no-untyped-def]
 
 def test_every_recording_works_without_script(no_script, server) -> None:  # type: ignore[no-untyped-def]
     page, base = no_script, server.url
-    page.goto(f"{base}/login")
+    page.goto(f"{base}/masuk")
     page.fill("#username", "komite_a")
     page.fill("#password", "correct horse battery")
     page.get_by_role("button", name="Masuk").click()
     page.wait_for_load_state("load")
     before = balance(page)
 
-    page.goto(f"{base}/schools/{server.world['a']}/contributions/classes")
+    page.goto(f"{base}/sekolah/{server.world['a']}/sumbangan/kelas")
     page.locator("input[data-row]").nth(1).fill("10.000")
     page.get_by_role("button", name="Simpan").click()
     page.wait_for_load_state("load")
     assert balance(page) == before + 10_000
 
-    page.goto(f"{base}/schools/{server.world['a']}/contributions/new")
+    page.goto(f"{base}/sekolah/{server.world['a']}/sumbangan/baru")
     assert page.locator(".quick").is_hidden()  # the quick amounts need the script
     page.fill("#amount", "5rb")
     page.check("#source-2")  # anonymous, with a name typed anyway: refused, not dropped
@@ -268,7 +268,7 @@ def test_every_recording_works_without_script(no_script, server) -> None:  # typ
     assert "Sumbangan tanpa nama" in page.locator("#saved-lines").inner_text()
     assert balance(page) == before + 15_000
 
-    page.goto(f"{base}/schools/{server.world['a']}/disbursements/new")
+    page.goto(f"{base}/sekolah/{server.world['a']}/penyaluran/baru")
     agus = page.locator("#recipient_id option", has_text="Agus Salim").get_attribute("value")
     page.select_option("#recipient_id", agus)
     page.select_option("#category", "tas")
@@ -281,7 +281,7 @@ def test_every_recording_works_without_script(no_script, server) -> None:  # typ
     page.locator("details.menu > summary").click()
     page.get_by_role("button", name="Keluar").click()
     page.wait_for_load_state("load")
-    assert page.url.endswith("/login")
+    assert page.url.endswith("/masuk")
 
 
 def test_what_was_typed_survives_leaving_the_form(journey, server) -> None:  # type: ignore[no-untyped-def]

@@ -130,12 +130,12 @@ def assert_first_column_stays(page, table: str) -> None:  # type: ignore[no-unty
 def test_wide_tables_keep_their_first_column(journey, server) -> None:  # type: ignore[no-untyped-def]
     page = journey.page
     journey.login("dinas")
-    journey.goto("/district/35.10")
+    journey.goto("/kabupaten/35.10")
     journey.step("district")
     if journey.viewport == "phone":
         assert_first_column_stays(page, "#rows")
         journey.step("district-scrolled", axe=False)
-    journey.goto("/district/kecamatan/35.10.16")
+    journey.goto("/kecamatan/35.10.16")
     journey.step("kecamatan")
     if journey.viewport == "phone":
         assert_first_column_stays(page, "#rows")
@@ -172,67 +172,67 @@ def world_paths(server) -> dict[str | None, list[str]]:  # type: ignore[no-untyp
         ids = (entries[0].id, voided.id, recipient.id, region.id, user.id)
         # what the school-to-school journey (test_journeys.py) leaves, when it ran before
         moved = [
-            *(f"/schools/{a}/transfers/{t.id}" for t in school_transfers(school)),
+            *(f"/sekolah/{a}/transfer/{t.id}" for t in school_transfers(school)),
             *(f"/bantuan/{r.id}" for r in db.session.scalars(select(HelpRequest))),
         ]
     first, void, recipient_id, region_id, user_id = ids
     school_pages = [
-        f"/schools/{a}",
-        f"/schools/{a}/ledger",
-        f"/schools/{a}/ledger?urut=lama",
-        f"/schools/{a}/entries/{first}",
-        f"/schools/{a}/entries/{void}",
-        f"/schools/{a}/entries/{first}/kuitansi",
-        f"/schools/{a}/entries/{void}/kuitansi",
-        f"/schools/{a}/recipients",
-        f"/schools/{a}/months",
-        f"/schools/{a}/months/{month}",
-        f"/schools/{a}/antar-sekolah",
+        f"/sekolah/{a}/beranda",
+        f"/sekolah/{a}/buku-kas",
+        f"/sekolah/{a}/buku-kas?urut=lama",
+        f"/sekolah/{a}/catatan/{first}",
+        f"/sekolah/{a}/catatan/{void}",
+        f"/sekolah/{a}/catatan/{first}/kuitansi",
+        f"/sekolah/{a}/catatan/{void}/kuitansi",
+        f"/sekolah/{a}/penerima",
+        f"/sekolah/{a}/bulan",
+        f"/sekolah/{a}/bulan/{month}",
+        f"/sekolah/{a}/antar-sekolah",
         "/kabupaten/35.10/bantuan",
         *moved,
-        "/account",
-        "/account/password",
+        "/akun",
+        "/akun/sandi",
     ]
     return {
-        None: ["/", "/login", "/sekolah?q=Negeri", f"/sekolah/{a}"],
+        None: ["/", "/masuk", "/sekolah?q=Negeri", f"/sekolah/{a}"],
         "komite_a": [
             *school_pages,
-            f"/schools/{a}/contributions/new",
-            f"/schools/{a}/contributions/classes",
-            f"/schools/{a}/disbursements/new",
-            f"/schools/{a}/recipients/new",
-            f"/schools/{a}/recipients/{recipient_id}/edit",
-            f"/schools/{a}/classes",
-            f"/schools/{a}/bantuan/baru",
-            f"/schools/{a}/transfers/new",
-            f"/schools/{a}/settings/approval",
+            f"/sekolah/{a}/sumbangan/baru",
+            f"/sekolah/{a}/sumbangan/kelas",
+            f"/sekolah/{a}/penyaluran/baru",
+            f"/sekolah/{a}/penerima/baru",
+            f"/sekolah/{a}/penerima/{recipient_id}/ubah",
+            f"/sekolah/{a}/kelas",
+            f"/sekolah/{a}/bantuan/baru",
+            f"/sekolah/{a}/transfer/baru",
+            f"/sekolah/{a}/pengaturan/persetujuan",
         ],
-        "guru_a": [*school_pages, f"/schools/{a}/audit"],
+        "guru_a": [*school_pages, f"/sekolah/{a}/audit"],
         "dinas": [
-            "/home",
-            "/district/35.10",
-            "/district/kecamatan/35.10.16",
-            f"/schools/{a}/summary",
+            "/beranda",
+            "/kabupaten/35.10",
+            "/kecamatan/35.10.16",
+            f"/sekolah/{a}/ringkasan",
             "/kabupaten/35.10/bantuan",
-            "/account",
+            "/akun",
         ],
         "admin": [
             "/admin",
-            "/admin/regions",
-            "/admin/regions/new",
-            f"/admin/regions/{region_id}/edit",
-            "/admin/schools",
-            "/admin/schools/new",
-            f"/admin/schools/{a}",
-            f"/admin/schools/{a}/edit",
-            "/admin/schools/import",
-            f"/admin/schools/{a}/end-term",
-            "/admin/users",
-            "/admin/users/new",
-            f"/admin/users/{user_id}",
+            "/admin/wilayah",
+            "/admin/wilayah/baru",
+            f"/admin/wilayah/{region_id}/ubah",
+            "/admin/sekolah",
+            "/admin/sekolah/baru",
+            f"/admin/sekolah/{a}",
+            f"/admin/sekolah/{a}/ubah",
+            "/admin/sekolah/impor",
+            f"/admin/sekolah/{a}/akhiri-masa-jabatan",
+            "/admin/pengguna",
+            "/admin/pengguna/baru",
+            f"/admin/pengguna/{user_id}",
             "/audit",
-            f"/schools/{a}/handovers",
-            "/district/35.10",
+            f"/sekolah/{a}/serah-terima",
+            "/kabupaten/35.10",
         ],
     }
 
@@ -260,7 +260,7 @@ def test_no_page_scrolls_sideways_on_a_phone(journey, server) -> None:  # type: 
                 page.goto(page.locator("#verify-url").inner_text().strip())
                 check(f"{who}-kuitansi-check")
         if who == "komite_a":  # a refused form and a saved one, with their messages
-            journey.goto(f"/schools/{server.world['a']}/contributions/new")
+            journey.goto(f"/sekolah/{server.world['a']}/sumbangan/baru")
             page.fill("#amount", "25,5")
             page.get_by_role("button", name="Simpan").click()
             check("komite_a-refused-contribution")
@@ -270,7 +270,7 @@ def test_no_page_scrolls_sideways_on_a_phone(journey, server) -> None:  # type: 
             assert "Rp5.000" in page.locator("main").inner_text()
             check("komite_a-saved-contribution")
         if who == "admin":  # a one-time password, shown once, and its first login
-            journey.goto("/admin/users/new")
+            journey.goto("/admin/pengguna/baru")
             page.fill("#username", "bendahara_sweep")
             page.fill("#display_name", "Bendahara Sapuan Lebar Sekali Namanya")
             page.check("input[name=role][value=committee]")
@@ -280,7 +280,7 @@ def test_no_page_scrolls_sideways_on_a_phone(journey, server) -> None:  # type: 
             check("admin-one-time-password")
             page.context.clear_cookies()
             journey.login("bendahara_sweep", password)
-            assert page.url.endswith("/account/set-password")
+            assert page.url.endswith("/akun/sandi-baru")
             check("first-login-set-password")
         if who:
             page.context.clear_cookies()
