@@ -96,7 +96,7 @@ class BaseForm(FlaskForm):
         return next((f for f in self if f.errors and f.type not in NOT_TYPED), None)
 
 
-def show_refusal(form: BaseForm, error: Refused, fallback: str | None = "amount") -> None:
+def show_refusal(form: BaseForm, error: Refused, fallback: str | None = None) -> None:
     """Show a rule's refusal next to the field it names, or next to ``fallback`` when the form
     has no such field, or at the top of the form when it has neither; nothing was saved."""
     db.session.rollback()
@@ -149,7 +149,7 @@ def commit_form(
     except IntegrityError:
         if conflict is None:
             raise
-        show_refusal(form, Refused(conflict), fallback=None)
+        show_refusal(form, Refused(conflict))
     return None
 
 

@@ -323,7 +323,7 @@ def import_schools() -> tuple[str, int]:
         try:
             plan = imports.read_plan(data)
         except imports.FileError as error:
-            show_refusal(form, error, fallback=None)
+            show_refusal(form, error)
         else:
             db.session.rollback()  # only read: end the transaction before the file is kept
             token = imports.keep(_import_folder(), data, current_user.id) if plan.ok else ""

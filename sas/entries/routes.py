@@ -140,7 +140,7 @@ def new_contribution(school: School) -> str | Response | tuple[str, int]:
         except ledger.DuplicateSubmission as dup:
             return _confirm(school, _same_school(school, [dup.entry]), again, earlier=True)
         except ledger.LedgerError as error:
-            show_refusal(form, error)
+            show_refusal(form, error, fallback="amount")
     status = 422 if form.is_submitted() else 200
     return render_template("entries/contribution_form.html", school=school, form=form), status
 
@@ -172,7 +172,7 @@ def class_collections(school: School) -> str | tuple[str, int]:
         except services.DuplicateBatch as dup:
             return _confirm(school, _same_school(school, dup.entries), again, earlier=True)
         except ledger.LedgerError as error:
-            show_refusal(form, error, fallback=None)
+            show_refusal(form, error)
     day = form.occurred_on.data if not form.occurred_on.errors else None
     status = 422 if form.is_submitted() else 200
     return render_template(
@@ -225,7 +225,7 @@ def new_disbursement(school: School) -> str | Response | tuple[str, int]:
         except approvals.DuplicateRequest as dup:
             return approval_routes.duplicate_request(school, dup)
         except ledger.LedgerError as error:
-            show_refusal(form, error)
+            show_refusal(form, error, fallback="amount")
     status = 422 if form.is_submitted() else 200
     return render_template(
         "entries/disbursement_form.html",

@@ -33,7 +33,7 @@ from sas.authz import (
 )
 from sas.dates import today_wib
 from sas.extensions import db
-from sas.forms import show_refusal
+from sas.forms import commit_action, commit_form, show_refusal
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
     Category,
@@ -141,8 +141,9 @@ def school_page(school: School) -> str:
 def new_request(school: School) -> Response | tuple[str, int]:
     form = RequestForm()
     if form.validate_on_submit():
-        try:
-            item = services.post_request(
+        answer = commit_form(
+            form,
+            lambda: services.post_request(
                 school,
                 amount=form.amount.data,
                 category=Category(form.category.data),
@@ -151,13 +152,13 @@ def new_request(school: School) -> Response | tuple[str, int]:
                 created_by=current_user,
                 form_key=form.form_key.data,
                 today=today_wib(),
-            )
-            target = url_for("transfers.request_page", request_id=item.id)
-            db.session.commit()
-            flash(_("Permintaan bantuan dipasang di papan kabupaten."), "success")
-            return redirect(target, 303)
-        except ledger.LedgerError as error:
-            show_refusal(form, error)
+            ),
+            to=lambda item: url_for("transfers.request_page", request_id=item.id),
+            message=_("Permintaan bantuan dipasang di papan kabupaten."),
+            fallback="amount",
+        )
+        if answer is not None:
+            return answer
     status = 422 if form.is_submitted() else 200
     return render_template("transfers/request_form.html", school=school, form=form), status
 
@@ -165,15 +166,14 @@ def new_request(school: School) -> Response | tuple[str, int]:
 def _close(npsn: str, request_id: int, status: RequestStatus, message: str) -> Response:
     school = school_for(npsn, current_user)
     item = request_for(school, request_id)
+    back = url_for("transfers.request_page", request_id=request_id)
     if CloseRequestForm().validate_on_submit():
-        try:
-            services.close_request(item, status, closed_by=current_user)
-            db.session.commit()
-            flash(message, "success")
-        except ledger.LedgerError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-    return redirect(url_for("transfers.request_page", request_id=request_id), 303)
+        return commit_action(
+            lambda: services.close_request(item, status, closed_by=current_user),
+            back=back,
+            message=message,
+        )
+    return redirect(back, 303)
 
 
 @bp.post("/sekolah/<npsn>/bantuan/<int:request_id>/tarik")
@@ -255,7 +255,7 @@ def new_transfer(school: School) -> Response | tuple[str, int]:
                 url_for("transfers.transfer", npsn=school.npsn, transfer_id=dup.transfer.id), 303
             )
         except ledger.LedgerError as error:
-            show_refusal(form, error)  # one about the request shows next to the amount
+            show_refusal(form, error, fallback="amount")  # one about the request, too
     status = 422 if form.is_submitted() else 200
     return render_template(
         "transfers/transfer_form.html",
