@@ -11,6 +11,7 @@ from sas.classes import services as classes
 from sas.dates import today_wib
 from sas.entries import services as entries
 from sas.extensions import db
+from sas.ledger import totals
 from sas.models import AuditEvent, Entry, Role, SchoolClass, Source
 from sas.months.services import close_month
 from tests.factories import disburse, make_classes, make_school, make_user
@@ -90,16 +91,14 @@ def test_sent_twice_it_records_once(komite, world):
 
 
 def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
-    real = ledger.append
-    calls = []
+    # the rows are appended together (ledger.append_all): the failure comes after their
+    # INSERTs and the fund's UPDATE, in the totals, which must undo them all
+    real = totals.apply_all
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        if len(calls) == 2:
-            raise ledger.LedgerError("forced between rows", "occurred_on")
-        return real(*args, **kwargs)
+        raise ledger.LedgerError("forced between rows", "occurred_on")
 
-    monkeypatch.setattr(entries, "append", failing)
+    monkeypatch.setattr(totals, "apply_all", failing)
     recorded = select(func.count(AuditEvent.id)).where(AuditEvent.action == "entry.recorded")
     logged = db.session.scalar(recorded)
     response = komite.post(
@@ -109,7 +108,7 @@ def test_all_or_none_when_a_row_fails_midway(komite, world, monkeypatch):
     assert contributions_of(world["a"]) == []
     assert ledger.balance(world["a"]) == 100_000
     assert db.session.scalar(recorded) == logged
-    monkeypatch.setattr(entries, "append", real)
+    monkeypatch.setattr(totals, "apply_all", real)
     again = komite.post(f"{A}/sumbangan/kelas", data=batch(world, {"7A": "10.000", "8A": "20.000"}))
     assert again.status_code == 200
     assert [e.receipt_no for e in contributions_of(world["a"])] == [2, 3]  # no gap

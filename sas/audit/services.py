@@ -81,8 +81,11 @@ def record(
     detail: str | None = None,
     actor: User | None = None,
     actor_name: str | None = None,
+    flush: bool = True,
 ) -> AuditEvent:
-    """Add one row to the log (flushed, not committed: it lands with the caller's action).
+    """Add one row to the log (flushed, not committed: it lands with the caller's action;
+    with ``flush=False`` it waits for the caller's next flush, so that several rows go in one
+    INSERT).
 
     ``actor`` defaults to the logged-in user; ``actor_name`` is the name to show when there is
     no account (a failed login records the username as typed, never the password). Without a
@@ -107,7 +110,8 @@ def record(
     if event.actor:
         event.actor = event.actor[:64]
     db.session.add(event)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return event
 
 

@@ -150,11 +150,15 @@ def new_contribution(school: School) -> str | Response | tuple[str, int]:
 def class_collections(school: School) -> str | tuple[str, int]:
     """A day's class collections in one form: a row per active class, empty rows skipped."""
     posted = request.form if request.method == "POST" else {}
-    # a class retired since the form was shown keeps its row and what was typed in it
-    retired = [c for c in retired_classes(school) if posted.get(f"class_{c.id}", "").strip()]
-    form = ClassCollectionsForm.for_classes(
-        [(c.id, c.label) for c in active_classes(school) + retired], **_prefill()
-    )
+    active = active_classes(school)
+    # a class retired since the form was shown keeps its row and what was typed in it (looked
+    # up only when a filled row is not an active class's)
+    filled = {name for name, value in posted.items() if name.startswith("class_") and value.strip()}
+    retired = []
+    if filled - {f"class_{c.id}" for c in active}:
+        retired = [c for c in retired_classes(school) if f"class_{c.id}" in filled]
+    classes = active + retired
+    form = ClassCollectionsForm.for_classes([(c.id, c.label) for c in classes], **_prefill())
     again = url_for("entries.class_collections", npsn=school.npsn, **_again_args())
     if earlier := _sent_before(school, batch=True):
         return _confirm(school, earlier, again, earlier=True)
@@ -167,6 +171,7 @@ def class_collections(school: School) -> str | tuple[str, int]:
                 recorded_by=current_user,
                 form_key=form.form_key.data,
                 today=today_wib(),
+                known=classes,
             )
             return _confirm(school, entries, again)
         except services.DuplicateBatch as dup:

@@ -5,10 +5,13 @@ appends through the ledger kernel (``sas.ledger``); the view commits once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from sas import audit
@@ -16,10 +19,12 @@ from sas.extensions import db
 from sas.ledger import (
     LedgerError,
     append,
+    append_all,
     append_reversal,
     check_amount,
     check_disbursement,
     check_entry_date,
+    check_form_key,
     check_source,
     lock_fund,
     refuse_closed_month,
@@ -41,7 +46,7 @@ from sas.models import (
 from sas.money import format_rupiah
 
 
-def _audit_recorded(entry: Entry, recorded_by: User, extra: str) -> None:
+def _audit_recorded(entry: Entry, recorded_by: User, extra: str, flush: bool = True) -> None:
     """Log a new entry by its No Bukti and codes: never a donor's or a child's name, never the
     note or description (free text that may hold one)."""
     audit.record(
@@ -50,6 +55,7 @@ def _audit_recorded(entry: Entry, recorded_by: User, extra: str) -> None:
         school_id=entry.school_id,
         detail=f"no={entry.number} kind={entry.kind.value} amount={entry.amount} {extra}",
         actor=recorded_by,
+        flush=flush,
     )
 
 
@@ -93,17 +99,35 @@ def record_contribution(
     check_amount(amount)
     check_entry_date(occurred_on, today)
     check_source(source, class_label, donor_name)
+    check_form_key(form_key)
     fund = lock_fund(school)
-    refuse_reused_key(form_key)
-    entry = append(
-        school,
-        fund,
-        _contribution(
-            amount, occurred_on, source, class_label, donor_name, note, recorded_by, form_key
-        ),
+    entry = _contribution(
+        amount, occurred_on, source, class_label, donor_name, note, recorded_by, form_key
     )
+    with _key_once([entry], lambda: refuse_reused_key(form_key)):
+        append(school, fund, entry)
     _audit_recorded(entry, recorded_by, f"source={source.value}")
     return entry
+
+
+@contextmanager
+def _key_once(entries: list[Entry], refuse_reused: Callable[[], None]) -> Iterator[None]:
+    """The one-time key, checked without a SELECT before the INSERT of ``entries``: its unique
+    constraint refuses a key used before. The view looked for it already, so a used key
+    reaches here only from a form sent twice at once, which waited for the first send's fund
+    lock. Then ``refuse_reused`` answers with the first send (``DuplicateSubmission``) rather
+    than the INSERT's error or a refusal (a balance the first send spent), as when the key was
+    checked first."""
+    try:
+        yield
+    except LedgerError:
+        if all(entry.id is None for entry in entries):  # refused before their INSERT
+            refuse_reused()
+        raise
+    except IntegrityError:
+        db.session.rollback()  # the failed INSERT ended the transaction on PostgreSQL
+        refuse_reused()
+        raise
 
 
 MAX_BATCH_ROWS = 99  # classes in one class-collection form
@@ -158,22 +182,28 @@ def record_class_collections(
     recorded_by: User,
     form_key: str,
     today: date,
+    known: Sequence[SchoolClass] = (),
 ) -> list[Entry]:
     """A day's collections of several of the school's classes (``rows``: class id, amount),
     one contribution each with its own BKM number and kuitansi, all or none, under one lock
-    and one form key: sent twice, it records once. A refusal names the row's class."""
+    and one form key: sent twice, it records once. A refusal names the row's class.
+    ``known``: the school's classes the caller has loaded already (the form's rows), so that
+    they are not read again."""
     if not rows:
         raise LedgerError(_("Isi jumlah setidaknya untuk satu kelas."), "rows")
     if len(rows) > MAX_BATCH_ROWS or not form_key or len(form_key) > 60:
         raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."), "rows")
-    classes = {
-        item.id: item
-        for item in db.session.scalars(
-            select(SchoolClass).where(
-                SchoolClass.school_id == school.id, SchoolClass.id.in_([id_ for id_, _ in rows])
+    classes = {item.id: item for item in known if item.school_id == school.id}
+    unknown = [id_ for id_, _ in rows if id_ not in classes]
+    if unknown:
+        classes |= {
+            item.id: item
+            for item in db.session.scalars(
+                select(SchoolClass).where(
+                    SchoolClass.school_id == school.id, SchoolClass.id.in_(unknown)
+                )
             )
-        )
-    }
+        }
     for class_id, amount in rows:
         item = classes.get(class_id)
         if item is None:
@@ -187,18 +217,25 @@ def record_class_collections(
     check_entry_date(occurred_on, today)
     fund = lock_fund(school)
     keys = [batch_key(form_key, row) for row in range(1, len(rows) + 1)]
-    used = db.session.scalars(select(Entry.school_id).where(Entry.form_key.in_(keys))).all()
-    if used:
-        raise DuplicateBatch(batch_entries(school, form_key) if set(used) == {school.id} else [])
-    entries = []
-    for key, (class_id, amount) in zip(keys, rows, strict=True):
-        label = classes[class_id].label
-        contribution = _contribution(
-            amount, occurred_on, Source.CLASS, label, None, None, recorded_by, key
+    entries = [
+        _contribution(
+            amount, occurred_on, Source.CLASS, classes[class_id].label, None, None, recorded_by, key
         )
-        entry = append(school, fund, contribution)
-        _audit_recorded(entry, recorded_by, "source=class")
-        entries.append(entry)
+        for key, (class_id, amount) in zip(keys, rows, strict=True)
+    ]
+
+    def refuse_reused() -> None:
+        used = db.session.scalars(select(Entry.school_id).where(Entry.form_key.in_(keys))).all()
+        if set(used) == {school.id}:
+            raise DuplicateBatch(batch_entries(school, form_key))
+        if used:  # the key of another school's form: nothing of that school is shown
+            raise DuplicateBatch([])
+
+    with _key_once(entries, refuse_reused):
+        append_all(school, fund, entries)
+    for entry in entries:
+        _audit_recorded(entry, recorded_by, "source=class", flush=False)
+    db.session.flush()  # the log's rows in one INSERT
     return entries
 
 
@@ -234,26 +271,24 @@ def record_disbursement(
     today: date,
 ) -> Entry:
     check_disbursement(school, amount, occurred_on, recipient, today)
+    check_form_key(form_key)
     fund = lock_fund(school)
-    refuse_reused_key(form_key)
-    refuse_closed_month(fund, occurred_on)  # before the balance: the date is what is wrong
-    refuse_overdraft(school, fund, amount, occurred_on)
-    entry = append(
-        school,
-        fund,
-        Entry(
-            kind=EntryKind.DISBURSEMENT,
-            direction=Direction.OUT,
-            amount=amount,
-            occurred_on=occurred_on,
-            recipient_id=recipient.id,
-            category=category,
-            in_kind=in_kind,
-            description=(description or "").strip() or None,
-            recorded_by_id=recorded_by.id,
-            form_key=form_key,
-        ),
+    entry = Entry(
+        kind=EntryKind.DISBURSEMENT,
+        direction=Direction.OUT,
+        amount=amount,
+        occurred_on=occurred_on,
+        recipient_id=recipient.id,
+        category=category,
+        in_kind=in_kind,
+        description=(description or "").strip() or None,
+        recorded_by_id=recorded_by.id,
+        form_key=form_key,
     )
+    with _key_once([entry], lambda: refuse_reused_key(form_key)):
+        refuse_closed_month(fund, occurred_on)  # before the balance: the date is what is wrong
+        refuse_overdraft(school, fund, amount, occurred_on)
+        append(school, fund, entry)
     _audit_recorded(
         entry,
         recorded_by,

@@ -6,8 +6,8 @@ feature package (``sas.entries``, ``sas.approvals``, ``sas.transfers``, the page
 
 - ``rules``: ``LedgerError`` and the checks (amount, date, source, recipient, closed month,
   form key, a child's name in text that leaves the school);
-- ``book``: the fund lock, ``append`` and ``append_reversal`` (the only writers), balances
-  and totals;
+- ``book``: the fund lock, ``append``, ``append_all`` and ``append_reversal`` (the only
+  writers), balances and totals;
 - ``chain``: the hash chain and its verification; ``totals``: the report totals kept in the
   same transaction as each entry; ``labels``: the names of kinds, sources and categories.
 """
@@ -16,6 +16,7 @@ from sas.ledger.book import (
     SIGNED_AMOUNT,
     Totals,
     append,
+    append_all,
     append_reversal,
     available_on,
     balance,
@@ -40,6 +41,7 @@ from sas.ledger.rules import (
     check_amount,
     check_disbursement,
     check_entry_date,
+    check_form_key,
     check_recipient,
     check_source,
     refuse_child_name,
@@ -54,6 +56,7 @@ __all__ = [
     "LedgerError",
     "Totals",
     "append",
+    "append_all",
     "append_reversal",
     "available_on",
     "balance",
@@ -61,6 +64,7 @@ __all__ = [
     "check_amount",
     "check_disbursement",
     "check_entry_date",
+    "check_form_key",
     "check_recipient",
     "check_source",
     "ensure_fund",

@@ -2,11 +2,13 @@
 
 Writes follow one pattern: lock the school's fund row (``lock_fund``: PostgreSQL ``SELECT ...
 FOR UPDATE``; on SQLite the transaction already began with ``BEGIN IMMEDIATE``), refuse a form
-key that was already used, check the rules (``sas.ledger.rules``), ``append`` the entry (its
-number, kuitansi number, link in the hash chain, the balance and the running totals), then
-``flush``. The caller commits once. Nothing here edits or deletes an entry: a correction is
-``append_reversal``. The readers below give balances and totals, and the balance recomputed
-from the entries that ``sas.integrity`` compares with them.
+key that was already used (``refuse_reused_key``; or, where the caller looked for the key
+before, the INSERT's unique constraint: ``sas.entries.services``), check the rules
+(``sas.ledger.rules``), ``append`` the entry (its number, kuitansi number, link in the hash
+chain, the balance and the running totals), then ``flush``. The caller commits once. Nothing
+here edits or deletes an entry: a correction is ``append_reversal``. The readers below give
+balances and totals, and the balance recomputed from the entries that ``sas.integrity``
+compares with them.
 """
 
 from __future__ import annotations
@@ -66,7 +68,11 @@ def lock_fund(school: School) -> Fund:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return fund if fund is not None else ensure_fund(school)
+    fund = fund if fund is not None else ensure_fund(school)
+    # Held for the rest of the session (whose identity map keeps only weak references), so
+    # that the answer page's balance (``balance``) is read from it rather than queried again.
+    db.session.info.setdefault("sas_locked_funds", {})[school.id] = fund
+    return fund
 
 
 def available_on(school: School, day: date) -> int:
@@ -84,13 +90,16 @@ def available_on(school: School, day: date) -> int:
         .where(Entry.school_id == school.id)
         .subquery()
     )
-    at_day = db.session.scalar(
+    at_day_query = (
         select(running.c.saldo)
         .where(running.c.occurred_on <= day)
         .order_by(running.c.occurred_on.desc(), running.c.seq.desc())
         .limit(1)
     )
-    later = db.session.scalar(select(func.min(running.c.saldo)).where(running.c.occurred_on > day))
+    later_query = select(func.min(running.c.saldo)).where(running.c.occurred_on > day)
+    at_day, later = db.session.execute(  # both in one statement
+        select(at_day_query.scalar_subquery(), later_query.scalar_subquery())
+    ).one()
     candidates = [at_day or 0] + ([later] if later is not None else [])
     return max(0, min(candidates))
 
@@ -135,9 +144,35 @@ def append(school: School, fund: Fund, entry: Entry, original: Entry | None = No
     """The one place an entry joins the ledger, under the school's fund lock: its number, its
     kuitansi number, its link in the chain, the balance and the running totals."""
     refuse_closed_month(fund, entry.occurred_on)
-    entry.receipt_year = school_year_start(entry.occurred_on)
-    entry.receipt_no = _next_receipt_no(school, entry.receipt_year)  # a query: before the fund
-    fund.last_seq += 1  # changes, so that they are written in one UPDATE with the chain head
+    year = school_year_start(entry.occurred_on)
+    # the kuitansi query before the fund changes: they are written in one UPDATE at the flush
+    _place(school, fund, entry, year, _next_receipt_no(school, year))
+    db.session.flush()
+    totals.apply(entry, original)
+    return entry
+
+
+def append_all(school: School, fund: Fund, entries: list[Entry]) -> list[Entry]:
+    """Several new entries (not voids) appended in order as ``append`` would, all or none,
+    written together: the kuitansi numbers counted on from one query, one flush (one
+    INSERT, one UPDATE of the fund) and one UPDATE per totals row they share."""
+    following: dict[int, int] = {}  # school year -> its next kuitansi number
+    for entry in entries:
+        refuse_closed_month(fund, entry.occurred_on)
+        year = school_year_start(entry.occurred_on)
+        number = following.get(year) or _next_receipt_no(school, year)
+        following[year] = number + 1
+        _place(school, fund, entry, year, number)
+    db.session.flush()
+    totals.apply_all(entries)
+    return entries
+
+
+def _place(school: School, fund: Fund, entry: Entry, year: int, receipt_no: int) -> None:
+    """Give ``entry`` its place in the book: its numbers and its link in the chain, and move
+    the fund's balance, sequence and chain head (written in one UPDATE at the flush)."""
+    entry.receipt_year, entry.receipt_no = year, receipt_no
+    fund.last_seq += 1
     fund.balance += entry.signed_amount
     entry.school_id = school.id
     entry.seq = fund.last_seq
@@ -146,9 +181,6 @@ def append(school: School, fund: Fund, entry: Entry, original: Entry | None = No
     entry.hash = chain.entry_hash(entry)
     fund.chain_head = entry.hash
     db.session.add(entry)
-    db.session.flush()
-    totals.apply(entry, original)
-    return entry
 
 
 def append_reversal(

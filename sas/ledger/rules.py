@@ -78,11 +78,18 @@ def check_amount(amount: int) -> None:
         )
 
 
-def refuse_reused_key(form_key: str) -> None:
-    """A form's one-time key records once: sent again, it raises ``DuplicateSubmission``
-    with what it recorded (call it under the fund lock)."""
+def check_form_key(form_key: str) -> None:
+    """A form key fits its column (the view checks its form; a service may be called
+    directly)."""
     if not form_key or len(form_key) > 64:
         raise LedgerError(_("Formulir tidak sah; muat ulang halaman dan coba lagi."))
+
+
+def refuse_reused_key(form_key: str) -> None:
+    """A form's one-time key records once: sent again, it raises ``DuplicateSubmission``
+    with what it recorded (call it under the fund lock, or after the entry's INSERT failed
+    on the key's unique constraint and the transaction was rolled back)."""
+    check_form_key(form_key)
     existing = db.session.scalar(select(Entry).where(Entry.form_key == form_key))
     if existing is not None:
         raise DuplicateSubmission(existing)

@@ -72,7 +72,9 @@ def _add(
 ) -> None:
     """Add ``deltas`` to the counters of one totals row, in one UPDATE; a row that does not
     exist yet is inserted with them (its other counters at 0, ``fields`` set). Every caller
-    holds the school's fund lock, so nobody else adds the same row in between."""
+    holds the school's fund lock, so nobody else adds the same row in between. (Not one
+    ``INSERT ... ON CONFLICT DO UPDATE``: SQLAlchemy compiles those for every call, which costs
+    more CPU than the INSERT a month's first entry adds.)"""
     table = _table(model)  # plain SQL statements: the ORM's bulk UPDATE costs more
     names = [c.name for c in table.primary_key]
     where = [table.c[name] == value for name, value in zip(names, key, strict=True)]
@@ -135,6 +137,28 @@ def apply(entry: Entry, original: Entry | None = None) -> None:
         given_to = original or entry
         assert given_to.recipient_id is not None  # a disbursement has one (the kind_fields CHECK)
         _helped(entry.school_id, given_to.recipient_id, given_to.occurred_on, sign)
+
+
+def apply_all(entries: list[Entry]) -> None:
+    """``apply`` for several new entries at once (not voids): the month's and year's counters
+    that contributions and transfers move are added up first, one UPDATE per totals row."""
+    month: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    year: dict[Key, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for entry in entries:
+        if entry.kind in (EntryKind.DISBURSEMENT, EntryKind.VOID):  # their other rows too
+            apply(entry)
+            continue
+        counter = COUNTER[entry.kind]
+        for deltas in (
+            month[(entry.school_id, entry.occurred_on.replace(day=1))],
+            year[(entry.school_id, school_year_start(entry.occurred_on))],
+        ):
+            deltas["entries"] += 1
+            deltas[counter] += entry.amount
+    for key, deltas in month.items():
+        _add(MonthTotal, key, deltas)
+    for key, deltas in year.items():
+        _add(YearTotal, key, deltas)
 
 
 def apply_closing(closing: MonthClosing) -> None:
