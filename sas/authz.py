@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
@@ -70,14 +70,21 @@ BEFORE_OWN_PASSWORD = frozenset(
 )
 
 
+# The user with their school, which every page of that school asks for (school_for). Built
+# once: SQLAlchemy keeps a statement's cache key with it, rather than working it out afresh for
+# every request as it does for a ``session.get`` with options.
+USER_WITH_SCHOOL = select(User).options(joinedload(User.school)).where(User.id == bindparam("uid"))
+
+
 def load_user(user_id: str) -> User | None:
     """The cookie holds ``id:session_version``; an old version (after logout) loads nobody."""
     try:
         uid, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    # with the user's school, which every page of that school asks for (school_for)
-    user = db.session.get(User, uid, options=[joinedload(User.school)])
+    if not 0 < uid <= MAX_ID:  # beyond a 32-bit integer: no such user (nor a valid query)
+        return None
+    user = db.session.scalar(USER_WITH_SCHOOL, {"uid": uid})
     if user is None or not user.active or user.session_version != version:
         return None
     return user

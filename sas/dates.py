@@ -7,9 +7,11 @@ shown as "2025/2026" (``school_year_label``).
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, format_datetime
+from babel import Locale, dates
+from flask_babel import format_date, format_datetime, get_locale
 
 WIB = ZoneInfo("Asia/Jakarta")
 PROGRAMME_START = date(2011, 1, 1)
@@ -88,7 +90,17 @@ def parse_month(text: str | None) -> date:
 
 def format_day(day: date | None) -> str:
     """``date(2026, 11, 27)`` -> "27 Nov 2026"; nothing for no date."""
-    return format_date(day, "d MMM y") if day else ""
+    if not day:
+        return ""
+    locale = get_locale()
+    return _day_in(day, locale) if locale is not None else str(format_date(day, "d MMM y"))
+
+
+@lru_cache(maxsize=4096)
+def _day_in(day: date, locale: Locale) -> str:
+    """A day as ``format_day`` shows it, kept: a cash book page shows 50 of the same few days,
+    and Babel reads its pattern afresh for each."""
+    return dates.format_date(day, "d MMM y", locale=locale)
 
 
 def format_timestamp(moment: datetime | None) -> str:

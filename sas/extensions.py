@@ -8,8 +8,9 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
-from flask import current_app, has_request_context, request, session
-from flask_babel import Babel
+from babel.support import NullTranslations
+from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import Babel, Domain, get_translations
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -59,6 +60,50 @@ def select_locale() -> str:
         return chosen
     default: str = current_app.config["BABEL_DEFAULT_LOCALE"]
     return default
+
+
+class RequestDomain(Domain):  # type: ignore[misc]  # flask_babel is untyped
+    """Flask-Babel's message domain, which looks the catalogue up afresh for every string (its
+    context, the locale's name, the cache): a page has dozens of strings, the cash book
+    hundreds, its forms' labels too. This one keeps it beside the locale Flask-Babel keeps for
+    the request, for as long as that is the locale (``force_locale`` and ``refresh`` change
+    it)."""
+
+    def get_translations(self) -> NullTranslations:
+        found = _kept_translations()
+        if found is None:
+            found = super().get_translations()
+            if has_app_context():
+                kept = g._flask_babel  # made by the lookup above
+                kept.sas_translations = (getattr(kept, "babel_locale", None), found)
+        return found
+
+
+def _kept_translations() -> NullTranslations | None:
+    try:
+        kept = g._flask_babel  # Flask-Babel's own place (flask_babel._get_current_context)
+        locale, found = kept.sas_translations
+        if locale is kept.babel_locale:
+            return found  # type: ignore[no-any-return]
+    except (AttributeError, RuntimeError):  # not looked up yet, or no app context
+        pass
+    return None
+
+
+# every gettext of the app's default domain, lazy ones (form labels) included, goes through it
+babel.domain_instance = RequestDomain()
+
+
+def translations() -> NullTranslations:
+    """This context's catalogue: the kept one, without Flask-Babel's lookups on the way."""
+    found = _kept_translations()
+    return found if found is not None else get_translations()
+
+
+def gettext(string: str, **variables: object) -> str:
+    """Flask-Babel's ``gettext`` (same result) with this request's catalogue looked up once."""
+    text: str = translations().ugettext(string)
+    return text % variables if variables else text
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -396,3 +396,33 @@ def test_check_totals_finds_a_negative_day_and_the_command_fails(app, world):
             db.session.execute(Entry.__table__.delete().where(Entry.form_key == "raw"))
         db.session.get(Fund, world["a"].id).balance = 100_000
     db.session.commit()
+
+
+def test_every_page_shows_the_balance_of_the_whole_book(world):
+    """A page works out its lines' Saldo on its own (``_balances_after``): on every page, in
+    either order, filtered or not, it is the running balance of the whole book, as the export
+    (one window over the book) gives it."""
+    a, komite = world["a"], world["komite_a"]
+    for days in (9, 7, 7, 3, 1):  # two on the same day: seq orders them
+        contribute(a, 10_000 + days, komite, on=TODAY - timedelta(days=days))
+    disburse(a, 5_000, komite, world["recipient_a"])
+    void(world, disburse(a, 7_000, komite, world["recipient_a"]))
+    whole = {
+        line.entry.id: line.saldo for line in cashbook.cash_book_lines(a, cashbook.CashBookFilter())
+    }
+    for flt in (
+        cashbook.CashBookFilter(),
+        cashbook.CashBookFilter(kind=EntryKind.DISBURSEMENT),
+        cashbook.CashBookFilter(kind=EntryKind.CONTRIBUTION, start=TODAY - timedelta(days=7)),
+    ):
+        for newest_first in (False, True):
+            pages = cashbook.cash_book_page(a, flt, 1, 2, newest_first=newest_first).pages
+            shown = [
+                (line.entry.id, line.saldo)
+                for number in range(1, pages + 1)
+                for line in cashbook.cash_book_page(
+                    a, flt, number, 2, newest_first=newest_first
+                ).lines
+            ]
+            assert len(shown) == cashbook.cash_book_page(a, flt, 1, 2).total > 1
+            assert shown == [(entry_id, whole[entry_id]) for entry_id, _saldo in shown]

@@ -60,3 +60,19 @@ def test_counts_of_students_above_the_school(app):
 )
 def test_a_chart_scale_ends_at_a_round_number(value, ceiling):
     assert chart_ceiling(value) == ceiling
+
+
+def test_template_translations_follow_the_language_and_escape_what_they_are_given(app):
+    """The layout's own ``_``/``ngettext`` (kept finished strings, sas.templating) give what
+    Jinja's would: the language of the moment, variables escaped, ``num`` by default."""
+    page = app.jinja_env.from_string(
+        "{% autoescape true %}{{ _('Saldo') }}|{{ _('Saldo %(x)s', x='<b>') }}|"
+        "{{ ngettext('%(num)d baris', '%(num)d baris', 3) }}{% endautoescape %}"
+    )
+    with app.test_request_context():
+        with force_locale("id"):
+            assert page.render() == "Saldo|Saldo &lt;b&gt;|3 baris"
+        with force_locale("en"):
+            assert page.render().startswith("Balance|")
+        with force_locale("id"):
+            assert page.render().startswith("Saldo|")

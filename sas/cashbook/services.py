@@ -12,13 +12,13 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from sas.approvals.services import PendingLine, pending_lines
 from sas.dates import school_year_start
 from sas.extensions import db
+from sas.extensions import gettext as _
 from sas.ledger import SIGNED_AMOUNT, Totals, chain, totals_of
 from sas.ledger.labels import CATEGORY_LABELS
 from sas.models import (
@@ -191,6 +191,32 @@ LINE_LOADS = (
 )
 
 
+def _matching(school: School, flt: CashBookFilter) -> list[ColumnElement[bool]]:
+    """The conditions on an entry of the school's book that the filter keeps."""
+    conditions: list[ColumnElement[bool]] = [Entry.school_id == school.id]
+    if flt.kind == EntryKind.VOID:
+        conditions.append(Entry.kind == EntryKind.VOID)
+    elif flt.kind is not None:
+        # a kind comes with the corrections of its entries, so the filtered totals net out
+        incoming = flt.kind in (EntryKind.CONTRIBUTION, EntryKind.TRANSFER_IN)
+        moved = flt.kind in (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN)
+        conditions.append(
+            (Entry.kind == flt.kind)
+            | (
+                (Entry.kind == EntryKind.VOID)
+                & (Entry.direction == (Direction.OUT if incoming else Direction.IN))
+                & (Entry.transfer_id.is_not(None) if moved else Entry.transfer_id.is_(None))
+            )
+        )
+    if flt.start is not None:
+        conditions.append(Entry.occurred_on >= flt.start)
+    if flt.end is not None:
+        conditions.append(Entry.occurred_on <= flt.end)
+    if flt.category is not None:
+        conditions.append(Entry.category == flt.category)
+    return conditions
+
+
 def _cash_book_select(school: School, flt: CashBookFilter) -> Select[Any]:
     """Entries matching the filter, each with the fund's true running balance after it."""
     running = (
@@ -201,28 +227,36 @@ def _cash_book_select(school: School, flt: CashBookFilter) -> Select[Any]:
         .where(Entry.school_id == school.id)
         .subquery()
     )
-    stmt = select(Entry, running.c.saldo).join(running, running.c.id == Entry.id)
-    if flt.kind == EntryKind.VOID:
-        stmt = stmt.where(Entry.kind == EntryKind.VOID)
-    elif flt.kind is not None:
-        # a kind comes with the corrections of its entries, so the filtered totals net out
-        incoming = flt.kind in (EntryKind.CONTRIBUTION, EntryKind.TRANSFER_IN)
-        moved = flt.kind in (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN)
-        stmt = stmt.where(
-            (Entry.kind == flt.kind)
-            | (
-                (Entry.kind == EntryKind.VOID)
-                & (Entry.direction == (Direction.OUT if incoming else Direction.IN))
-                & (Entry.transfer_id.is_not(None) if moved else Entry.transfer_id.is_(None))
-            )
-        )
-    if flt.start is not None:
-        stmt = stmt.where(Entry.occurred_on >= flt.start)
-    if flt.end is not None:
-        stmt = stmt.where(Entry.occurred_on <= flt.end)
-    if flt.category is not None:
-        stmt = stmt.where(Entry.category == flt.category)
-    return stmt
+    return (
+        select(Entry, running.c.saldo)
+        .join(running, running.c.id == Entry.id)
+        .where(*_matching(school, flt))
+    )
+
+
+def _balances_after(school: School, entries: list[Entry]) -> dict[int, int]:
+    """The fund's balance after each of ``entries`` (by id): what came before the earliest of
+    them, then a running sum over the school's entries from the earliest to the latest; for a
+    page of the whole book, just its own lines (a running sum over the whole book costs a
+    large page's rendering again)."""
+    if not entries:
+        return {}
+    key = tuple_(Entry.occurred_on, Entry.seq)
+    first = min((e.occurred_on, e.seq) for e in entries)
+    last = max((e.occurred_on, e.seq) for e in entries)
+    before = (
+        select(func.coalesce(func.sum(SIGNED_AMOUNT), 0))
+        .where(Entry.school_id == school.id, key < first)
+        .correlate(None)  # its own look at the entries, not the outer query's row
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(
+            Entry.id,
+            before + func.sum(SIGNED_AMOUNT).over(order_by=(Entry.occurred_on, Entry.seq)),
+        ).where(Entry.school_id == school.id, key >= first, key <= last)
+    )
+    return {entry_id: int(saldo) for entry_id, saldo in rows}
 
 
 def cash_book_page(
@@ -230,26 +264,33 @@ def cash_book_page(
 ) -> CashBookPage:
     """One page of the book. Newest first, page 1 holds the latest lines, listed latest first;
     either way a line keeps its No (its place in date order) and the Saldo after it."""
-    stmt = _cash_book_select(school, flt)
-    sub = stmt.subquery()
+    matching = _matching(school, flt)
     count, total_in, total_out = db.session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((sub.c.direction == "in", sub.c.amount), else_=0)), 0),
-            func.coalesce(func.sum(case((sub.c.direction == "out", sub.c.amount), else_=0)), 0),
-        ).select_from(sub)
+            func.coalesce(func.sum(case((Entry.direction == Direction.IN, Entry.amount))), 0),
+            func.coalesce(func.sum(case((Entry.direction == Direction.OUT, Entry.amount))), 0),
+        ).where(*matching)
     ).one()
     pages = max(1, -(-count // per_page))
     page = min(max(page, 1), pages)
     by_date = (Entry.occurred_on, Entry.seq)
     order = (Entry.occurred_on.desc(), Entry.seq.desc()) if newest_first else by_date
-    rows = db.session.execute(
-        stmt.options(*LINE_LOADS).order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
     skipped = (page - 1) * per_page
+    entries = list(
+        db.session.scalars(
+            select(Entry)
+            .where(*matching)
+            .options(*LINE_LOADS)
+            .order_by(*order)
+            .limit(per_page)
+            .offset(skipped)
+        )
+    )
+    saldo = _balances_after(school, entries)
     lines = [
-        CashBookLine(count - skipped - i if newest_first else skipped + i + 1, e, int(s))
-        for i, (e, s) in enumerate(rows)
+        CashBookLine(count - skipped - i if newest_first else skipped + i + 1, e, saldo[e.id])
+        for i, e in enumerate(entries)
     ]
     return CashBookPage(
         lines, page, pages, count, int(total_in), int(total_out), newest_first=newest_first
