@@ -1,15 +1,15 @@
-"""The bare route of the load benchmark: a constant string, no Flask, no database.
+"""The bare route of the load benchmark: a Flask app that answers "ok", no database.
 
-Served by ``bench/load.py`` with the app's own ``gunicorn.conf.py`` to show what the server and
-the client cost on their own, the ceiling the app's routes are compared with.
+Served by ``bench/load.py`` with the app's own ``gunicorn.conf.py``, alternating with the app's
+routes in the same run: the ceiling of gunicorn and Flask on this machine, which the app's
+routes are compared with ("share of bare Flask").
 """
 
-from collections.abc import Callable, Iterable
+from flask import Flask
 
-BODY = b"ok"
-HEADERS = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(BODY)))]
+app = Flask(__name__)
 
 
-def app(_environ: dict, start_response: Callable) -> Iterable[bytes]:
-    start_response("200 OK", HEADERS)
-    return [BODY]
+@app.get("/")
+def bare() -> str:
+    return "ok"
