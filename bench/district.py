@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import json
 import os
 import platform
 import random
@@ -44,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import (  # noqa: E402
     CheckConstraint,
     and_,
@@ -92,6 +94,7 @@ KABUPATEN_CODE = "35.10"
 PASSWORD = "bench-district-2026"  # noqa: S105 - a throwaway account in a throwaway database
 REPORT_TARGET = 100  # the report is at least this many times faster than the baseline
 GROWTH_TARGET = 1.5  # the report at N entries takes at most this many times the report at N/10
+PAGE_TARGET_MS = 100  # the page at N entries, on SQLite and on PostgreSQL (issue 18)
 
 # Jenjang mix of a kabupaten (mostly SD), with what a class gives in a week (low, high, step).
 JENJANG_MIX = (
@@ -496,23 +499,35 @@ class Target:
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.is_sqlite else "postgresql"
+
     @classmethod
-    def sqlite(cls, workdir: Path, name: str) -> Target:
+    def sqlite(cls, workdir: Path, name: str, reuse: bool = False) -> Target:
         path = workdir / f"{name}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
+        if reuse and not path.exists():
+            raise SystemExit(f"--reuse: no database {path} (load it first with --keep)")
+        for suffix in ("", "-wal", "-shm") if not reuse else ():
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return cls(f"sqlite:///{path}", f"SQLite file {path}", path)
 
     @classmethod
-    def postgresql(cls, base_url: str, suffix: str) -> Target:
+    def postgresql(cls, base_url: str, suffix: str, reuse: bool = False) -> Target:
         url = make_url(base_url)
         name = f"{url.database}{suffix}"
         if name in {"sas_test", "postgres", "template0", "template1"} or "bench" not in name:
             raise SystemExit(f"refusing to create and drop database {name!r}: use a *bench* name")
         target = cls(url.set(database=name).render_as_string(hide_password=False), "")
         with _pg_admin(base_url) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
+            if reuse:
+                if not conn.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+                ).fetchone():
+                    raise SystemExit(f"--reuse: no database {name} (load it first with --keep)")
+            else:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}"')
             version = conn.execute("SHOW server_version").fetchone()
         target.label = f"PostgreSQL {version[0] if version else '?'}, database {name}"
         return target
@@ -521,10 +536,34 @@ class Target:
         if self.path is not None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            self.path.with_suffix(".json").unlink(missing_ok=True)
         else:
             name = make_url(self.url).database
-            with _pg_admin(self.url) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            with _pg_admin(self.url) as conn:  # FORCE: the test client may still hold a session
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def save_build(self, info: dict[str, Any]) -> None:
+        """What the load built and how long it took, kept with the database for ``--reuse``: in
+        a file beside SQLite's, in the comment of PostgreSQL's."""
+        text = json.dumps(info)
+        if self.path is not None:
+            self.path.with_suffix(".json").write_text(text, encoding="utf-8")
+            return
+        name = make_url(self.url).database
+        with _pg_connect(self.url, autocommit=True) as conn:
+            quoted = conn.execute("SELECT quote_literal(%s::text)", (text,)).fetchone()
+            conn.execute(f'COMMENT ON DATABASE "{name}" IS {quoted[0]}')
+
+    def saved_build(self) -> dict[str, Any] | None:
+        if self.path is not None:
+            info = self.path.with_suffix(".json")
+            return json.loads(info.read_text(encoding="utf-8")) if info.exists() else None
+        with _pg_connect(self.url) as conn:
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                " WHERE datname = current_database()"
+            ).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
 
     def size(self) -> int | None:
         if self.path is not None:
@@ -555,7 +594,9 @@ def _pg_admin(url: str) -> Any:
 
 
 def make_app(target: Target) -> Flask:
-    overrides: dict[str, Any] = {"SQLALCHEMY_DATABASE_URI": target.url}
+    # Pages drawn for every view: kept copies (sas/pagecache.py) would time a dictionary lookup
+    # after the warm-up, not the report.
+    overrides: dict[str, Any] = {"SQLALCHEMY_DATABASE_URI": target.url, "PAGE_CACHE_SECONDS": 0}
     if not target.is_sqlite:  # the app's 30 s statement timeout would stop a rebuild at 3M
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     return create_app("development", overrides)
@@ -713,7 +754,9 @@ class Build:
     totals_rows: dict[str, int]
     problems: list[str]
     size: int | None
-    district: District
+    kecamatan: int
+    loaded: str = ""  # when (UTC)
+    reused: bool = False  # loaded by an earlier run (--keep), measured again by --reuse
 
 
 def build(target: Target, app: Flask, args: argparse.Namespace, entries: int) -> Build:
@@ -721,7 +764,7 @@ def build(target: Target, app: Flask, args: argparse.Namespace, entries: int) ->
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     with app.app_context():
-        db.create_all()
+        upgrade()  # the schema as `flask db upgrade` makes it: the migrations' indexes
         district = build_district(seeded(args.seed), args.schools, args.first_year, args.years)
         db.session.commit()
         db.engine.dispose()  # the loader writes through its own connection
@@ -787,10 +830,53 @@ def build(target: Target, app: Flask, args: argparse.Namespace, entries: int) ->
     log(
         f"  ANALYZE in {_s(seconds)} (and {seconds['ANALYZE after the load']:.1f} s after the load)"
     )
-    return Build(
+    made = Build(
         entries, kinds, district.recipients, len(rows), seconds, totals_rows, problems,
-        target.size(), district,
+        target.size(), len(district.kecamatan), f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
     )  # fmt: skip
+    target.save_build({k: v for k, v in vars(made).items() if k not in ("size", "reused")})
+    return made
+
+
+def reused(target: Target, app: Flask) -> Build:
+    """An earlier run's database, as its load left it (``--keep``), for ``--reuse``: what it
+    holds and how long its load took, from what that run kept with it, else counted again."""
+    info = target.saved_build()
+    if info is None:
+        log("  (no record of the load kept with it: counting its rows; load times unknown)")
+        with app.app_context():
+            count = func.count()
+            info = {
+                "entries": db.session.scalar(select(count).select_from(Entry)) or 0,
+                "kinds": {
+                    str(kind.value): n
+                    for kind, n in db.session.execute(
+                        select(Entry.kind, count).group_by(Entry.kind)
+                    )
+                },
+                "recipients": db.session.scalar(select(count).select_from(Recipient)) or 0,
+                "closings": db.session.scalar(select(count).select_from(MonthClosing)) or 0,
+                "timings_s": {},
+                "totals_rows": {
+                    model.__tablename__: db.session.scalar(select(count).select_from(model)) or 0
+                    for model in (
+                        MonthTotal,
+                        YearTotal,
+                        CategoryTotal,
+                        YearCategoryTotal,
+                        RecipientMonth,
+                    )
+                },
+                "problems": [],
+                "kecamatan": db.session.scalar(
+                    select(count).select_from(Region).where(Region.level == RegionLevel.KECAMATAN)
+                )
+                or 0,
+            }
+            db.engine.dispose()
+    made = Build(**info, size=target.size(), reused=True)
+    log(f"  reused: {made.entries:,} entries ({_kinds(made.kinds)}), {_size(made.size)}")
+    return made
 
 
 def _s(seconds: dict[str, float]) -> str:
@@ -1035,6 +1121,10 @@ def prepare(subject: Subject, args: argparse.Namespace) -> None:
         subject.agree = False
         checks.append("The generated ledger BREAKS its rules (a bug in the generator):")
         checks += [f"    {p}" for p in subject.build.problems[:20]]
+    elif subject.build.reused:
+        checks.append(
+            "The ledger rules were checked in the database by the run that loaded it: no problem."
+        )
     else:
         checks.append(
             "Every generated entry keeps the ledger rules checked in the database: the CHECK "
@@ -1153,7 +1243,8 @@ def _api_auth(app: Flask) -> tuple[dict[str, str], str]:
         return {}, "session"
     with app.app_context():
         user = db.session.get(User, 1)
-        _row, token = create_token(user, "bench")
+        # a name of its own: a database kept by --keep already has the tokens of its runs
+        _row, token = create_token(user, f"bench {datetime.now(UTC):%Y-%m-%d %H:%M:%S.%f}")
         db.session.commit()
     return {"Authorization": f"Bearer {token}"}, "bearer token"
 
@@ -1195,6 +1286,14 @@ def verdicts(full: Subject, small: Subject) -> list[Verdict]:
         met = None if growth is None else growth <= GROWTH_TARGET
         what = f"{label}: at {full.entries:,} / at {small.entries:,} <= {GROWTH_TARGET}"
         out.append((what, growth, met))
+    page = full.timings.get("page")
+    out.append(
+        (
+            f"report page at {full.entries:,}: median <= {PAGE_TARGET_MS} ms",
+            None if page is None else page.median_ms,
+            None if page is None else page.median_ms <= PAGE_TARGET_MS,
+        )
+    )
     return out
 
 
@@ -1230,7 +1329,7 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
         "SQLite (files in a temporary directory)" if full.target.is_sqlite else full.target.label
     )
     lines = [
-        "# District report benchmark",
+        f"# District report benchmark: {'SQLite' if full.target.is_sqlite else 'PostgreSQL'}",
         "",
         f"Written by `bench/district.py` on {args.started:%Y-%m-%d %H:%M} UTC; the whole run took "
         f"{args.wall_s / 60:.1f} min. Reproduce from the repository root with `make bench`, "
@@ -1241,9 +1340,20 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
         "Options (see `bench/README.md`): `--entries N` (3000000), `--small-entries N` (N/10), "
         "`--runs` (7, the baseline), `--report-runs` (15, the report), `--seed`, "
         "`--database-url postgresql+psycopg://postgres@127.0.0.1:5432/sas_bench` (creates and "
-        "drops that database and `sas_bench_small`), `--full-checks`, `--keep`; through make: "
+        "drops that database and `sas_bench_small`), `--full-checks`, `--keep`, `--reuse` "
+        "(measures the databases a `--keep` run left, without loading them again); through make: "
         "`make bench BENCH_ARGS='--entries 300000'`.",
         "",
+        *(
+            [
+                f"The databases were loaded by an earlier run ({fb.loaded or 'time not recorded'}"
+                " UTC, with `--keep`); this run (`--reuse`) only measured them. The load's "
+                "figures below are that run's.",
+                "",
+            ]
+            if fb.reused
+            else []
+        ),
         "## Machine",
         "",
         "| | |",
@@ -1252,7 +1362,7 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
         "",
         "## Data",
         "",
-        f"One kabupaten ({KABUPATEN_CODE}), {len(fb.district.kecamatan)} kecamatan, "
+        f"One kabupaten ({KABUPATEN_CODE}), {fb.kecamatan} kecamatan, "
         f"{args.schools:,} schools, the school years {args.first_year}/{args.first_year + 1} to "
         f"{args.first_year + args.years - 1}/{args.first_year + args.years}; the same schools "
         "and recipients at both sizes.",
@@ -1280,7 +1390,7 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
         f"Median in ms (min-max) of {args.report_runs} calls (the baseline: {args.runs}) after "
         "one warm-up, the calls alternating between the two databases. The page and the API go "
         "through the Flask test client (the whole request, no network), the page logged in as "
-        "the district officer.",
+        "the district officer and drawn for every view (`PAGE_CACHE_SECONDS=0`: no kept copy).",
         "",
         f"| | {fb.entries:,} entries | {sb.entries:,} entries | growth |",
         "|---|---:|---:|---:|",
@@ -1293,9 +1403,9 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
             f"| {name}{note} | {_cell(a)} | {_cell(b)} | "
             f"{'n/a' if growth is None else f'{growth:.2f}x'} |"
         )
-    lines += ["", "## Targets", "", "| target | ratio | met |", "|---|---:|---|"]
+    lines += ["", "## Targets", "", "| target | ratio (or ms) | met |", "|---|---:|---|"]
     for what, value, met in found:
-        shown = "n/a" if value is None else f"{value:,.1f}x" if value >= 10 else f"{value:.2f}x"
+        shown = _shown(what, value)
         verdict = "not measured" if met is None else "yes" if met else "**no**"
         lines.append(f"| {what} | {shown} | {verdict} |")
     lines += ["", "## Checks", ""]
@@ -1304,6 +1414,15 @@ def render(args: argparse.Namespace, subjects: list[Subject], found: list[Verdic
         lines += [f"  - {c.strip()}" if c.startswith("    ") else f"- {c}" for c in s.checks]
         lines.append("")
     return "\n".join(lines)
+
+
+def _shown(what: str, value: float | None) -> str:
+    """A target's figure: a ratio, or milliseconds for a target in ms."""
+    if value is None:
+        return "n/a"
+    if what.endswith(" ms"):
+        return f"{value:,.1f} ms"
+    return f"{value:,.1f}x" if value >= 10 else f"{value:.2f}x"
 
 
 def _cell(t: Timing | None) -> str:
@@ -1332,6 +1451,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, help="where the SQLite files go")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the databases an earlier run left with --keep (same --database-url, or "
+        "--workdir for SQLite), without loading them again; they are kept",
+    )
+    parser.add_argument(
         "--full-checks",
         action="store_true",
         help="also check date order and running balances over the whole ledger (slow)",
@@ -1343,19 +1468,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.year = current - 1  # the report is of the last complete one
     if args.database_url and not args.database_url.startswith("postgresql"):
         parser.error("--database-url must be a postgresql URL (SQLite is the default)")
+    if args.reuse and not (args.database_url or args.workdir):
+        parser.error("--reuse needs --database-url, or --workdir for SQLite")
     return args
 
 
-def other_sections(path: Path) -> str:
-    """The sections the load and phone benchmarks write between their markers in ``path``
-    (``bench/load.py``, ``bench/phone.py``), kept when this benchmark rewrites the file."""
+SECTION = "<!-- district-{}:{} -->"  # around each database's section of RESULTS.md
+
+
+def write_section(path: Path, kind: str, section: str) -> None:
+    """Put ``section`` between this database kind's markers in ``path``, keeping the rest of the
+    file: the other database's district section and the sections other benchmarks write between
+    their own markers (``bench/load.py``, ``bench/phone.py``, ``bench/lighthouse.py``)."""
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    kept = ""
-    for name in ("load", "phone"):
-        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-        if start in text and end in text:
-            kept += "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
-    return kept
+    legacy = "# District report benchmark\n"
+    if text.startswith(legacy):  # written before the markers: SQLite's, up to the next section
+        cut = text.find("<!-- ")
+        cut = len(text) if cut < 0 else cut
+        head, tail = text[:cut].rstrip(), text[cut:]
+        text = f"{SECTION.format('sqlite', 'start')}\n{head}\n{SECTION.format('sqlite', 'end')}"
+        text += f"\n\n{tail}"
+    start, end = SECTION.format(kind, "start"), SECTION.format(kind, "end")
+    block = f"{start}\n{section.rstrip()}\n{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    elif kind == "postgresql" and (other := SECTION.format("sqlite", "end")) in text:
+        before, rest = text.split(other, 1)
+        text = f"{before}{other}\n\n{block}{rest}"
+    else:
+        text = f"{block}\n\n{text}"
+    path.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1371,13 +1514,16 @@ def main(argv: list[str] | None = None) -> int:
             for name, entries in (("", args.entries), ("_small", args.small_entries)):
                 log(f"\n== {entries:,} entries ==")
                 if args.database_url:
-                    target = Target.postgresql(args.database_url, name)
+                    target = Target.postgresql(args.database_url, name, args.reuse)
                 else:
-                    target = Target.sqlite(workdir, f"district{name}")
+                    target = Target.sqlite(workdir, f"district{name}", args.reuse)
                 log(f"  database: {target.label}")
                 subject = Subject(name or "full", target, make_app(target))
                 subjects.append(subject)
-                subject.build = build(target, subject.app, args, entries)
+                if args.reuse:
+                    subject.build = reused(target, subject.app)
+                else:
+                    subject.build = build(target, subject.app, args, entries)
             log("\n== checks ==")
             for subject in subjects:
                 prepare(subject, args)
@@ -1389,7 +1535,7 @@ def main(argv: list[str] | None = None) -> int:
             for subject in subjects:
                 with subject.app.app_context():
                     db.engine.dispose()
-                if args.keep:
+                if args.keep or args.reuse:
                     log(f"kept {subject.target.url}")
                 else:
                     subject.target.drop()
@@ -1399,13 +1545,11 @@ def main(argv: list[str] | None = None) -> int:
     found = verdicts(*subjects)
     log("\n== targets ==")
     for what, value, met in found:
-        shown = "n/a" if value is None else f"{value:,.2f}x"
+        shown = _shown(what, value)
         log(
             f"  {what}: {shown} -> {'not measured' if met is None else 'met' if met else 'NOT met'}"
         )
-    args.output.write_text(
-        render(args, subjects, found) + "\n" + other_sections(args.output), encoding="utf-8"
-    )
+    write_section(args.output, subjects[0].target.kind, render(args, subjects, found))
     log(f"\nwritten to {args.output} ({args.wall_s / 60:.1f} min in all)")
     return 0 if all(s.agree for s in subjects) else 1
 

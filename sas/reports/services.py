@@ -258,7 +258,6 @@ def _grouped_figures(
             for name, value in zip(names, values, strict=True):
                 figures[group][name] += int(value or 0)
 
-    add(("schools",), select(key, func.count()))
     money = (
         "collected",
         "disbursed",
@@ -268,21 +267,33 @@ def _grouped_figures(
         "helped",
         "active_schools",
     )
+    due = [m for m in flt.months() if report_deadline(m) < today]
+    # The whole year is due: one counter per school says whether it reported on time.
+    year_on_time = flt.whole_year and len(due) == 12
     if flt.whole_year:
+        # One query per report rather than three: the schools, the year's money and (when the
+        # year is due) the schools on time all come from the schools joined to their year row
+        # (at most one per school, and a school without one still counts).
+        columns = [
+            func.count(),
+            func.sum(YearTotal.collected),
+            func.sum(YearTotal.disbursed),
+            func.sum(YearTotal.disbursed_in_kind),
+            func.sum(YearTotal.transferred_in),
+            func.sum(YearTotal.transferred_out),
+            func.sum(YearTotal.helped),
+            func.count(case((YearTotal.entries > 0, 1))),
+        ]
+        if year_on_time:
+            columns.append(func.count(case((YearTotal.on_time_months == 12, 1))))
         add(
-            money,
-            select(
-                key,
-                func.sum(YearTotal.collected),
-                func.sum(YearTotal.disbursed),
-                func.sum(YearTotal.disbursed_in_kind),
-                func.sum(YearTotal.transferred_in),
-                func.sum(YearTotal.transferred_out),
-                func.sum(YearTotal.helped),
-                func.count(case((YearTotal.entries > 0, 1))),
-            ).join(YearTotal, and_(YearTotal.school_id == school_id, YearTotal.year == flt.year)),
+            ("schools", *money, "on_time_schools")[: len(columns)],
+            select(key, *columns).outerjoin(
+                YearTotal, and_(YearTotal.school_id == school_id, YearTotal.year == flt.year)
+            ),
         )
     else:
+        add(("schools",), select(key, func.count()))
         add(
             money[:5] + money[6:],
             select(
@@ -305,42 +316,33 @@ def _grouped_figures(
             .where(RecipientMonth.month.between(first, last), RecipientMonth.disbursements > 0),
         )
 
-    # Balance at the end of the period: the school years before whole, then this one to its end.
+    # Balance at the end of the period: the school years before whole, then this one to its end
+    # (whole too when the period ends in June: one query).
+    year_end = last == date(flt.year + 1, 6, 1)
     add(
         ("balance",),
         select(key, func.sum(_year_change))
         .join(YearTotal, YearTotal.school_id == school_id)
-        .where(YearTotal.year < flt.year),
+        .where(YearTotal.year <= flt.year if year_end else YearTotal.year < flt.year),
     )
-    if last == date(flt.year + 1, 6, 1):
-        this_year = (
-            select(key, func.sum(_year_change))
-            .join(YearTotal, YearTotal.school_id == school_id)
-            .where(YearTotal.year == flt.year)
-        )
-    else:
-        this_year = (
+    if not year_end:
+        add(
+            ("balance",),
             select(key, func.sum(_month_change))
             .join(MonthTotal, MonthTotal.school_id == school_id)
-            .where(MonthTotal.month.between(date(flt.year, 7, 1), last))
+            .where(MonthTotal.month.between(date(flt.year, 7, 1), last)),
         )
-    add(("balance",), this_year)
 
-    # On time: every month of the period whose deadline has passed was closed by it.
-    due = [m for m in flt.months() if report_deadline(m) < today]
-    if flt.whole_year and len(due) == 12:  # the whole year is due: one counter per school
-        punctual = select(YearTotal.school_id).where(
-            YearTotal.year == flt.year, YearTotal.on_time_months == 12
-        )
-    else:
-        punctual = (
+    # On time: every month of the period whose deadline has passed was closed by it (for a
+    # whole year that is due, counted above from the year rows).
+    if due and not year_on_time:
+        on_time = (
             select(MonthClosing.school_id)
             .where(MonthClosing.on_time, MonthClosing.month.in_(due))
             .group_by(MonthClosing.school_id)
             .having(func.count() == len(due))
+            .subquery()
         )
-    if due:
-        on_time = punctual.subquery()
         add(
             ("on_time_schools",),
             select(key, func.count()).join(on_time, on_time.c.school_id == school_id),
