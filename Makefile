@@ -75,8 +75,11 @@ screenshots: $(STAMP) translations $(BROWSER_DEPS)
 
 # The district benchmark (bench/README.md): writes bench/RESULTS.md; not part of `make test`.
 .PHONY: bench
+# SQLite, then PostgreSQL (a database made and dropped there); BENCH_DATABASE_URL= for SQLite only.
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/sas_bench
 bench: $(STAMP) translations
 	$(BIN)/python bench/district.py $(BENCH_ARGS)
+	$(if $(BENCH_DATABASE_URL),$(BIN)/python bench/district.py --database-url $(BENCH_DATABASE_URL) $(BENCH_ARGS))
 
 # Production-like: gunicorn with gunicorn.conf.py, on 127.0.0.1:8000 (GUNICORN_BIND), database
 # from DATABASE_URL. Set SECRET_KEY; without it a throwaway key is made, for local use only.
@@ -92,6 +95,9 @@ serve: $(STAMP) translations
 
 # Load and fault runs under gunicorn (bench/README.md); they write bench/RESULTS.md's load
 # section. `make faults` restarts the local PostgreSQL: never part of `make test`.
+# `make load` measures its saturation phases with wrk (apt-get install wrk, done by the bench if
+# missing); a ~2 minute smoke run on SQLite:
+# LOAD_ARGS='--seconds 10 --phase-seconds 2 --rounds 1 --warmup 1 --sqlite-only'.
 load: $(STAMP) translations
 	$(BIN)/python bench/load.py $(LOAD_ARGS)
 

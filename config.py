@@ -42,6 +42,9 @@ class Config:
     # A page part kept rendered (sas.fragments: the dashboard's body) is drawn again when what
     # it shows changes, and at least this often; 0 draws it for every view.
     PAGE_CACHE_SECONDS = float(os.environ.get("SAS_PAGE_CACHE_SECONDS", "60"))
+    # Where the report pages' versions live (sas.pagecache), shared by every worker: a Redis
+    # URL; unset, the rate limiter's Redis (RATELIMIT_STORAGE_URI) if it is one, else per process.
+    PAGE_VERSIONS_URI = os.environ.get("SAS_PAGE_VERSIONS_URI")
     # Evidence files (photos, PDFs), outside static/; default <instance>/evidence. A request may
     # carry a few files of at most 5 MB each; a larger one is answered 413.
     EVIDENCE_FOLDER = os.environ.get("SAS_EVIDENCE_FOLDER")
@@ -95,6 +98,9 @@ class Config:
     PROXY_FIX = os.environ.get("SAS_PROXY_FIX", "0") == "1"
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "1"))
     PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "1"))
+    # gzip for text responses (sas.compression: which ones, and why not every page). Set
+    # SAS_COMPRESS=0 only where something in front compresses with the same rule.
+    COMPRESS_RESPONSES = os.environ.get("SAS_COMPRESS", "1") == "1"
     # The Ed25519 private key (PEM) that signs checkpoints (sas.checkpoints); a file outside the
     # database, readable only by the app's user. Unset: no checkpoint can be made.
     CHECKPOINT_KEY = os.environ.get("SAS_CHECKPOINT_KEY")

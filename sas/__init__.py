@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -52,7 +52,7 @@ def create_app(
 
 
 def register_extensions(app: Flask) -> None:
-    from sas import assets, fragments
+    from sas import assets, compression, fragments, pagecache
     from sas.authz import require_login
     from sas.extensions import (
         babel,
@@ -66,8 +66,10 @@ def register_extensions(app: Flask) -> None:
         select_locale,
     )
 
+    compression.init_app(app)  # first registered, so it runs after every other after_request
     db.init_app(app)
     fragments.init_app(app)
+    pagecache.init_app(app)  # report pages kept until their kabupaten's figures change
     assets.init_app(app)
 
     @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
@@ -324,6 +326,9 @@ def register_security_headers(app: Flask) -> None:
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         no_store = "no-store" in response.headers.get("Cache-Control", "")  # kept as it is
-        if (request.endpoint != "static" or response.status_code >= 400) and not no_store:
+        public = g.get("public_page", False)  # a visitor's page, the same for all (sas.pagecache)
+        if (request.endpoint != "static" or response.status_code >= 400) and not (
+            no_store or public
+        ):
             response.headers["Cache-Control"] = "no-store"
         return response

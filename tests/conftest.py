@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sas import create_app
+from sas import create_app, pagecache
 from sas.extensions import db
 from sas.fragments import Fragments
 from sas.models import Jenjang, Role
@@ -91,6 +91,7 @@ def app(_app: Flask) -> Iterator[Flask]:
             empty_tables()
             db.session.remove()
             _app.extensions["sas_fragments"].clear()  # pages drawn from the emptied tables
+            pagecache.clear(_app)
     _app.config.clear()
     _app.config.update(saved)
 
@@ -99,9 +100,11 @@ def app(_app: Flask) -> Iterator[Flask]:
 def page_cache_off(app: Flask) -> Iterator[None]:
     """Page parts drawn for every view (sas.fragments): a test that counts what drawing costs."""
     saved = app.extensions["sas_fragments"]
-    app.extensions["sas_fragments"] = Fragments(0)
+    saved_pages = app.extensions["sas_pages"]
+    app.extensions["sas_fragments"] = app.extensions["sas_pages"] = Fragments(0)
     yield
     app.extensions["sas_fragments"] = saved
+    app.extensions["sas_pages"] = saved_pages
 
 
 @pytest.fixture

@@ -321,8 +321,8 @@ def test_signed_in_people_can_open_a_school_page_too(client, school_a, user):
 
 
 def test_the_school_pages_carry_the_security_headers(client, school_a):
-    assert_security_headers(client.get("/sekolah/20525555"))
-    assert_security_headers(client.get("/sekolah?q=negeri"))
+    assert_security_headers(client.get("/sekolah/20525555"), public=True)
+    assert_security_headers(client.get("/sekolah?q=negeri"), public=True)
     assert_security_headers(client.get("/sekolah/00000000"))
 
 

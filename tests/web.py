@@ -40,7 +40,7 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD):  # type
     return client.post("/masuk", data={"username": username, "password": password})
 
 
-def assert_security_headers(response, static: bool = False) -> None:  # type: ignore[no-untyped-def]
+def assert_security_headers(response, static: bool = False, public: bool = False) -> None:  # type: ignore[no-untyped-def]
     csp = response.headers.get("Content-Security-Policy", "")
     directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
     assert directives.get("object-src") == "object-src 'none'"
@@ -50,5 +50,7 @@ def assert_security_headers(response, static: bool = False) -> None:  # type: ig
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert response.headers.get("X-Content-Type-Options") == "nosniff"
     assert response.headers.get("Referrer-Policy") == "same-origin"
-    if not static:
+    if public:  # a visitor's public page (sas.pagecache): the same for everyone
+        assert response.headers.get("Cache-Control") == "public, max-age=60"
+    elif not static:
         assert response.headers.get("Cache-Control") == "no-store"

@@ -8,8 +8,9 @@ helped is shown as "<3"; a school's own committee and teacher see their real num
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,13 +18,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from sas import pagecache
 from sas.authz import kabupaten_for, kecamatan_for, report_school_for, roles
 from sas.dates import WIB, school_year_start, today_wib
 from sas.district.forms import REGION_SORTS, SCHOOL_SORTS, PeriodForm, RegionReportForm
 from sas.evidence.services import report_shares
 from sas.extensions import db
 from sas.ledger.labels import CATEGORY_LABELS
-from sas.models import Region, RegionLevel, Role
+from sas.models import Region, RegionLevel, Role, School
 from sas.models.people import SCHOOL_ROLES
 from sas.reports import exports
 from sas.reports.services import (
@@ -100,6 +102,21 @@ def _region_query(kabupaten: Region, sorts: tuple[str, ...]) -> Query:
     return Query(form, flt, *form.order())
 
 
+def _key(query: Query, today: date, *scope: Hashable) -> Hashable | None:
+    """What a page's body shows besides its kabupaten's figures: the path, the validated filter
+    and order, the day (this month, the school year) and the reader's scope. A query with errors
+    is drawn for this view only (the form shows what was typed)."""
+    if query.form.errors:
+        return None
+    return (
+        request.endpoint,
+        tuple(sorted((request.view_args or {}).items())),
+        tuple(sorted({**query.args, **query.order}.items())),
+        today,
+        *scope,
+    )
+
+
 def _download(
     tables: dict[str, exports.Table], fmt: str, key: str, title: str, flt: ReportFilter
 ) -> Response:
@@ -150,10 +167,18 @@ def start() -> Response | tuple[str, int]:
 def report(code: str) -> str:
     kabupaten = kabupaten_for(code, current_user)
     query = _region_query(kabupaten, REGION_SORTS)
-    data = district_report(kabupaten, query.filter, today_wib())
-    rows = exports.sort_rows(data.rows, query.sort, query.descending)
-    flows = transfer_flows(kabupaten, query.filter)
-    return render_template("district/report.html", report=data, rows=rows, query=query, flows=flows)
+    today = today_wib()
+
+    def draw() -> str:
+        data = district_report(kabupaten, query.filter, today)
+        rows = exports.sort_rows(data.rows, query.sort, query.descending)
+        flows = transfer_flows(kabupaten, query.filter)
+        return render_template(
+            "district/_report_body.html", report=data, rows=rows, query=query, flows=flows
+        )
+
+    body = pagecache.kept(kabupaten.id, _key(query, today), draw)
+    return render_template("district/report.html", region=kabupaten, body=body)
 
 
 @bp.get("/kabupaten/<code>/unduh.<any(csv, xlsx):fmt>")
@@ -182,12 +207,18 @@ def kecamatan(code: str) -> str:
     region = kecamatan_for(code, current_user)
     assert region.parent is not None  # a kecamatan's kabupaten (the level_parent CHECK)
     query = _region_query(region.parent, SCHOOL_SORTS)
-    data = kecamatan_report(region, query.filter, today_wib())
-    rows = exports.sort_rows(data.rows, query.sort, query.descending)
-    evidence = report_shares(data)  # disbursements with evidence: counts only, never files
-    return render_template(
-        "district/kecamatan.html", report=data, rows=rows, query=query, evidence=evidence
-    )
+    today = today_wib()
+
+    def draw() -> str:
+        data = kecamatan_report(region, query.filter, today)
+        rows = exports.sort_rows(data.rows, query.sort, query.descending)
+        evidence = report_shares(data)  # disbursements with evidence: counts only, never files
+        return render_template(
+            "district/_kecamatan_body.html", report=data, rows=rows, query=query, evidence=evidence
+        )
+
+    body = pagecache.kept(region.parent.id, _key(query, today), draw)
+    return render_template("district/kecamatan.html", region=region, body=body)
 
 
 @bp.get("/kecamatan/<code>/unduh.<any(csv, xlsx):fmt>")
@@ -210,22 +241,34 @@ def kecamatan_export(code: str, fmt: str) -> Response:
 # --- one school --------------------------------------------------------------------------------
 
 
-def _summary_query(npsn: str) -> tuple[Query, SchoolSummary]:
+def _summary_filter(npsn: str) -> tuple[School, Query]:
     school = report_school_for(npsn, current_user)
     form = PeriodForm(request.args)
     flt = form.report_filter(school_years(school=school), school_year_start(today_wib()))
-    return Query(form, flt), school_summary(school, flt, today_wib())
+    return school, Query(form, flt)
+
+
+def _summary_query(npsn: str) -> tuple[Query, SchoolSummary]:
+    school, query = _summary_filter(npsn)
+    return query, school_summary(school, query.filter, today_wib())
 
 
 @bp.get("/sekolah/<npsn>/ringkasan")
 @roles(*SUMMARY_READERS)
 def summary(npsn: str) -> str:
-    query, data = _summary_query(npsn)
+    school, query = _summary_filter(npsn)
     own = current_user.role in SCHOOL_ROLES  # report_school_for let them see only their own
-    extra = {"school": data.school} if own else {}  # the school's menu, for its own people
-    return render_template(
-        "district/summary.html", summary=data, query=query, suppress=not own, **extra
-    )
+    today = today_wib()
+
+    def draw() -> str:
+        data = school_summary(school, query.filter, today)
+        return render_template(
+            "district/_summary_body.html", summary=data, query=query, suppress=not own
+        )
+
+    body = pagecache.kept(school.kecamatan.parent_id or 0, _key(query, today, own), draw)
+    extra = {"school": school} if own else {}  # the school's menu, for its own people
+    return render_template("district/summary.html", s=school, body=body, **extra)
 
 
 @bp.get("/sekolah/<npsn>/ringkasan.<any(csv, xlsx):fmt>")

@@ -1,6 +1,8 @@
 """The public page and its pages per school, home redirects, placeholder homes for district
 and admin, the language switch."""
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
@@ -17,12 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from sas import checkpoints
+from sas import checkpoints, pagecache
 from sas.authz import is_safe_next, public_school_for, roles, start_page
 from sas.dates import school_year_start, today_wib
-from sas.extensions import db
+from sas.extensions import csrf, db
 from sas.main.forms import LanguageForm
-from sas.main.services import public_kabupaten, search_schools, shown_kabupaten
+from sas.main.services import public_kabupaten_id, search_schools, shown_kabupaten
 from sas.models import Region, Role
 from sas.reports.services import (
     ReportFilter,
@@ -46,19 +48,27 @@ def index() -> Response | str:
     return redirect(start_page(current_user))
 
 
-def public_page() -> str:
-    """The programme's totals for visitors: aggregates only, small counts suppressed."""
-    kabupaten = public_kabupaten()
-    if kabupaten is None:
+def public_page() -> Response | str:
+    """The programme's totals for visitors: aggregates only, small counts suppressed; kept
+    until the kabupaten's figures change (sas.pagecache)."""
+    kabupaten_id = public_kabupaten_id()
+    if kabupaten_id is None:
         return render_template("main/public.html", kabupaten=None)
     today = today_wib()
-    this_year = district_report(kabupaten, ReportFilter(school_year_start(today)), today)
-    return render_template(
-        "main/public.html",
-        kabupaten=kabupaten,
-        report=this_year,
-        all_time=all_time_figures(kabupaten),
-    )
+
+    def draw() -> str:
+        kabupaten = db.session.get(Region, kabupaten_id)
+        assert kabupaten is not None  # a region is never deleted (schools refer to it)
+        this_year = district_report(kabupaten, ReportFilter(school_year_start(today)), today)
+        return render_template(
+            "main/public.html",
+            kabupaten=kabupaten,
+            report=this_year,
+            all_time=all_time_figures(kabupaten),
+            lang_next=url_for("main.index"),
+        )
+
+    return pagecache.public_page(kabupaten_id, ("main.index", today), draw)
 
 
 def public_kabupaten_or_404() -> Region:
@@ -70,42 +80,52 @@ def public_kabupaten_or_404() -> Region:
 
 
 @bp.get("/sekolah")
-def school_search() -> str:
+def school_search() -> Response | str:
     """Active schools of the public kabupaten by part of the name or NPSN, each linked to its
     public page; a blank query lists nothing."""
     kabupaten = public_kabupaten_or_404()
     text = request.args.get("q", "").strip()[:SEARCH_MAX_LENGTH]
-    found = search_schools(kabupaten, text, SEARCH_LIMIT + 1) if text else []
-    return render_template(
-        "main/search.html",
-        kabupaten=kabupaten,
-        q=text,
-        found=found[:SEARCH_LIMIT],
-        more=len(found) > SEARCH_LIMIT,
-    )
+
+    def draw() -> str:
+        found = search_schools(kabupaten, text, SEARCH_LIMIT + 1) if text else []
+        return render_template(
+            "main/search.html",
+            kabupaten=kabupaten,
+            q=text,
+            found=found[:SEARCH_LIMIT],
+            more=len(found) > SEARCH_LIMIT,
+            lang_next=url_for("main.school_search", q=text or None),
+        )
+
+    return pagecache.public_page(kabupaten.id, ("main.school_search", text), draw)
 
 
 @bp.get("/sekolah/<npsn>")
-def public_school(npsn: str) -> str:
+def public_school(npsn: str) -> Response | str:
     """One school's totals for anyone: this school year and all time, per month; no names and
     no per-class figures (giving is voluntary: a class total could shame a class)."""
     kabupaten = public_kabupaten_or_404()
     target = public_school_for(npsn, kabupaten)
     today = today_wib()
-    summary = school_summary(target, ReportFilter(school_year_start(today)), today)
-    # the table stops at this month; the chart keeps the whole school year's shape
-    months = [
-        (m, closing)
-        for m, closing in zip(summary.months, summary.closings, strict=True)
-        if m.month <= today
-    ]
-    return render_template(
-        "main/school.html",
-        target=target,
-        summary=summary,
-        months=months,
-        all_time=all_time_figures(target),
-    )
+
+    def draw() -> str:
+        summary = school_summary(target, ReportFilter(school_year_start(today)), today)
+        # the table stops at this month; the chart keeps the whole school year's shape
+        months = [
+            (m, closing)
+            for m, closing in zip(summary.months, summary.closings, strict=True)
+            if m.month <= today
+        ]
+        return render_template(
+            "main/school.html",
+            target=target,
+            summary=summary,
+            months=months,
+            all_time=all_time_figures(target),
+            lang_next=url_for("main.public_school", npsn=target.npsn),
+        )
+
+    return pagecache.public_page(kabupaten.id, ("main.public_school", target.npsn, today), draw)
 
 
 @bp.get("/beranda")
@@ -116,11 +136,32 @@ def home() -> str:
 
 @bp.post("/bahasa")
 def set_language() -> Response:
-    form = LanguageForm()
+    """The language switch. A visitor's pages are the same for everyone (kept by caches and
+    CDNs), so their switch carries no CSRF token: the browser's origin must be this site. A
+    signed-in user's switch carries its token."""
+    if current_user.is_authenticated:
+        form = LanguageForm()
+    elif same_origin():
+        form = LanguageForm(meta={"csrf": False})
+    else:
+        abort(400)
     if form.validate_on_submit() and form.lang.data in current_app.config["LANGUAGES"]:
         session["lang"] = form.lang.data
     target = form.next.data
     return redirect(target if is_safe_next(target) else url_for("main.index"), code=303)
+
+
+def same_origin() -> bool:
+    """Whether a POST came from this site's own page: its ``Origin`` (or, without one, the
+    browser's ``Sec-Fetch-Site``) says so; a client that sends neither is not a browser tricked
+    by another site."""
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return urlsplit(origin).netloc == request.host
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none")
+
+
+csrf.exempt(set_language)  # its own check: the token when signed in, else the origin
 
 
 @bp.get("/healthz")
@@ -160,9 +201,14 @@ def checkpoints_json() -> Response:
 
 
 @bp.get("/transparansi")
-def transparency() -> str:
-    """For people: the public key, the latest checkpoints and how to check them."""
+def transparency() -> Response | str:
+    """For people: the public key, the latest checkpoints and how to check them (public:
+    kept by browsers and CDNs for a minute)."""
     rows = checkpoints.latest(10, payloads=False)
-    return render_template(
-        "main/transparency.html", rows=rows, public_key=rows[0].public_key if rows else None
+    html = render_template(
+        "main/transparency.html",
+        rows=rows,
+        public_key=rows[0].public_key if rows else None,
+        lang_next=url_for("main.transparency"),
     )
+    return pagecache.public_response(html)

@@ -6,6 +6,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from sas import pagecache
 from sas.authz import shown_publicly
 from sas.extensions import db
 from sas.models import Region, RegionLevel, School
@@ -18,6 +19,19 @@ def public_kabupaten() -> Region | None:
     if code:
         return db.session.scalar(stmt.where(Region.code == code))
     return db.session.scalar(stmt.order_by(Region.code).limit(1))
+
+
+def public_kabupaten_id() -> int | None:
+    """The id of ``public_kabupaten``, remembered per process a short while (a kept public
+    page is then answered without a query: ``sas.pagecache``)."""
+
+    def find() -> int | None:
+        kabupaten = public_kabupaten()
+        return kabupaten.id if kabupaten is not None else None
+
+    return pagecache.remembered(
+        ("public_kabupaten", current_app.config.get("PUBLIC_KABUPATEN")), find
+    )
 
 
 def shown_kabupaten() -> Region | None:
