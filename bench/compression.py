@@ -18,59 +18,19 @@ import gzip
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask, url_for  # noqa: E402
+from flask import url_for  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import inspect, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
-from sas import create_app  # noqa: E402
-from sas.demo import load_demo  # noqa: E402
+from bench.demo_app import client_as, demo_app  # noqa: E402
 from sas.extensions import db  # noqa: E402
 from sas.models import Region, RegionLevel, User  # noqa: E402
-
-
-def build_app(url: str | None) -> tuple[Flask, tempfile.TemporaryDirectory[str] | None]:
-    """The production app on the demo kabupaten (loaded when the database has no tables)."""
-    folder = None
-    if url is None:
-        folder = tempfile.TemporaryDirectory(prefix="sas-compression-")
-        url = f"sqlite:///{folder.name}/demo.sqlite3"
-    app = create_app(
-        "production",
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-only-not-secret",
-            "RATELIMIT_ENABLED": False,
-            "CHECKPOINT_KEY": None,
-        },
-    )
-    with app.app_context():
-        if not inspect(db.engine).has_table("users"):
-            db.create_all()
-            print(load_demo(), file=sys.stderr)
-            db.session.commit()
-    return app, folder
-
-
-def client_of(app: Flask, username: str | None) -> FlaskClient:
-    """A client over HTTPS (production cookies are Secure), signed in as ``username``."""
-    client = app.test_client()
-    client.environ_base["wsgi.url_scheme"] = "https"
-    if username is not None:
-        with app.app_context():
-            user = db.session.scalar(select(User).where(User.username == username))
-            assert user is not None
-            user_id = user.get_id()
-        with client.session_transaction() as session:
-            session["_user_id"] = user_id
-            session["_fresh"] = True
-    return client
 
 
 def gzip_ms(body: bytes, level: int, repeat: int) -> float:
@@ -87,7 +47,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
 
-    app, folder = build_app(os.environ.get("DATABASE_URL"))
+    app, folder = demo_app(os.environ.get("DATABASE_URL"))
     with app.app_context():
         committee = db.session.scalar(select(User).where(User.username == "komite1"))
         assert committee is not None and committee.school is not None
@@ -120,7 +80,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     clients: dict[str | None, FlaskClient] = {}
     for name, who, path in rows:
-        client = clients.setdefault(who, client_of(app, who))
+        client = clients.setdefault(who, client_as(app, who))
         # buffered: a streamed body is read before the next request starts
         plain = client.get(path, buffered=True)
         packed = client.get(path, headers={"Accept-Encoding": "gzip"}, buffered=True)

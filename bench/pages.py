@@ -26,10 +26,8 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,49 +36,20 @@ from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import event, select  # noqa: E402
 
-from sas import create_app  # noqa: E402
-from sas.demo import load_demo  # noqa: E402
+from bench.demo_app import client_as, demo_app  # noqa: E402
 from sas.extensions import db  # noqa: E402
 from sas.models import User  # noqa: E402
 
 USERNAME = "komite1"
 
 
-def build_app(url: str | None) -> tuple[Flask, Any]:
-    folder = None
-    if url is None:
-        folder = tempfile.TemporaryDirectory(prefix="sas-pages-")
-        url = f"sqlite:///{folder.name}/demo.sqlite3"
-    app = create_app(
-        "production",
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-only-not-secret",
-            "RATELIMIT_ENABLED": False,
-            "CHECKPOINT_KEY": None,
-        },
-    )
-    with app.app_context():
-        db.create_all()  # only the tables that are missing
-        if db.session.scalar(select(User).where(User.username == USERNAME)) is None:
-            print(load_demo(), file=sys.stderr)
-            db.session.commit()
-    return app, folder
-
-
 def signed_in(app: Flask) -> tuple[FlaskClient, str]:
-    """A client with komite1's session (as ``login_user`` leaves it) and their school's NPSN."""
+    """A client with komite1's session and their school's NPSN."""
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == USERNAME))
         assert user is not None and user.school is not None
-        user_id, npsn = user.get_id(), user.school.npsn
-    client = app.test_client()
-    # production cookies are Secure: talk to the app as over HTTPS
-    client.environ_base["wsgi.url_scheme"] = "https"
-    with client.session_transaction() as session:
-        session["_user_id"] = user_id
-        session["_fresh"] = True
-    return client, npsn
+        npsn = user.school.npsn
+    return client_as(app, USERNAME), npsn
 
 
 def statement_counter(app: Flask) -> list[int]:
@@ -126,7 +95,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="PATH", help="cProfile one page ({npsn} expands)")
     args = parser.parse_args()
 
-    app, folder = build_app(os.environ.get("DATABASE_URL"))
+    app, folder = demo_app(os.environ.get("DATABASE_URL"))
     client, npsn = signed_in(app)
     count = statement_counter(app)
     pages = {
