@@ -33,6 +33,7 @@ from sas.models import (
 )
 from sas.money import format_rupiah
 from sas.months.services import close_month
+from tests import factories
 from tests.factories import (
     make_kabupaten,
     make_kecamatan,
@@ -74,35 +75,23 @@ SECRETS = [
 
 
 def contribute(school, amount, user, on, **fields):  # type: ignore[no-untyped-def]
-    entry = entries.record_contribution(
-        school,
-        amount=amount,
-        occurred_on=on,
-        source=fields.pop("source", Source.CLASS),
-        class_label=fields.pop("class_label", "8A"),
-        donor_name=fields.pop("donor_name", None),
-        note=fields.pop("note", None),
-        recorded_by=user,
-        form_key=uuid.uuid4().hex,
-        today=on,
-    )
-    return entry
+    """As of its own day, left uncommitted: the history commits once."""
+    return factories.contribute(school, amount, user, on, as_of=on, commit=False, **fields)
 
 
 def disburse(school, amount, user, recipient, on, category, in_kind=False, description=None):  # type: ignore[no-untyped-def]
-    entry = entries.record_disbursement(
+    return factories.disburse(
         school,
-        amount=amount,
-        occurred_on=on,
-        recipient=recipient,
+        amount,
+        user,
+        recipient,
+        on,
         category=category,
         in_kind=in_kind,
         description=description,
-        recorded_by=user,
-        form_key=uuid.uuid4().hex,
-        today=on,
+        as_of=on,
+        commit=False,
     )
-    return entry
 
 
 def void(school, entry, user, on, reason="Dicatat dua kali"):  # type: ignore[no-untyped-def]

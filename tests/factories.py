@@ -116,7 +116,19 @@ def make_classes(school: School, *labels: str) -> list[SchoolClass]:
     return items
 
 
-def contribute(school: School, amount: int, user: User, on: date | None = None, **fields) -> Entry:  # type: ignore[no-untyped-def]
+def contribute(  # type: ignore[no-untyped-def]
+    school: School,
+    amount: int,
+    user: User,
+    on: date | None = None,
+    *,
+    as_of: date | None = None,
+    commit: bool = True,
+    **fields,
+) -> Entry:
+    """A class's contribution on ``on`` (default today), recorded as of ``as_of`` (default
+    today, WIB; a history recorded as of each entry's own day may reach further back), and
+    committed unless ``commit`` is False (a large history commits once)."""
     entry = entries.record_contribution(
         school,
         amount=amount,
@@ -127,28 +139,42 @@ def contribute(school: School, amount: int, user: User, on: date | None = None, 
         note=fields.pop("note", None),
         recorded_by=user,
         form_key=uuid.uuid4().hex,
-        today=today_wib(),
+        today=as_of or today_wib(),
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return entry
 
 
 def disburse(
-    school: School, amount: int, user: User, recipient: Recipient, on: date | None = None
+    school: School,
+    amount: int,
+    user: User,
+    recipient: Recipient,
+    on: date | None = None,
+    *,
+    category: Category = Category.SERAGAM,
+    in_kind: bool = True,
+    description: str | None = "Seragam putih biru",
+    as_of: date | None = None,
+    commit: bool = True,
 ) -> Entry:
+    """A disbursement to ``recipient`` on ``on`` (default today), recorded and committed as
+    ``contribute`` does."""
     entry = entries.record_disbursement(
         school,
         amount=amount,
         occurred_on=on or today_wib(),
         recipient=recipient,
-        category=Category.SERAGAM,
-        in_kind=True,
-        description="Seragam putih biru",
+        category=category,
+        in_kind=in_kind,
+        description=description,
         recorded_by=user,
         form_key=uuid.uuid4().hex,
-        today=today_wib(),
+        today=as_of or today_wib(),
     )
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return entry
 
 

@@ -46,7 +46,15 @@ from sas.models import (
     User,
 )
 from sas.months.services import close_month
-from tests.factories import make_kabupaten, make_kecamatan, make_recipient, make_school, make_user
+from tests.factories import (
+    contribute,
+    disburse,
+    make_kabupaten,
+    make_kecamatan,
+    make_recipient,
+    make_school,
+    make_user,
+)
 from tests.web import login
 
 API = "/api/v1"
@@ -80,20 +88,7 @@ def get(client, url: str, token: str | None = None, status: int = 200) -> dict: 
 
 
 def give(school: School, amount: int, on: date, user: User, **fields) -> Entry:  # type: ignore[no-untyped-def]
-    entry = entries.record_contribution(
-        school,
-        amount=amount,
-        occurred_on=on,
-        source=fields.pop("source", Source.CLASS),
-        class_label=fields.pop("class_label", "8A"),
-        donor_name=fields.pop("donor_name", None),
-        note=fields.pop("note", None),
-        recorded_by=user,
-        form_key=uuid.uuid4().hex,
-        today=on,
-    )
-    db.session.commit()
-    return entry
+    return contribute(school, amount, user, on, as_of=on, **fields)
 
 
 def aid(  # type: ignore[no-untyped-def]
@@ -106,20 +101,17 @@ def aid(  # type: ignore[no-untyped-def]
     in_kind: bool = True,
     description: str = "Seragam putih biru",
 ) -> Entry:
-    entry = entries.record_disbursement(
+    return disburse(
         school,
-        amount=amount,
-        occurred_on=on,
-        recipient=recipient,
+        amount,
+        user,
+        recipient,
+        on,
         category=category,
         in_kind=in_kind,
         description=description,
-        recorded_by=user,
-        form_key=uuid.uuid4().hex,
-        today=on,
+        as_of=on,
     )
-    db.session.commit()
-    return entry
 
 
 def void(school: School, entry: Entry, on: date, user: User, reason: str) -> Entry:
