@@ -30,7 +30,6 @@ from sas.ledger import (
     refuse_closed_month,
     refuse_overdraft,
     refuse_reused_key,
-    spendable_on,
 )
 from sas.models import (
     Category,
@@ -324,17 +323,20 @@ def void_entry(
     already = db.session.scalar(select(Entry.id).where(Entry.voids_entry_id == original.id))
     if already is not None:
         raise LedgerError(_("Transaksi ini sudah dibatalkan."))
-    direction = Direction.OUT if original.direction == Direction.IN else Direction.IN
-    if direction == Direction.OUT:
-        available = spendable_on(school, fund, today)
-        if original.amount > available:
-            raise LedgerError(
+    if original.direction == Direction.IN:  # its reversal takes the money out again
+        refuse_overdraft(
+            school,
+            fund,
+            original.amount,
+            today,
+            lambda available: LedgerError(
                 _(
                     "Pembatalan ditolak: saldo akan menjadi negatif (saldo yang tersedia "
                     "%(balance)s).",
                     balance=format_rupiah(available),
                 )
-            )
+            ),
+        )
     reversal = append_reversal(school, fund, original, reason, recorded_by, form_key, today)
     # The reason is free text and may name a child; it stays in the book, not in the log.
     audit.record(

@@ -13,6 +13,7 @@ compares with them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from sas.extensions import db
 from sas.ledger import chain, totals
 from sas.ledger.rules import (
     InsufficientBalance,
+    LedgerError,
     check_amount,
     check_entry_date,
     refuse_closed_month,
@@ -121,11 +123,18 @@ def spendable_on(school: School, fund: Fund, day: date) -> int:
     return min(available_on(school, day), fund.available)
 
 
-def refuse_overdraft(school: School, fund: Fund, amount: int, day: date) -> None:
-    """Money leaving the (locked) fund on ``day`` may not exceed what it may spend."""
+def refuse_overdraft(
+    school: School,
+    fund: Fund,
+    amount: int,
+    day: date,
+    refusal: Callable[[int], LedgerError] = InsufficientBalance,
+) -> None:
+    """Money leaving the (locked) fund on ``day`` may not exceed what it may spend; else
+    ``refusal`` of what it may spend is raised (a correction says why in its own words)."""
     available = spendable_on(school, fund, day)
     if amount > available:
-        raise InsufficientBalance(available)
+        raise refusal(available)
 
 
 def reserve(fund: Fund, amount: int) -> None:

@@ -29,7 +29,6 @@ from sas.ledger import (
     refuse_closed_month,
     refuse_overdraft,
     refuse_reused_key,
-    spendable_on,
 )
 from sas.models import (
     Direction,
@@ -227,16 +226,20 @@ def void_transfer(
     refuse_reused_key(in_key)
     if moved.voided:
         raise LedgerError(_("Transfer ini sudah dibatalkan."), "reason")
-    available = spendable_on(receiver, funds[receiver.id], today)
-    if moved.amount > available:
-        raise LedgerError(
+    refuse_overdraft(  # the receiver gives the money back
+        receiver,
+        funds[receiver.id],
+        moved.amount,
+        today,
+        lambda available: LedgerError(
             _(
                 "Pembatalan ditolak: sekolah penerima sudah memakai dana ini (saldo yang "
                 "tersedia di sana %(balance)s).",
                 balance=format_rupiah(available),
             ),
             "reason",
-        )
+        ),
+    )
     pair = halves(moved)
     for school, original, key in (
         (receiver, pair[EntryKind.TRANSFER_IN], in_key),
